@@ -1,0 +1,68 @@
+import { WormholeError } from '@burrow/protocol';
+
+/** A promise with its settle functions, for one-time facts. */
+export interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+  readonly settled: boolean;
+}
+
+/**
+ * Create a deferred whose rejection is never reported as unhandled: the
+ * error still reaches anyone who awaits `promise`.
+ */
+export function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  let settled = false;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {});
+  return {
+    promise,
+    get settled() {
+      return settled;
+    },
+    resolve(value) {
+      if (settled) return;
+      settled = true;
+      resolve(value);
+    },
+    reject(error) {
+      if (settled) return;
+      settled = true;
+      reject(error);
+    },
+  };
+}
+
+/** Race a promise against an AbortSignal; the listener is always removed. */
+export async function withSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) throw abortError(signal);
+  let onAbort: (() => void) | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        onAbort = () => reject(abortError(signal));
+        signal.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** The error for an aborted signal: `Timeout` for `AbortSignal.timeout`, else `Aborted`. */
+export function abortError(signal: AbortSignal): WormholeError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof WormholeError) return reason;
+  const timedOut = typeof reason === 'object' && reason !== null && (reason as { name?: unknown }).name === 'TimeoutError';
+  return timedOut
+    ? new WormholeError('Timeout', 'the operation timed out', { cause: reason })
+    : new WormholeError('Aborted', 'the operation was aborted', { cause: reason });
+}

@@ -1,0 +1,371 @@
+/**
+ * createWormhole: the one place where the protocol machines meet I/O.
+ *
+ *   const w = await createWormhole({ mailbox: 'ws://127.0.0.1:4000/v1' });
+ *   const code = await w.allocateCode();      // or w.setCode('7-guitarist-revenge')
+ *   w.sendMessage(bytes);
+ *   const reply = await w.nextMessage();
+ *   await w.close();
+ */
+import {
+  Session,
+  WormholeError,
+  deriveKey as hkdfDeriveKey,
+  encodeClientMessage,
+  parseCode,
+  parseServerMessage,
+  toHex,
+  type IoEffect,
+  type SessionKey,
+  type SessionInput,
+  type TraceEntry,
+  type Welcome,
+} from '@burrow/protocol';
+import { abortError, deferred, withSignal, type Deferred } from './deferred.js';
+import { receiveText, sendText } from './text.js';
+import { webSocketTransport, type FrameConnection, type MailboxTransport, type WebSocketConstructor } from './transport.js';
+
+/** The appid the `wormhole` CLI uses for text and file transfer. */
+export const DEFAULT_APPID = 'lothar.com/wormhole/text-or-file-xfer';
+
+/** Leveled, structured logging; the library never prints on its own. */
+export interface Logger {
+  debug?(message: string, fields?: Record<string, unknown>): void;
+  info?(message: string, fields?: Record<string, unknown>): void;
+  warn?(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface WormholeOptions {
+  /** Mailbox server URL, e.g. `ws://127.0.0.1:4000/v1` or `wss://relay.magic-wormhole.io:4000/v1`. */
+  mailbox: string;
+  /** Application id; both sides must use the same. Default: the CLI's. */
+  appid?: string;
+  /** Aborting closes the wormhole (mood `errory`) and rejects pending calls with `Aborted`. */
+  signal?: AbortSignal;
+  /** WebSocket implementation (default `globalThis.WebSocket`). */
+  WebSocket?: WebSocketConstructor;
+  /** A custom mailbox transport; overrides `WebSocket`. */
+  transport?: MailboxTransport;
+  /** Our `app_versions` sent in the encrypted `version` phase. */
+  appVersions?: Record<string, unknown>;
+  /** Extra top-level keys for the `version` phase. */
+  versionExtras?: Record<string, unknown>;
+  /** Randomness source (default `crypto.getRandomValues`); inject for deterministic tests. */
+  random?: (n: number) => Uint8Array;
+  /** Time allowed for the first connection to the mailbox, in ms (default 15 000). */
+  connectTimeoutMs?: number;
+  /** Reconnect backoff (default: 1 s × 1.5 up to 60 s, like the Python client). */
+  reconnect?: { initialMs: number; maxMs: number; factor: number };
+  logger?: Logger;
+  /** Called for every machine transition; for debugging. */
+  trace?: (entry: TraceEntry) => void;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export type WormholeStatus = 'connecting' | 'waiting-for-code' | 'waiting-for-peer' | 'connected' | 'closing' | 'closed';
+
+const defaultRandom = (n: number): Uint8Array => {
+  const out = new Uint8Array(n);
+  globalThis.crypto.getRandomValues(out);
+  return out;
+};
+
+/**
+ * Connect to a mailbox server and start a wormhole session. Resolves once the
+ * server connection is up; rejects with `Connection` if it cannot be reached.
+ */
+export async function createWormhole(options: WormholeOptions, callOptions: CallOptions = {}): Promise<Wormhole> {
+  const signal = callOptions.signal ?? options.signal;
+  if (signal?.aborted) throw abortError(signal);
+  if (typeof options?.mailbox !== 'string' || !/^(wss?|https?):\/\//.test(options.mailbox)) {
+    throw new WormholeError('Usage', 'options.mailbox must be a ws:// or wss:// URL');
+  }
+  const w = new Wormhole(options);
+  try {
+    await withSignal(w.connected, combine(signal, AbortSignal.timeout(options.connectTimeoutMs ?? 15_000)));
+  } catch (err) {
+    w.abort(err instanceof WormholeError ? err : new WormholeError('Connection', 'could not connect to the mailbox server', { cause: err }));
+    throw err instanceof WormholeError && err.code === 'Timeout'
+      ? new WormholeError('Connection', `no answer from the mailbox server at ${options.mailbox}`, { cause: err })
+      : err;
+  }
+  return w;
+}
+
+export class Wormhole {
+  /** Our side id (10 hex chars), stable across reconnects. */
+  readonly side: string;
+  readonly appid: string;
+  /** The code, once allocated or set. */
+  readonly code: Promise<string>;
+  /** The server's welcome (motd etc.). */
+  readonly welcome: Promise<Welcome>;
+  /** A 32-byte value both sides share: compare it out of band to detect a man in the middle. */
+  readonly verifier: Promise<Uint8Array>;
+  /** The peer's `version` phase (its app_versions and abilities), once its key is proven. */
+  readonly peerVersions: Promise<Record<string, unknown>>;
+  /** Settles when the wormhole is fully closed: resolves if happy, rejects with the reason otherwise. */
+  readonly closed: Promise<void>;
+  /** @internal */
+  readonly connected: Promise<void>;
+
+  readonly #session: Session;
+  readonly #transport: MailboxTransport;
+  readonly #url: string;
+  readonly #random: (n: number) => Uint8Array;
+  readonly #logger: Logger | undefined;
+  readonly #code = deferred<string>();
+  readonly #welcome = deferred<Welcome>();
+  readonly #key = deferred<SessionKey>();
+  readonly #verifier = deferred<Uint8Array>();
+  readonly #versions = deferred<Record<string, unknown>>();
+  readonly #closed = deferred<void>();
+  readonly #connected = deferred<void>();
+  readonly #inbox: Uint8Array[] = [];
+  readonly #waiters: Deferred<Uint8Array>[] = [];
+  #conn: FrameConnection | undefined;
+  #connGeneration = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #pending: SessionInput[] = [];
+  #draining = false;
+  #codeStarted = false;
+  #result: WormholeError | undefined;
+  #isClosed = false;
+  #onAbort: (() => void) | undefined;
+  #signal: AbortSignal | undefined;
+
+  /** Use {@link createWormhole}. */
+  constructor(options: WormholeOptions) {
+    this.#random = options.random ?? defaultRandom;
+    this.side = toHex(this.#random(5));
+    this.appid = options.appid ?? DEFAULT_APPID;
+    this.#url = options.mailbox;
+    this.#logger = options.logger;
+    this.#transport = options.transport ?? webSocketTransport(options.WebSocket ? { WebSocket: options.WebSocket } : {});
+    this.#session = new Session(
+      {
+        side: this.side,
+        appid: this.appid,
+        random: this.#random,
+        appVersions: options.appVersions ?? {},
+        ...(options.versionExtras ? { versionExtras: options.versionExtras } : {}),
+        ...(options.reconnect ? { reconnect: options.reconnect } : {}),
+      },
+      options.trace ? { trace: options.trace } : {},
+    );
+    this.code = this.#code.promise;
+    this.welcome = this.#welcome.promise;
+    this.verifier = this.#verifier.promise;
+    this.peerVersions = this.#versions.promise;
+    this.closed = this.#closed.promise;
+    this.connected = this.#connected.promise;
+    if (options.signal) {
+      const signal = options.signal;
+      this.#signal = signal;
+      this.#onAbort = () => this.abort(abortError(signal));
+      signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
+    this.#input({ type: 'start' });
+  }
+
+  /** Where the session is, as a snapshot. */
+  get status(): WormholeStatus {
+    const s = this.#session.snapshot();
+    if (s.boss === 'closed') return 'closed';
+    if (s.boss === 'closing') return 'closing';
+    if (s.boss === 'happy') return 'connected';
+    if (s.boss === 'lonely') return 'waiting-for-peer';
+    return s.rendezvous === 'connected' ? 'waiting-for-code' : 'connecting';
+  }
+
+  /** Ask the server for a nameplate and make a code with `words` random words. */
+  async allocateCode(words = 2, options: CallOptions = {}): Promise<string> {
+    if (!Number.isInteger(words) || words < 1 || words > 64) throw new WormholeError('Usage', 'words must be an integer from 1 to 64');
+    this.#startCode();
+    this.#input({ type: 'allocate_code', words });
+    return withSignal(this.code, options.signal);
+  }
+
+  /** Use a code typed by the user (or chosen in advance). Throws `InvalidCode` if malformed. */
+  setCode(code: string): void {
+    const parsed = parseCode(code);
+    this.#startCode();
+    this.#input({ type: 'set_code', code: parsed.code });
+  }
+
+  /** Queue an application message (phases 0, 1, 2, …); sent once the peer proves the key. */
+  sendMessage(message: Uint8Array): void {
+    if (!(message instanceof Uint8Array)) throw new TypeError('message must be a Uint8Array');
+    if (this.#isClosed) throw this.#result ?? new WormholeError('Closed', 'the wormhole is closed');
+    this.#input({ type: 'send', plaintext: message.slice() });
+  }
+
+  /** The next application message from the peer, in order. */
+  nextMessage(options: CallOptions = {}): Promise<Uint8Array> {
+    const ready = this.#inbox.shift();
+    if (ready) return Promise.resolve(ready);
+    if (this.#isClosed) return Promise.reject(this.#result ?? new WormholeError('Closed', 'the wormhole is closed'));
+    const d = deferred<Uint8Array>();
+    this.#waiters.push(d);
+    return withSignal(d.promise, options.signal).finally(() => {
+      const i = this.#waiters.indexOf(d);
+      if (i >= 0) this.#waiters.splice(i, 1);
+    });
+  }
+
+  /** Derive an application key from the session key (HKDF-SHA256, like `w.derive_key`). */
+  async deriveKey(purpose: string, length = 32, options: CallOptions = {}): Promise<Uint8Array> {
+    if (typeof purpose !== 'string') throw new TypeError('purpose must be a string');
+    const key = await withSignal(this.#key.promise, options.signal);
+    return hkdfDeriveKey(key, purpose, length);
+  }
+
+  /** Send a text the way `wormhole send --text` does, and wait for the peer's acknowledgement. */
+  sendText(text: string, options: CallOptions = {}): Promise<void> {
+    return sendText(this, text, options);
+  }
+
+  /** Receive a text the way `wormhole receive` does (a file offer is refused). */
+  receiveText(options: CallOptions = {}): Promise<string> {
+    return receiveText(this, options);
+  }
+
+  /**
+   * Close the wormhole: release the nameplate, close the mailbox with our
+   * mood, disconnect. Resolves when done; rejects with the session's error
+   * if it failed (e.g. `WrongPassword`).
+   */
+  close(): Promise<void> {
+    this.#input({ type: 'close' });
+    return this.closed;
+  }
+
+  /** @internal Fail the session now with `error`. */
+  abort(error: WormholeError): void {
+    this.#input({ type: 'error', error });
+  }
+
+  #startCode(): void {
+    if (this.#codeStarted) throw new WormholeError('Usage', 'the code was already set or allocated');
+    if (this.#isClosed) throw this.#result ?? new WormholeError('Closed', 'the wormhole is closed');
+    this.#codeStarted = true;
+  }
+
+  /** Feed the session one input; effects run after the machines settle, never inside a transition. */
+  #input(input: SessionInput): void {
+    this.#pending.push(input);
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      for (let next = this.#pending.shift(); next; next = this.#pending.shift()) {
+        let effects: IoEffect[];
+        try {
+          effects = this.#session.handle(next);
+        } catch (err) {
+          // A bug in the machines must not leave callers hanging.
+          this.#finish(new WormholeError('ServerProtocol', 'internal state machine error', { cause: err, blame: 'local' }));
+          return;
+        }
+        for (const effect of effects) this.#perform(effect);
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  #perform(effect: IoEffect): void {
+    switch (effect.type) {
+      case 'connect':
+        return this.#connect();
+      case 'disconnect':
+        this.#conn?.close();
+        return;
+      case 'transmit':
+        this.#conn?.send(encodeClientMessage(effect.message, toHex(this.#random(2))));
+        return;
+      case 'set_timer':
+        clearTimeout(this.#timer);
+        this.#logger?.info?.('mailbox connection lost; reconnecting', { delayMs: effect.ms });
+        this.#timer = setTimeout(() => this.#input({ type: 'timer' }), effect.ms);
+        return;
+      case 'cancel_timer':
+        clearTimeout(this.#timer);
+        return;
+      case 'welcome':
+        this.#welcome.resolve(effect.welcome);
+        return;
+      case 'code':
+        this.#code.resolve(effect.code);
+        return;
+      case 'key':
+        this.#key.resolve(effect.key);
+        this.#verifier.resolve(effect.verifier);
+        return;
+      case 'versions':
+        this.#versions.resolve(effect.versions);
+        return;
+      case 'message': {
+        const waiter = this.#waiters.shift();
+        if (waiter) waiter.resolve(effect.plaintext);
+        else this.#inbox.push(effect.plaintext);
+        return;
+      }
+      case 'closed':
+        this.#finish(effect.result === 'happy' ? undefined : effect.result);
+        return;
+    }
+  }
+
+  #connect(): void {
+    const generation = ++this.#connGeneration;
+    const current = () => generation === this.#connGeneration;
+    this.#conn = this.#transport(this.#url, {
+      open: () => {
+        if (!current()) return;
+        this.#connected.resolve();
+        this.#input({ type: 'connection_made' });
+      },
+      frame: (data) => {
+        if (!current()) return;
+        let message;
+        try {
+          if (typeof data !== 'string') throw new WormholeError('ServerProtocol', 'mailbox server sent a binary frame (expected JSON text)');
+          message = parseServerMessage(data);
+        } catch (err) {
+          this.#input({ type: 'error', error: err as WormholeError });
+          return;
+        }
+        if (message.type === 'unknown') this.#logger?.debug?.('ignoring unknown server message', { type: message.original });
+        this.#input({ type: 'server_message', message });
+      },
+      closed: (error) => {
+        if (!current()) return;
+        this.#conn = undefined;
+        if (error) this.#logger?.debug?.('mailbox connection closed', { error: String(error) });
+        this.#input({ type: 'connection_lost' });
+      },
+    });
+  }
+
+  #finish(error: WormholeError | undefined): void {
+    if (this.#isClosed) return;
+    this.#isClosed = true;
+    this.#result = error;
+    clearTimeout(this.#timer);
+    this.#conn?.close();
+    if (this.#onAbort) this.#signal?.removeEventListener('abort', this.#onAbort);
+    const reason = error ?? new WormholeError('Closed', 'the wormhole was closed');
+    for (const d of [this.#code, this.#welcome, this.#key, this.#verifier, this.#versions, this.#connected] as Deferred<unknown>[]) d.reject(reason);
+    for (const w of this.#waiters.splice(0)) w.reject(reason);
+    if (error) this.#closed.reject(error);
+    else this.#closed.resolve();
+  }
+}
+
+function combine(...signals: (AbortSignal | undefined)[]): AbortSignal {
+  const list = signals.filter((s): s is AbortSignal => s !== undefined);
+  return list.length === 1 ? list[0]! : AbortSignal.any(list);
+}

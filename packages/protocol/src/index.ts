@@ -1,0 +1,20 @@
+/**
+ * @burrow/protocol — magic-wormhole's wire formats, crypto and state machines,
+ * sans I/O. Byte-compatible with magic-wormhole 0.12.
+ */
+export * from './bytes.js';
+export * from './errors.js';
+export * from './keys.js';
+export * from './kdf.js';
+export * from './secretbox.js';
+export * from './spake2.js';
+export * from './wordlist.js';
+export * from './codes.js';
+export * from './messages.js';
+export { defineMachine } from './machines/machine.js';
+export type { Machine, MachineState, Transition, StepResult } from './machines/machine.js';
+export type { SessionEnv, IoEffect, MachineName } from './machines/types.js';
+export { Session, MACHINES } from './machines/session.js';
+export type { SessionInput, TraceEntry } from './machines/session.js';
+export { DEFAULT_RECONNECT } from './machines/rendezvous.js';
+export { encodePakeBody, decodePakeBody } from './machines/key.js';

@@ -1,0 +1,206 @@
+/**
+ * Transit v1 record framing, sans-I/O. A record on the wire is
+ * `length(4, big-endian) ‖ nonce(24) ‖ secretbox ciphertext`, where `length`
+ * counts nonce and ciphertext and the nonce is a big-endian counter that
+ * starts at 0 in each direction. The receiver insists on the next counter
+ * value, as Python does (`BadNonce`).
+ */
+
+import { abytes } from '../bytes.js';
+import { WormholeError } from '../errors.js';
+import { KEY_LENGTH, type RecordKey } from '../keys.js';
+import { BOX_OVERHEAD, NONCE_LENGTH, openMessage, sealMessage } from '../secretbox.js';
+
+/** Bytes of the length prefix. */
+export const LENGTH_PREFIX = 4;
+/** Bytes a record adds to its plaintext on the wire: prefix, nonce, MAC. */
+export const RECORD_OVERHEAD = LENGTH_PREFIX + BOX_OVERHEAD;
+/** Default bound on a frame's `length` field (nonce + ciphertext). Python has none. */
+export const DEFAULT_MAX_RECORD_LENGTH = 16 * 1024 * 1024;
+/** Largest value the 4-byte length can carry. */
+const MAX_FRAME = 0xffff_ffff;
+
+/** The 24-byte big-endian encoding of `counter`. */
+function counterNonce(counter: number): Uint8Array {
+  const nonce = new Uint8Array(NONCE_LENGTH);
+  new DataView(nonce.buffer).setBigUint64(NONCE_LENGTH - 8, BigInt(counter));
+  return nonce;
+}
+
+/**
+ * Frames outgoing records.
+ *
+ * @example
+ * const enc = new RecordEncoder(keys.send);
+ * socket.write(enc.encode(utf8('first record')));
+ */
+export class RecordEncoder {
+  readonly #key: RecordKey;
+  #counter = 0;
+
+  constructor(key: RecordKey) {
+    abytes(key, 'key', KEY_LENGTH);
+    this.#key = key;
+  }
+
+  /** How many records were encoded so far (= the next nonce). */
+  get count(): number {
+    return this.#counter;
+  }
+
+  /** Encrypt one record and return its full wire frame. */
+  encode(plaintext: Uint8Array): Uint8Array {
+    abytes(plaintext, 'plaintext');
+    const length = plaintext.length + BOX_OVERHEAD;
+    if (length > MAX_FRAME) throw new RangeError(`plaintext must be at most ${MAX_FRAME - BOX_OVERHEAD} bytes`);
+    if (this.#counter >= Number.MAX_SAFE_INTEGER) throw new RangeError('record counter exhausted');
+    const box = sealMessage(this.#key, plaintext, counterNonce(this.#counter++));
+    const frame = new Uint8Array(LENGTH_PREFIX + box.length);
+    new DataView(frame.buffer).setUint32(0, box.length);
+    frame.set(box, LENGTH_PREFIX);
+    return frame;
+  }
+}
+
+export interface RecordDecoderOptions {
+  /** Largest acceptable `length` field (nonce + ciphertext). Default {@link DEFAULT_MAX_RECORD_LENGTH}. */
+  maxRecordLength?: number;
+}
+
+/**
+ * Incremental decoder for incoming records: feed it whatever byte chunks the
+ * transport delivers; it returns the records they complete.
+ * An oversized or undersized length, a nonce other than the expected counter
+ * or a failed MAC throw `WormholeError('RemoteProtocol')`; after that every
+ * call throws the same error.
+ *
+ * @example
+ * const dec = new RecordDecoder(keys.receive);
+ * for (const record of dec.push(chunk)) handle(record);
+ */
+export class RecordDecoder {
+  readonly #key: RecordKey;
+  readonly #maxRecordLength: number;
+  /** Unconsumed input: owned copies, the first one read from `#offset`. */
+  #chunks: Uint8Array[] = [];
+  #offset = 0;
+  #buffered = 0;
+  #counter = 0;
+  #failure: WormholeError | undefined;
+
+  constructor(key: RecordKey, options: RecordDecoderOptions = {}) {
+    abytes(key, 'key', KEY_LENGTH);
+    const max = options.maxRecordLength ?? DEFAULT_MAX_RECORD_LENGTH;
+    if (typeof max !== 'number') throw new TypeError('maxRecordLength must be a number');
+    if (!Number.isInteger(max) || max < BOX_OVERHEAD || max > MAX_FRAME) {
+      throw new RangeError(`maxRecordLength must be an integer in ${BOX_OVERHEAD}..${MAX_FRAME}`);
+    }
+    this.#key = key;
+    this.#maxRecordLength = max;
+  }
+
+  /** Bytes received but not yet part of a complete record. */
+  get buffered(): number {
+    return this.#buffered;
+  }
+
+  /** How many records were decoded so far (= the next expected nonce). */
+  get count(): number {
+    return this.#counter;
+  }
+
+  /**
+   * Add received bytes; returns the plaintexts of the records now complete
+   * (often none). On failure it throws instead, and records completed by the
+   * same chunk are dropped with the connection.
+   */
+  push(chunk: Uint8Array): Uint8Array[] {
+    abytes(chunk, 'chunk');
+    if (this.#failure) throw this.#failure;
+    if (chunk.length > 0) {
+      this.#chunks.push(chunk.slice());
+      this.#buffered += chunk.length;
+    }
+    const records: Uint8Array[] = [];
+    while (this.#buffered >= LENGTH_PREFIX) {
+      const prefix = this.#peek(LENGTH_PREFIX);
+      const length = new DataView(prefix.buffer).getUint32(0);
+      if (length > this.#maxRecordLength) {
+        throw this.#fail(`record length ${length} exceeds the limit of ${this.#maxRecordLength}`);
+      }
+      if (length < BOX_OVERHEAD) throw this.#fail(`record length ${length} is shorter than nonce and MAC`);
+      if (this.#buffered < LENGTH_PREFIX + length) break;
+      this.#take(LENGTH_PREFIX);
+      records.push(this.#open(this.#take(length)));
+    }
+    return records;
+  }
+
+  #open(box: Uint8Array): Uint8Array {
+    const expected = counterNonce(this.#counter);
+    const nonce = box.subarray(0, NONCE_LENGTH);
+    if (!nonce.every((b, i) => b === expected[i])) {
+      const got = nonce.reduce((n, b) => (n << 8n) | BigInt(b), 0n);
+      throw this.#fail(`record out of order: got nonce ${got}, expected ${this.#counter}`);
+    }
+    const plaintext = openMessage(this.#key, box);
+    if (plaintext === undefined) throw this.#fail(`record ${this.#counter} failed authentication`);
+    this.#counter++;
+    return plaintext;
+  }
+
+  #fail(message: string): WormholeError {
+    this.#failure = new WormholeError('RemoteProtocol', `transit: ${message}`);
+    this.#chunks = [];
+    this.#offset = 0;
+    this.#buffered = 0;
+    return this.#failure;
+  }
+
+  /** Copy of the next `n` buffered bytes (n ≤ buffered), without consuming them. */
+  #peek(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    let filled = 0;
+    let offset = this.#offset;
+    for (const c of this.#chunks) {
+      const part = c.subarray(offset, offset + n - filled);
+      out.set(part, filled);
+      filled += part.length;
+      offset = 0;
+      if (filled === n) break;
+    }
+    return out;
+  }
+
+  /** Consume and return the next `n` buffered bytes (n ≤ buffered). */
+  #take(n: number): Uint8Array {
+    const first = this.#chunks[0]!;
+    if (first.length - this.#offset >= n) {
+      // Fast path: inside one chunk, no copy.
+      const out = first.subarray(this.#offset, this.#offset + n);
+      this.#advance(n);
+      return out;
+    }
+    const out = this.#peek(n);
+    this.#advance(n);
+    return out;
+  }
+
+  #advance(n: number): void {
+    this.#buffered -= n;
+    let left = n;
+    let done = 0; // whole chunks consumed
+    for (;;) {
+      const avail = this.#chunks[done]!.length - this.#offset;
+      if (avail > left) {
+        this.#offset += left;
+        break;
+      }
+      left -= avail;
+      done++;
+      this.#offset = 0;
+      if (left === 0) break;
+    }
+    if (done > 0) this.#chunks.splice(0, done);
+  }
+}
