@@ -1,0 +1,83 @@
+/**
+ * Argument parsing for `burrow`. Flag names follow the `wormhole` CLI where
+ * the two overlap; global flags may come before or after the command.
+ */
+import { parseArgs } from 'node:util';
+
+export const DEFAULT_RELAY_URL = 'ws://relay.magic-wormhole.io:4000/v1';
+export const DEFAULT_TRANSIT_HELPER = 'tcp:transit.magic-wormhole.io:4001';
+
+export const OPTIONS = {
+  'relay-url': { type: 'string' },
+  'transit-helper': { type: 'string' },
+  appid: { type: 'string' },
+  code: { type: 'string' },
+  'code-length': { type: 'string' },
+  text: { type: 'string' },
+  verify: { type: 'boolean' },
+  'hide-progress': { type: 'boolean' },
+  'accept-file': { type: 'boolean' },
+  'output-file': { type: 'string', short: 'o' },
+  'no-listen': { type: 'boolean' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'transit-port': { type: 'string' },
+  'webtransport-port': { type: 'string' },
+  motd: { type: 'string' },
+  'state-file': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const;
+
+export type Flags = ReturnType<typeof parse>['values'];
+
+export function parse(argv: string[]) {
+  return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+}
+
+/** Parse a positive integer flag, with a usage error naming the flag. */
+export function intFlag(value: string | undefined, name: string, fallback: number, min = 1, max = 65535): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export const HELP = `Usage: burrow [--relay-url URL] [--transit-helper tcp:HOST:PORT] [--appid ID] COMMAND [options]
+
+Commands:
+  send [FILE|DIR]      send a text (--text TEXT) or a file or directory
+  receive [CODE]       receive a text, file or directory
+  serve                run the gateway: mailbox (WebSocket) and transit relay (TCP + WebSocket)
+
+send options:
+  --text TEXT          text to send
+  --code CODE          use this code instead of allocating one
+  --code-length N      number of words in an allocated code (default 2)
+  --verify             show the verifier and ask before sending
+  --hide-progress      no progress bar
+  --no-listen          do not listen for direct connections (use the relay)
+
+receive options:
+  --verify             show the verifier and ask before accepting
+  --accept-file        accept a file or directory without asking
+  -o, --output-file P  where to write the received file or directory
+  --hide-progress      no progress bar
+
+serve options:
+  --host H             bind address (default 127.0.0.1)
+  --port P             HTTP + WebSocket port: mailbox at /v1, relay at /relay (default 4000)
+  --transit-port Q     TCP transit relay port (default 4001)
+  --motd TEXT          message of the day for clients
+  --state-file PATH    where the mailbox keeps its state across restarts
+
+Global:
+  --relay-url URL      mailbox server (default ${DEFAULT_RELAY_URL})
+  --transit-helper H   transit relay (default ${DEFAULT_TRANSIT_HELPER})
+  --appid ID           application id (default lothar.com/wormhole/text-or-file-xfer)
+`;

@@ -1,0 +1,39 @@
+/** Shared pieces of the CLI commands: connecting, prompting, verifying. */
+import { createInterface } from 'node:readline/promises';
+import WebSocket from 'ws';
+import { createWormhole, toHex, type Wormhole, type WebSocketConstructor } from '@burrow/client';
+import { DEFAULT_RELAY_URL, type Flags } from './args.js';
+
+export interface Io {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+}
+
+export async function openWormhole(flags: Flags, signal: AbortSignal): Promise<Wormhole> {
+  return createWormhole({
+    mailbox: flags['relay-url'] ?? process.env['BURROW_RELAY_URL'] ?? DEFAULT_RELAY_URL,
+    ...(flags.appid ? { appid: flags.appid } : {}),
+    WebSocket: WebSocket as unknown as WebSocketConstructor,
+    signal,
+  });
+}
+
+/** Read one line from stdin (the code, or a yes/no answer). */
+export async function ask(io: Io, prompt: string, signal: AbortSignal): Promise<string> {
+  const rl = createInterface({ input: io.stdin, output: io.stderr, terminal: Boolean(io.stdin.isTTY) });
+  try {
+    return (await rl.question(prompt, { signal })).trim();
+  } finally {
+    rl.close();
+  }
+}
+
+/** With --verify: show the verifier and stop unless the user says yes. */
+export async function verify(w: Wormhole, flags: Flags, io: Io, signal: AbortSignal): Promise<boolean> {
+  if (!flags.verify) return true;
+  const verifier = toHex(await w.verifier);
+  io.stderr.write(`Verifier ${verifier}.\n`);
+  const answer = await ask(io, 'ok? (yes/no): ', signal);
+  return answer.toLowerCase() === 'yes' || answer.toLowerCase() === 'y';
+}
