@@ -1,0 +1,68 @@
+/**
+ * Benchmark helpers. Every suite measures a baseline in the same run and
+ * reports ratios against it: absolute numbers on a shared 2-core VM are noise,
+ * ratios measured side by side are not (as much).
+ */
+export interface Sample {
+  readonly name: string;
+  readonly values: readonly number[];
+  readonly unit: string;
+}
+
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export function quantile(values: readonly number[], q: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+}
+
+/** Time `fn` `runs` times (after `warmup` runs) and return milliseconds per run. */
+export async function timeRuns(runs: number, fn: () => Promise<unknown> | unknown, warmup = 1): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const out: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+/** Run `fn` `runs` times (after `warmup` runs); `fn` measures itself and returns milliseconds. */
+export async function repeat(runs: number, fn: () => Promise<number>, warmup = 1): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const out: number[] = [];
+  for (let i = 0; i < runs; i++) out.push(await fn());
+  return out;
+}
+
+/**
+ * Print a table of samples with the ratio of each median to the baseline's.
+ * `higherIsBetter` flips the ratio so that > 1 always means "better than baseline".
+ */
+export function report(title: string, samples: readonly Sample[], baseline: string, higherIsBetter = false): void {
+  const base = samples.find((s) => s.name === baseline);
+  if (!base) throw new Error(`baseline ${baseline} missing`);
+  const b = median(base.values);
+  const rows = samples.map((s) => {
+    const m = median(s.values);
+    const ratio = higherIsBetter ? m / b : b / m;
+    return {
+      case: s.name,
+      runs: s.values.length,
+      median: `${fmt(m)} ${s.unit}`,
+      p90: `${fmt(quantile(s.values, 0.9))} ${s.unit}`,
+      [`vs ${baseline}`]: `${ratio.toFixed(2)}×`,
+    };
+  });
+  console.log(`\n## ${title}\n(ratio > 1 means better than ${baseline})`);
+  console.table(rows);
+}
+
+function fmt(n: number): string {
+  return n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
+}

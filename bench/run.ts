@@ -1,0 +1,28 @@
+/**
+ * `pnpm bench`: every suite measures its baseline in the same run and prints
+ * ratios. Runs inside a private network namespace (loopback only).
+ * Pass suite names to run a subset: `pnpm bench spake text`.
+ */
+import { cleanup } from '@burrow/testkit';
+import { spakeBench, textBench } from './wormhole.js';
+
+const SUITES: Record<string, () => Promise<void>> = {
+  spake: spakeBench,
+  text: textBench,
+};
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((w) => !(w in SUITES));
+if (unknown.length) {
+  console.error(`unknown suite(s): ${unknown.join(', ')}; known: ${Object.keys(SUITES).join(', ')}`);
+  process.exit(2);
+}
+console.log(`# Burrow benchmarks — ${new Date().toISOString()}, node ${process.version}`);
+try {
+  for (const [name, suite] of Object.entries(SUITES)) {
+    if (wanted.length && !wanted.includes(name)) continue;
+    await suite();
+  }
+} finally {
+  await cleanup();
+}
