@@ -18,3 +18,7 @@ export { Session, MACHINES } from './machines/session.js';
 export type { SessionInput, TraceEntry } from './machines/session.js';
 export { DEFAULT_RECONNECT } from './machines/rendezvous.js';
 export { encodePakeBody, decodePakeBody } from './machines/key.js';
+export * from './transit/crypto.js';
+export * from './transit/records.js';
+export * from './uri.js';
+export * from './verifier.js';
