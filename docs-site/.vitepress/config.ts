@@ -1,0 +1,40 @@
+import { defineConfig } from 'vitepress';
+
+// Dead links fail the build (VitePress default); keep it that way.
+export default defineConfig({
+  title: 'Burrow',
+  description: 'Secure peer-to-peer connections from the browser, compatible with magic-wormhole',
+  cleanUrls: true,
+  lastUpdated: false,
+  themeConfig: {
+    nav: [
+      { text: 'Guide', link: '/guide/getting-started' },
+      { text: 'API', link: '/api/' },
+      { text: 'Protocol', link: '/protocol/' },
+    ],
+    sidebar: [
+      {
+        text: 'Guide',
+        items: [
+          { text: 'Getting started', link: '/guide/getting-started' },
+          { text: 'Command line', link: '/guide/cli' },
+        ],
+      },
+      {
+        text: 'API',
+        items: [
+          { text: 'Client API', link: '/api/' },
+          { text: 'Errors', link: '/api/errors' },
+        ],
+      },
+      {
+        text: 'Protocol',
+        items: [
+          { text: 'Protocol and security', link: '/protocol/' },
+          { text: 'State machines', link: '/protocol/machines' },
+        ],
+      },
+    ],
+    search: { provider: 'local' },
+  },
+});
