@@ -7,7 +7,7 @@
  *   await w.sendText('hello');
  *   await w.close();
  */
-export { createWormhole, Wormhole, DEFAULT_APPID } from './wormhole.js';
+export { createWormhole, Wormhole, DEFAULT_APPID, MAX_MESSAGE_SIZE } from './wormhole.js';
 export type { WormholeOptions, CallOptions, Logger, WormholeStatus } from './wormhole.js';
 export { webSocketTransport } from './transport.js';
 export type { MailboxTransport, FrameHandlers, FrameConnection, WebSocketConstructor, WebSocketLike } from './transport.js';

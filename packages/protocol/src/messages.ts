@@ -85,10 +85,11 @@ export function parseServerMessage(frame: string): ServerMessage {
     case 'welcome': {
       const w = m['welcome'];
       if (typeof w !== 'object' || w === null || Array.isArray(w)) throw bad("a 'welcome' without a 'welcome' object");
-      const welcome = w as Record<string, unknown>;
-      const motd = optStr(welcome, 'motd');
-      const error = optStr(welcome, 'error');
-      return { type, welcome: { ...welcome, ...(motd === undefined ? {} : { motd }), ...(error === undefined ? {} : { error }) } };
+      const { motd: rawMotd, error: rawError, ...rest } = w as Record<string, unknown>;
+      // Python treats any `error` key as a refusal, whatever its type: keep it, as text.
+      const error = rawError === undefined ? undefined : (typeof rawError === 'string' ? rawError : JSON.stringify(rawError)).slice(0, 1000);
+      const motd = typeof rawMotd === 'string' ? rawMotd.slice(0, 4096) : undefined;
+      return { type, welcome: { ...rest, ...(motd === undefined ? {} : { motd }), ...(error === undefined ? {} : { error }) } };
     }
     case 'ack': {
       const id = optStr(m, 'id');

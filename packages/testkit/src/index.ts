@@ -62,3 +62,4 @@ export function sha256File(path: string): Promise<string> {
 export function sha256(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
+export * from './fake-mailbox.js';

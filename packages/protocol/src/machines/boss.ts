@@ -27,7 +27,7 @@ export const MAX_PHASE_GAP = 1000;
 
 type Out =
   | 'send' | 'gotCode' | 'welcome' | 'versions' | 'received' | 'skip'
-  | 'closeHappy' | 'closeLonely' | 'closeScared' | 'closeError' | 'closeAfterError' | 'finished';
+  | 'closeHappy' | 'closeLonely' | 'closeScared' | 'closeError' | 'closeAborted' | 'closeAfterError' | 'finished';
 
 const PHASE_RE = /^\d{1,15}$/;
 
@@ -50,17 +50,18 @@ export const bossMachine = defineMachine<BossStateName, BossEvent, Out, BossCtx,
     { from: 'happy', on: 'close', to: 'closing', do: ['closeHappy'] },
     { from: ['lonely', 'happy'], on: 'scared', to: 'closing', do: ['closeScared'] },
     { from: ['empty', 'lonely', 'happy'], on: ['rx_error', 'rx_unwelcome'], to: 'closing', do: ['closeError'] },
+    { from: ['empty', 'lonely', 'happy'], on: 'abort', to: 'closing', do: ['closeAborted'] },
     { from: ['empty', 'lonely', 'happy'], on: 'error', to: 'closed', do: ['closeAfterError'] },
     { from: 'happy', on: 'got_version', do: ['versions'] },
     { from: 'happy', on: 'got_phase', do: ['received'] },
     { from: 'happy', on: 'got_unknown_phase', do: ['skip'] },
     {
       from: 'closing',
-      on: ['send', 'close', 'scared', 'happy', 'got_key', 'got_version', 'got_phase', 'got_unknown_phase', 'rx_error', 'rx_unwelcome'],
+      on: ['send', 'close', 'abort', 'scared', 'happy', 'got_key', 'got_version', 'got_phase', 'got_unknown_phase', 'rx_error', 'rx_unwelcome'],
     },
     { from: 'closing', on: 'closed', to: 'closed', do: ['finished'] },
     { from: 'closing', on: 'error', to: 'closed', do: ['closeAfterError'] },
-    { from: 'closed', on: ['send', 'close', 'scared', 'happy', 'got_version', 'got_phase', 'got_unknown_phase', 'rx_error', 'rx_unwelcome', 'error', 'closed'] },
+    { from: 'closed', on: ['send', 'close', 'abort', 'scared', 'happy', 'got_version', 'got_phase', 'got_unknown_phase', 'rx_error', 'rx_unwelcome', 'error', 'closed'] },
   ],
   outputs: {
     send: (ctx, ev) => {
@@ -114,6 +115,7 @@ export const bossMachine = defineMachine<BossStateName, BossEvent, Out, BossCtx,
         'scary',
       ),
     closeError: (ctx, ev) => (ev.type === 'rx_error' || ev.type === 'rx_unwelcome' ? close(ctx, ev.error, ev.type === 'rx_error' ? 'errory' : 'unwelcome') : undefined),
+    closeAborted: (ctx, ev) => (ev.type === 'abort' ? close(ctx, ev.error, 'errory') : undefined),
     closeAfterError: (ctx, ev) =>
       ev.type === 'error'
         ? { ctx: { ...ctx, result: ev.error }, effects: [to('rendezvous', { type: 'stop' }), io({ type: 'closed', result: ev.error })] }
@@ -123,5 +125,5 @@ export const bossMachine = defineMachine<BossStateName, BossEvent, Out, BossCtx,
 });
 
 function close(ctx: BossCtx, result: 'happy' | WormholeError, mood: Mood) {
-  return { ctx: { ...ctx, result }, effects: [to('terminator', { type: 'close', mood })] };
+  return { ctx: { ...ctx, result }, effects: [io({ type: 'closing', result }), to('terminator', { type: 'close', mood })] };
 }

@@ -35,7 +35,8 @@ export type SessionInput =
   | { type: 'set_code'; code: string }
   | { type: 'send'; plaintext: Uint8Array }
   | { type: 'close' }
-  | { type: 'error'; error: WormholeError };
+  | { type: 'error'; error: WormholeError }
+  | { type: 'abort'; error: WormholeError };
 
 // Every machine's table, by name; `any` only at this one erasure point.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -146,6 +147,8 @@ function route(input: SessionInput): Routed[] {
       return [ev('boss', { type: 'close' })];
     case 'error':
       return [ev('boss', { type: 'error', error: input.error })];
+    case 'abort':
+      return [ev('boss', { type: 'abort', error: input.error })];
     case 'server_message':
       return routeServerMessage(input.message);
   }

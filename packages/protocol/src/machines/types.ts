@@ -102,6 +102,8 @@ export type BossEvent =
   | { type: 'rx_unwelcome'; error: WormholeError }
   | { type: 'rx_error'; error: WormholeError }
   | { type: 'error'; error: WormholeError }
+  /** The caller gave up (AbortSignal): close politely with mood errory. */
+  | { type: 'abort'; error: WormholeError }
   | { type: 'closed' };
 
 /** Events addressed to each machine. */
@@ -131,6 +133,8 @@ export type IoEffect =
   | { type: 'key'; key: SessionKey; verifier: Uint8Array }
   | { type: 'versions'; versions: Record<string, unknown> }
   | { type: 'message'; plaintext: Uint8Array }
+  /** Closing has begun; `result` is what `closed` will report. */
+  | { type: 'closing'; result: 'happy' | WormholeError }
   | { type: 'closed'; result: 'happy' | WormholeError };
 
 /** An effect of one machine: an event for another machine, or I/O. */
