@@ -1,7 +1,9 @@
 import { defineConfig } from 'vitepress';
+import { withMermaid } from 'vitepress-plugin-mermaid';
 
 // Dead links fail the build (VitePress default); keep it that way.
-export default defineConfig({
+export default withMermaid(
+  defineConfig({
   title: 'Burrow',
   description: 'Secure peer-to-peer connections from the browser, compatible with magic-wormhole',
   cleanUrls: true,
@@ -37,4 +39,5 @@ export default defineConfig({
     ],
     search: { provider: 'local' },
   },
-});
+}),
+);
