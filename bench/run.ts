@@ -4,11 +4,13 @@
  * Pass suite names to run a subset: `pnpm bench spake text`.
  */
 import { cleanup } from '@burrow/testkit';
+import { transferBench } from './transfer.js';
 import { spakeBench, textBench } from './wormhole.js';
 
 const SUITES: Record<string, () => Promise<void>> = {
   spake: spakeBench,
   text: textBench,
+  transfer: transferBench,
 };
 
 const wanted = process.argv.slice(2);

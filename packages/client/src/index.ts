@@ -14,3 +14,27 @@ export type { MailboxTransport, FrameHandlers, FrameConnection, WebSocketConstru
 export { sendText, receiveText, parseAppMessage } from './text.js';
 export { WormholeError, isWormholeError, parseCode, completeCode, generateCode, toHex, fromHex } from '@burrow/protocol';
 export type { WormholeErrorCode, Blame } from '@burrow/protocol';
+export { TransitConnector } from './transit/connector.js';
+export type { TransitOptions, TransitConnectorInit } from './transit/connector.js';
+export { TransitConnection } from './transit/connection.js';
+export type { TransitKind } from './transit/connection.js';
+export { webSocketDialer } from './transit/websocket.js';
+export type { WebSocketDialerOptions } from './transit/websocket.js';
+export type { ByteChannel, DialOptions, TcpDialer, WebSocketDialer, TransitDialers, TransitListen, TransitListener } from './transit/types.js';
+export { sendFile, sendDirectory } from './transfer/send.js';
+export { receiveOffer } from './transfer/receive.js';
+export type { IncomingOffer, MessageOffer, FileOffer, DirectoryOffer, ReceiveOfferOptions } from './transfer/receive.js';
+export type {
+  FileSource,
+  DirectoryEntry,
+  DirectorySource,
+  DirectorySink,
+  TransferProgress,
+  TransferOptions,
+  SendOptions,
+  SendDirectoryOptions,
+  TransferResult,
+} from './transfer/types.js';
+export { TRANSIT_KEY_PURPOSE } from './transfer/common.js';
+export { parseRelayLocation } from '@burrow/protocol';
+export type { RelayHint, TcpHint, TransitHints, Hasher } from '@burrow/protocol';

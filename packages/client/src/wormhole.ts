@@ -25,6 +25,12 @@ import { abortError, deferred, withSignal, type Deferred } from './deferred.js';
 import { receiveText, sendText } from './text.js';
 import { webSocketTransport, type FrameConnection, type MailboxTransport, type WebSocketConstructor } from './transport.js';
 
+/**
+ * Largest application message: its echo (hex, inside JSON) must stay well
+ * under the 1 MiB server frame bound that every client enforces.
+ */
+export const MAX_MESSAGE_SIZE = 256 * 1024;
+
 /** The appid the `wormhole` CLI uses for text and file transfer. */
 export const DEFAULT_APPID = 'lothar.com/wormhole/text-or-file-xfer';
 
@@ -54,6 +60,8 @@ export interface WormholeOptions {
   random?: (n: number) => Uint8Array;
   /** Time allowed for the first connection to the mailbox, in ms (default 15 000). */
   connectTimeoutMs?: number;
+  /** How long a polite close may take before the connection is dropped anyway, in ms (default 10 000). */
+  closeTimeoutMs?: number;
   /** Reconnect backoff (default: 1 s × 1.5 up to 60 s, like the Python client). */
   reconnect?: { initialMs: number; maxMs: number; factor: number };
   logger?: Logger;
@@ -132,7 +140,11 @@ export class Wormhole {
   #pending: SessionInput[] = [];
   #draining = false;
   #codeStarted = false;
-  #result: WormholeError | undefined;
+  /** Set once the session failed or closed: later calls reject with it at once. */
+  #failure: WormholeError | undefined;
+  #closingResult: 'happy' | WormholeError | undefined;
+  #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #closeTimeoutMs: number;
   #isClosed = false;
   #onAbort: (() => void) | undefined;
   #signal: AbortSignal | undefined;
@@ -144,6 +156,7 @@ export class Wormhole {
     this.appid = options.appid ?? DEFAULT_APPID;
     this.#url = options.mailbox;
     this.#logger = options.logger;
+    this.#closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
     this.#transport = options.transport ?? webSocketTransport(options.WebSocket ? { WebSocket: options.WebSocket } : {});
     this.#session = new Session(
       {
@@ -199,21 +212,32 @@ export class Wormhole {
   /** Queue an application message (phases 0, 1, 2, …); sent once the peer proves the key. */
   sendMessage(message: Uint8Array): void {
     if (!(message instanceof Uint8Array)) throw new TypeError('message must be a Uint8Array');
-    if (this.#isClosed) throw this.#result ?? new WormholeError('Closed', 'the wormhole is closed');
+    if (message.length > MAX_MESSAGE_SIZE) {
+      throw new WormholeError('Usage', `a wormhole message is limited to ${MAX_MESSAGE_SIZE} bytes; use connect() or a file transfer for bulk data`);
+    }
+    if (this.#failure) throw this.#failure;
     this.#input({ type: 'send', plaintext: message.slice() });
   }
 
   /** The next application message from the peer, in order. */
   nextMessage(options: CallOptions = {}): Promise<Uint8Array> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(abortError(signal));
     const ready = this.#inbox.shift();
     if (ready) return Promise.resolve(ready);
-    if (this.#isClosed) return Promise.reject(this.#result ?? new WormholeError('Closed', 'the wormhole is closed'));
+    if (this.#failure) return Promise.reject(this.#failure);
     const d = deferred<Uint8Array>();
     this.#waiters.push(d);
-    return withSignal(d.promise, options.signal).finally(() => {
+    if (!signal) return d.promise;
+    // Remove the waiter the moment the signal fires, so a message arriving in
+    // the same task goes to the next caller instead of a dead waiter.
+    const onAbort = () => {
       const i = this.#waiters.indexOf(d);
       if (i >= 0) this.#waiters.splice(i, 1);
-    });
+      d.reject(abortError(signal));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    return d.promise.finally(() => signal.removeEventListener('abort', onAbort));
   }
 
   /** Derive an application key from the session key (HKDF-SHA256, like `w.derive_key`). */
@@ -243,14 +267,18 @@ export class Wormhole {
     return this.closed;
   }
 
-  /** @internal Fail the session now with `error`. */
+  /**
+   * Give up on this wormhole: pending calls reject with `error` now, and the
+   * session closes politely (mood `errory`) in the background.
+   */
   abort(error: WormholeError): void {
-    this.#input({ type: 'error', error });
+    this.#failPending(error);
+    this.#input({ type: 'abort', error });
   }
 
   #startCode(): void {
     if (this.#codeStarted) throw new WormholeError('Usage', 'the code was already set or allocated');
-    if (this.#isClosed) throw this.#result ?? new WormholeError('Closed', 'the wormhole is closed');
+    if (this.#failure) throw this.#failure;
     this.#codeStarted = true;
   }
 
@@ -313,6 +341,15 @@ export class Wormhole {
         else this.#inbox.push(effect.plaintext);
         return;
       }
+      case 'closing':
+        this.#closingResult = effect.result;
+        if (effect.result !== 'happy') this.#failPending(effect.result);
+        // A close needs the server; if it is gone, do not wait forever.
+        this.#closeTimer ??= setTimeout(() => {
+          this.#logger?.warn?.('mailbox did not confirm the close in time; dropping the connection');
+          this.#finish(this.#closingResult === 'happy' ? undefined : this.#closingResult);
+        }, this.#closeTimeoutMs);
+        return;
       case 'closed':
         this.#finish(effect.result === 'happy' ? undefined : effect.result);
         return;
@@ -350,16 +387,21 @@ export class Wormhole {
     });
   }
 
+  /** Reject everything that is waiting (and everything that will), but keep the session running. */
+  #failPending(reason: WormholeError): void {
+    this.#failure ??= reason;
+    for (const d of [this.#code, this.#welcome, this.#key, this.#verifier, this.#versions, this.#connected] as Deferred<unknown>[]) d.reject(reason);
+    for (const w of this.#waiters.splice(0)) w.reject(reason);
+  }
+
   #finish(error: WormholeError | undefined): void {
     if (this.#isClosed) return;
     this.#isClosed = true;
-    this.#result = error;
     clearTimeout(this.#timer);
+    clearTimeout(this.#closeTimer);
     this.#conn?.close();
     if (this.#onAbort) this.#signal?.removeEventListener('abort', this.#onAbort);
-    const reason = error ?? new WormholeError('Closed', 'the wormhole was closed');
-    for (const d of [this.#code, this.#welcome, this.#key, this.#verifier, this.#versions, this.#connected] as Deferred<unknown>[]) d.reject(reason);
-    for (const w of this.#waiters.splice(0)) w.reject(reason);
+    this.#failPending(error ?? new WormholeError('Closed', 'the wormhole was closed'));
     if (error) this.#closed.reject(error);
     else this.#closed.resolve();
   }

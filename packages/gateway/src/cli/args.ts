@@ -24,7 +24,9 @@ export const OPTIONS = {
   'transit-port': { type: 'string' },
   'webtransport-port': { type: 'string' },
   motd: { type: 'string' },
-  'state-file': { type: 'string' },
+  'data-dir': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
@@ -74,7 +76,9 @@ serve options:
   --port P             HTTP + WebSocket port: mailbox at /v1, relay at /relay (default 4000)
   --transit-port Q     TCP transit relay port (default 4001)
   --motd TEXT          message of the day for clients
-  --state-file PATH    where the mailbox keeps its state across restarts
+  --data-dir PATH      keep mailbox state here so a restart loses no open mailbox
+                       (default: in memory)
+  --tls-cert F --tls-key F   serve wss:// and https:// with this PEM pair
 
 Global:
   --relay-url URL      mailbox server (default ${DEFAULT_RELAY_URL})

@@ -10,6 +10,8 @@ import { receive } from './receive.js';
 import { send } from './send.js';
 import { serve } from './serve.js';
 
+export const VERSION = '0.1.0';
+
 export async function main(argv: string[], io: Io): Promise<number> {
   let parsed;
   try {
@@ -20,6 +22,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
   const { values: flags, positionals } = parsed;
   const [command, ...rest] = positionals;
+  if (flags.version) {
+    io.stdout.write(`burrow ${VERSION}\n`);
+    return 0;
+  }
   if (flags.help || command === undefined || command === 'help') {
     io.stdout.write(HELP);
     return command === undefined && !flags.help ? 2 : 0;

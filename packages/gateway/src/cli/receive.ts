@@ -1,10 +1,15 @@
-/** `burrow receive [CODE]`: text (and, with the transfer module, files and directories). */
+/** `burrow receive [CODE]`: a text, a file or a directory, like `wormhole receive`. */
+import { lstat } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import { WormholeError, receiveOffer, type FileOffer, type DirectoryOffer } from '@burrow/client';
+import { directorySink, fileSink, nodeSha256 } from '../transit-node.js';
 import { UsageError, type Flags } from './args.js';
 import { ask, openWormhole, verify, type Io } from './common.js';
-import { WormholeError } from '@burrow/client';
+import { cliTransit, formatBytes, progressBar, rate } from './send.js';
 
 export async function receive(flags: Flags, positionals: string[], io: Io, signal: AbortSignal): Promise<void> {
   if (positionals.length > 1) throw new UsageError('receive takes at most one code');
+  const transit = cliTransit(flags);
   const code = positionals[0] ?? flags.code ?? (await ask(io, 'Enter receive wormhole code: ', signal));
   const w = await openWormhole(flags, signal);
   try {
@@ -13,11 +18,61 @@ export async function receive(flags: Flags, positionals: string[], io: Io, signa
     if (!(await verify(w, flags, io, signal))) {
       throw new WormholeError('Rejected', 'verification rejected, abandoning transfer', { blame: 'caller' });
     }
-    const text = await w.receiveText({ signal });
-    io.stdout.write(`${text}\n`);
+    const offer = await receiveOffer(w, { signal, transit });
+    if (offer.type === 'message') io.stdout.write(`${offer.message}\n`);
+    else await receiveBulk(offer, flags, io, signal);
   } catch (err) {
     await w.close().catch(() => {});
     throw err;
   }
   await w.close();
+}
+
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function receiveBulk(offer: FileOffer | DirectoryOffer, flags: Flags, io: Io, signal: AbortSignal): Promise<void> {
+  // The offered name is reduced to its last component; --output-file may choose another place.
+  const dest = resolve(flags['output-file'] ?? offer.name);
+  const shown = basename(dest);
+  if (await exists(dest)) {
+    io.stderr.write(`Error: refusing to overwrite existing '${flags['output-file'] ?? offer.name}'\n`);
+    await offer.reject('transfer rejected');
+    throw new WormholeError('Rejected', `refusing to overwrite existing '${shown}'`, { blame: 'caller' });
+  }
+  if (offer.type === 'file') {
+    io.stderr.write(`Receiving file (${formatBytes(offer.size)}) into: ${shown}\n`);
+  } else {
+    io.stderr.write(`Receiving directory (${formatBytes(offer.zipSize)}) into: ${shown}/\n`);
+    io.stderr.write(`${offer.numFiles} files, ${formatBytes(offer.numBytes)} (uncompressed)\n`);
+  }
+  if (!flags['accept-file']) {
+    const answer = (await ask(io, 'ok? (Y/n): ', signal)).toLowerCase();
+    if (!(answer === '' || answer.startsWith('y'))) {
+      io.stderr.write('transfer rejected\n');
+      await offer.reject('transfer rejected');
+      throw new WormholeError('Rejected', 'transfer rejected', { blame: 'caller' });
+    }
+  }
+  const options = {
+    signal,
+    createHash: nodeSha256,
+    ...(flags['hide-progress'] ? {} : { onProgress: progressBar(io) }),
+  };
+  let result;
+  try {
+    result = offer.type === 'file' ? await offer.accept(await fileSink(dest), options) : await offer.accept(await directorySink(dest), options);
+  } catch (err) {
+    if (!flags['hide-progress']) io.stderr.write('\n');
+    throw err;
+  }
+  io.stderr.write(
+    offer.type === 'file'
+      ? `Received file written to ${shown} in ${rate(result)} via ${result.connection}\n`
+      : `Received files written to ${shown}/ in ${rate(result)} via ${result.connection}\n`,
+  );
 }

@@ -1,0 +1,261 @@
+/**
+ * Issue 4 benchmarks (file transfer): throughput of one file (100 MB unless
+ * BURROW_BENCH_MB says otherwise) over direct TCP on loopback for CLI→CLI
+ * (the baseline), Burrow→CLI, CLI→Burrow and Burrow→Burrow, each peer its own
+ * process. Measured the same way for every pair: on the sender, from
+ * "transit connected" to "ack received" (Burrow prints it; Python's
+ * --dump-timing has it). Every received file's sha256 is checked.
+ *
+ * Also: peak RSS of the Burrow processes (/usr/bin/time), against a bare
+ * Burrow CLI start-up; and, as context, the noble secretbox seal rate of
+ * 64 KiB transit records (the known limit) next to node:crypto's sha256.
+ *
+ * Runs per case: 2 unless BURROW_BENCH_RUNS says otherwise.
+ * BURROW_BENCH_PROF=DIR writes CPU profiles of the Burrow processes there.
+ */
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { RecordEncoder, recordKey } from '@burrow/protocol';
+import {
+  assertPrivateNetwork,
+  makeTempDir,
+  onCleanup,
+  removeDir,
+  runWormhole,
+  sha256File,
+  startMailboxServer,
+  startTransitRelay,
+} from '@burrow/testkit';
+import { randomFile } from '../packages/gateway/interop/transfer-helpers.js';
+import { repeat, report, type Sample } from './lib.js';
+
+const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
+const MAIN = join(ROOT, 'packages/gateway/src/cli/main.ts');
+const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+
+function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+interface Proc {
+  stderr(): string;
+  code: Promise<string>;
+  done: Promise<number | null>;
+}
+
+/** The Burrow CLI under /usr/bin/time (for its peak RSS), killed after `timeoutMs` or on clean-up. */
+function burrowProc(args: string[], cwd: string, timeoutMs: number): Proc {
+  const prof = process.env['BURROW_BENCH_PROF'];
+  const child = spawn(
+    '/usr/bin/time',
+    ['-f', 'maxrss_kb=%M', process.execPath, ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), '--conditions=source', '--import', TSX, MAIN, ...args],
+    { cwd, stdio: ['ignore', 'ignore', 'pipe'], detached: true },
+  );
+  const kill = () => {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  const unregister = onCleanup(kill);
+  const timer = setTimeout(kill, timeoutMs);
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const done = new Promise<number | null>((res, rej) => {
+    child.once('error', rej);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      unregister();
+      res(code);
+    });
+  });
+  const code = new Promise<string>((res, rej) => {
+    const t = setInterval(() => {
+      const m = /Wormhole code is: (\S+)/.exec(err);
+      if (m) clearInterval(t), res(m[1]!);
+    }, 20);
+    void done.then(
+      () => (clearInterval(t), rej(new Error(`burrow ${args.join(' ')} exited before printing a code:\n${err}`))),
+      (e: unknown) => (clearInterval(t), rej(e)),
+    );
+  });
+  code.catch(() => {});
+  return { stderr: () => err, code, done };
+}
+
+function pythonTransferSeconds(timingFile: string): number {
+  const events = JSON.parse(readFileSync(timingFile, 'utf8')) as { name: string; start: number; stop: number | null }[];
+  const connected = events.find((e) => e.name === 'transit connected');
+  const ack = events.find((e) => e.name === 'get ack');
+  if (!connected || !ack) throw new Error(`${timingFile}: no "transit connected" / "get ack" events`);
+  return (ack.stop ?? ack.start) - connected.start;
+}
+
+function burrowSeconds(stderr: string): number {
+  const m = /Sent [\d.]+ \w+ in ([\d.]+) s/.exec(stderr);
+  if (!m) throw new Error(`no "Sent … in … s" line from the Burrow sender:\n${stderr}`);
+  return Number(m[1]);
+}
+
+function maxRssMb(stderr: string): number {
+  const m = /maxrss_kb=(\d+)/.exec(stderr);
+  if (!m) throw new Error(`no maxrss from /usr/bin/time:\n${stderr}`);
+  return Number(m[1]) / 1024;
+}
+
+function check(ok: boolean, what: string, detail: string): void {
+  if (!ok) throw new Error(`${what} failed:\n${detail}`);
+}
+
+async function checkSha(path: string, want: string, what: string): Promise<void> {
+  const got = await sha256File(path);
+  if (got !== want) throw new Error(`${what}: received file sha256 ${got} ≠ source ${want}`);
+}
+
+export async function transferBench(): Promise<void> {
+  assertPrivateNetwork();
+  const runs = Math.round(envNumber('BURROW_BENCH_RUNS', 2));
+  const mb = envNumber('BURROW_BENCH_MB', 100);
+  const size = Math.round(mb * 1000 * 1000);
+  const timeoutMs = 60_000 + mb * 1_000;
+
+  const [mailbox, relay] = await Promise.all([startMailboxServer(), startTransitRelay()]);
+  const dir = makeTempDir('burrow-bench-');
+  try {
+    const file = join(dir, 'f.bin');
+    randomFile(file, size);
+    const sha = await sha256File(file);
+    const opts = { relayUrl: mailbox.url, transitHelper: relay.hint, timeoutMs };
+    const bflags = ['--relay-url', mailbox.url, '--transit-helper', relay.hint];
+    const receiveArgs = (out: string, code: string) => ['receive', '--accept-file', '--hide-progress', '-o', join(out, 'x'), code];
+
+    /** One transfer: returns MB/s on the sender and the peak RSS of each Burrow process in it. */
+    type Case = (out: string) => Promise<{ mbps: number; rss: Record<string, number> }>;
+    const cases: Record<string, Case> = {
+      'CLI→CLI': async (out) => {
+        const timing = join(out, 'timing.json');
+        const s = runWormhole(['--dump-timing', timing, 'send', '--hide-progress', file], { ...opts, cwd: dir });
+        const r = runWormhole(receiveArgs(out, await s.code), { ...opts, cwd: out });
+        const [sr, rr] = await Promise.all([s.result, r.result]);
+        check(sr.exitCode === 0, 'CLI send', sr.stderr);
+        check(rr.exitCode === 0, 'CLI receive', rr.stderr);
+        await checkSha(join(out, 'x'), sha, 'CLI→CLI');
+        return { mbps: mb / pythonTransferSeconds(timing), rss: {} };
+      },
+      'Burrow→CLI': async (out) => {
+        const s = burrowProc([...bflags, 'send', '--hide-progress', file], dir, timeoutMs);
+        const r = runWormhole(receiveArgs(out, await s.code), { ...opts, cwd: out });
+        const [sc, rr] = await Promise.all([s.done, r.result]);
+        check(sc === 0, 'Burrow send', s.stderr());
+        check(rr.exitCode === 0, 'CLI receive', rr.stderr);
+        await checkSha(join(out, 'x'), sha, 'Burrow→CLI');
+        return { mbps: mb / burrowSeconds(s.stderr()), rss: { 'Burrow→CLI (sender)': maxRssMb(s.stderr()) } };
+      },
+      'CLI→Burrow': async (out) => {
+        const timing = join(out, 'timing.json');
+        const s = runWormhole(['--dump-timing', timing, 'send', '--hide-progress', file], { ...opts, cwd: dir });
+        const r = burrowProc([...bflags, ...receiveArgs(out, await s.code)], out, timeoutMs);
+        const [sr, rc] = await Promise.all([s.result, r.done]);
+        check(sr.exitCode === 0, 'CLI send', sr.stderr);
+        check(rc === 0, 'Burrow receive', r.stderr());
+        await checkSha(join(out, 'x'), sha, 'CLI→Burrow');
+        return { mbps: mb / pythonTransferSeconds(timing), rss: { 'CLI→Burrow (receiver)': maxRssMb(r.stderr()) } };
+      },
+      'Burrow→Burrow': async (out) => {
+        const s = burrowProc([...bflags, 'send', '--hide-progress', file], dir, timeoutMs);
+        const r = burrowProc([...bflags, ...receiveArgs(out, await s.code)], out, timeoutMs);
+        const [sc, rc] = await Promise.all([s.done, r.done]);
+        check(sc === 0, 'Burrow send', s.stderr());
+        check(rc === 0, 'Burrow receive', r.stderr());
+        await checkSha(join(out, 'x'), sha, 'Burrow→Burrow');
+        return {
+          mbps: mb / burrowSeconds(s.stderr()),
+          rss: { 'Burrow→Burrow (sender)': maxRssMb(s.stderr()), 'Burrow→Burrow (receiver)': maxRssMb(r.stderr()) },
+        };
+      },
+    };
+
+    // Interleave the cases run by run, so slow drift on a shared VM hits them all alike.
+    const mbps: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+    const rss: Record<string, number[]> = {};
+    for (let i = 0; i < runs; i++) {
+      for (const [name, run] of Object.entries(cases)) {
+        const out = makeTempDir('burrow-bench-out-');
+        try {
+          const res = await run(out);
+          mbps[name]!.push(res.mbps);
+          for (const [k, v] of Object.entries(res.rss)) (rss[k] ??= []).push(v);
+        } finally {
+          removeDir(out);
+        }
+      }
+    }
+
+    // RSS baseline: the same Burrow CLI doing nothing (`--help`), so the ratio shows what a transfer adds.
+    const idle: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const p = burrowProc(['--help'], dir, 30_000);
+      const c = await p.done;
+      check(c === 0, 'burrow --help', p.stderr());
+      idle.push(maxRssMb(p.stderr()));
+    }
+
+    report(
+      `File transfer throughput, ${mb} MB over direct TCP on loopback (sender: transit connected → ack)`,
+      Object.entries(mbps).map(([name, values]) => ({ name, values, unit: 'MB/s' })),
+      'CLI→CLI',
+      true,
+    );
+    report(
+      `Peak RSS of the Burrow processes (${mb} MB transfer)`,
+      [
+        { name: 'burrow --help (idle)', values: idle, unit: 'MB' },
+        ...Object.entries(rss).map(([name, values]) => ({ name, values, unit: 'MB' })),
+      ],
+      'burrow --help (idle)',
+    );
+  } finally {
+    removeDir(dir);
+    await Promise.allSettled([mailbox.stop(), relay.stop()]);
+  }
+
+  await cryptoContext();
+}
+
+/** Context for the table above: noble secretbox sealing 64 KiB records (the known limit) next to node:crypto sha256. */
+async function cryptoContext(): Promise<void> {
+  const RECORD = 64 * 1024;
+  const TOTAL = 32 * 1024 * 1024;
+  const n = TOTAL / RECORD;
+  const block = new Uint8Array(randomBytes(RECORD));
+  const key = recordKey(new Uint8Array(randomBytes(32)));
+  const mbps = (ms: number) => TOTAL / 1e6 / (ms / 1000);
+  const sha = await repeat(5, async () => {
+    const t0 = performance.now();
+    const h = createHash('sha256');
+    for (let i = 0; i < n; i++) h.update(block);
+    h.digest();
+    return mbps(performance.now() - t0);
+  });
+  const seal = await repeat(5, async () => {
+    const enc = new RecordEncoder(key);
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) enc.encode(block);
+    return mbps(performance.now() - t0);
+  });
+  const samples: Sample[] = [
+    { name: 'node:crypto sha256', values: sha, unit: 'MB/s' },
+    { name: 'noble secretbox seal (RecordEncoder)', values: seal, unit: 'MB/s' },
+  ];
+  report(`In-process crypto, ${TOTAL / 1024 / 1024} MiB in 64 KiB records (context: secretbox bounds Burrow's transit)`, samples, 'node:crypto sha256', true);
+}

@@ -1,0 +1,175 @@
+/** Pieces shared by the sending and receiving sides of a transfer. */
+import { WormholeError, isWormholeError, transitKey, type TransitKey } from '@burrow/protocol';
+import { abortError } from '../deferred.js';
+import { sendAppMessage } from '../text.js';
+import type { Wormhole } from '../wormhole.js';
+import type { TransferProgress } from './types.js';
+
+/**
+ * The CLI derives the transit key from this purpose whatever `--appid` is
+ * (upstream issue #339), so Burrow does too.
+ */
+export const TRANSIT_KEY_PURPOSE = 'lothar.com/wormhole/text-or-file-xfer/transit-key';
+
+export async function deriveTransferKey(w: Wormhole, signal: AbortSignal | undefined): Promise<TransitKey> {
+  return transitKey(await w.deriveKey(TRANSIT_KEY_PURPOSE, 32, signal ? { signal } : {}));
+}
+
+const now = (): number => (globalThis.performance?.now ? globalThis.performance.now() : Date.now());
+
+/** Throttled progress reporting; user callbacks never throw into the transfer. */
+export class ProgressMeter {
+  #bytes = 0;
+  #last = -Infinity;
+  readonly #start = now();
+
+  constructor(
+    readonly total: number,
+    private readonly cb: ((p: TransferProgress) => void) | undefined,
+    private readonly intervalMs = 100,
+  ) {}
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  get elapsedMs(): number {
+    return now() - this.#start;
+  }
+
+  add(n: number): void {
+    this.#bytes += n;
+    if (!this.cb) return;
+    const t = now();
+    if (t - this.#last >= this.intervalMs) {
+      this.#last = t;
+      this.#emit(false);
+    }
+  }
+
+  finish(): void {
+    if (this.cb) this.#emit(true);
+  }
+
+  #emit(done: boolean): void {
+    const elapsedMs = now() - this.#start;
+    try {
+      this.cb?.({ bytes: this.#bytes, total: this.total, elapsedMs, bytesPerSecond: elapsedMs > 0 ? (this.#bytes * 1000) / elapsedMs : 0, done });
+    } catch {
+      // a progress callback must not break the transfer
+    }
+  }
+}
+
+/**
+ * Cuts a byte stream into records of `size` bytes for a record writer,
+ * copying only to join small pieces.
+ */
+export class Chunker {
+  #buf: Uint8Array;
+  #fill = 0;
+
+  constructor(
+    private readonly writer: WritableStreamDefaultWriter<Uint8Array>,
+    private readonly size: number,
+  ) {
+    this.#buf = new Uint8Array(size);
+  }
+
+  async write(data: Uint8Array): Promise<void> {
+    let off = 0;
+    while (off < data.length) {
+      if (this.#fill === 0 && data.length - off >= this.size) {
+        await this.writer.write(data.subarray(off, off + this.size));
+        off += this.size;
+        continue;
+      }
+      const n = Math.min(this.size - this.#fill, data.length - off);
+      this.#buf.set(data.subarray(off, off + n), this.#fill);
+      this.#fill += n;
+      off += n;
+      if (this.#fill === this.size) await this.#flushFull();
+    }
+  }
+
+  async flush(): Promise<void> {
+    if (this.#fill === 0) return;
+    const out = this.#buf.subarray(0, this.#fill);
+    this.#buf = new Uint8Array(this.size);
+    this.#fill = 0;
+    await this.writer.write(out);
+  }
+
+  async #flushFull(): Promise<void> {
+    const out = this.#buf;
+    this.#buf = new Uint8Array(this.size);
+    this.#fill = 0;
+    await this.writer.write(out);
+  }
+}
+
+/** Re-cut a stream into fixed-size blocks (the last may be shorter), so two reads of the same bytes chunk identically. */
+export async function* fixedBlocks(stream: ReadableStream<Uint8Array>, size: number, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
+  let buf = new Uint8Array(size);
+  let fill = 0;
+  try {
+    for (;;) {
+      signal?.throwIfAborted();
+      const r = await reader.read();
+      if (r.done) break;
+      const data = r.value;
+      let off = 0;
+      while (off < data.length) {
+        const n = Math.min(size - fill, data.length - off);
+        buf.set(data.subarray(off, off + n), fill);
+        fill += n;
+        off += n;
+        if (fill === size) {
+          yield buf;
+          buf = new Uint8Array(size);
+          fill = 0;
+        }
+      }
+    }
+    if (fill > 0) yield buf.subarray(0, fill);
+  } finally {
+    reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+}
+
+/** Read one chunk, giving up when `signal` aborts. */
+export async function readOne<T>(reader: ReadableStreamDefaultReader<T>, signal: AbortSignal | undefined): Promise<ReadableStreamReadResult<T>> {
+  if (!signal) return reader.read();
+  signal.throwIfAborted();
+  let onAbort: (() => void) | undefined;
+  try {
+    return await Promise.race([
+      reader.read(),
+      new Promise<never>((_, reject) => {
+        onAbort = () => reject(abortError(signal));
+        signal.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** The error to surface: an abort wins over whatever the teardown caused. */
+export function finalError(err: unknown, signal: AbortSignal | undefined): WormholeError {
+  if (signal?.aborted) return abortError(signal);
+  if (isWormholeError(err)) return err;
+  return new WormholeError('TransferFailed', `transfer failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err, blame: 'local' });
+}
+
+/** Best effort: tell the peer through the wormhole why we stopped (skipped when the peer stopped first). */
+export function tellPeer(w: Wormhole, error: WormholeError): void {
+  if (error.code === 'Rejected' && error.blame === 'peer') return;
+  try {
+    sendAppMessage(w, { error: `transfer failed: ${error.message}`.slice(0, 500) });
+  } catch {
+    // the wormhole is closed already
+  }
+}

@@ -1,0 +1,263 @@
+/**
+ * Receiving what `wormhole send` (or Burrow) offers:
+ *
+ *   const offer = await receiveOffer(w, { transit });
+ *   switch (offer.type) {
+ *     case 'message':   console.log(offer.message); break;           // already acknowledged
+ *     case 'file':      await offer.accept(writableStream, { onProgress }); break;
+ *     case 'directory': await offer.accept(directorySink); break;
+ *   }
+ *   // or: await offer.reject();
+ *
+ * Python's order is kept: our `transit` goes out as soon as theirs arrives
+ * (always before our answer), the answer `file_ack` before connecting, and
+ * the final `{"ack": "ok", "sha256": …}` record only after the sink has
+ * committed the data.
+ */
+import {
+  WormholeError,
+  ZIPFILE_DEFLATED,
+  createSha256,
+  encodeTransferAck,
+  parseTransferMessage,
+  safeOfferName,
+} from '@burrow/protocol';
+import { parseAppMessage, sendAppMessage } from '../text.js';
+import type { Wormhole } from '../wormhole.js';
+import { TransitConnector } from '../transit/connector.js';
+import type { TransitConnection } from '../transit/connection.js';
+import { ProgressMeter, deriveTransferKey, finalError, readOne, tellPeer } from './common.js';
+import type { DirectorySink, TransferOptions, TransferResult } from './types.js';
+import { ZipExtractor } from './zip.js';
+
+const MAX_SKIPPED = 16;
+
+export interface ReceiveOfferOptions {
+  signal?: AbortSignal;
+  /** Used for the connection if a file or directory is accepted. */
+  transit?: TransferOptions['transit'];
+}
+
+interface Decision {
+  /** Refuse: the sender gets `{"error": reason}` (default "transfer rejected", like the CLI). */
+  reject(reason?: string): Promise<void>;
+}
+
+export interface MessageOffer {
+  readonly type: 'message';
+  readonly message: string;
+}
+
+export interface FileOffer extends Decision {
+  readonly type: 'file';
+  /** Safe to use as a file name (last path component, never `.`/`..`). */
+  readonly name: string;
+  /** The name exactly as offered. */
+  readonly offeredName: string;
+  readonly size: number;
+  /** Receive into `sink`; it is closed on success (commit) and aborted on failure. */
+  accept(sink: WritableStream<Uint8Array>, options?: TransferOptions): Promise<TransferResult>;
+}
+
+export interface DirectoryOffer extends Decision {
+  readonly type: 'directory';
+  readonly name: string;
+  readonly offeredName: string;
+  /** Bytes on the wire (the zip). */
+  readonly zipSize: number;
+  /** Bytes once unpacked (the sender's claim, enforced while unpacking). */
+  readonly numBytes: number;
+  readonly numFiles: number;
+  accept(sink: DirectorySink, options?: TransferOptions): Promise<TransferResult>;
+}
+
+export type IncomingOffer = MessageOffer | FileOffer | DirectoryOffer;
+
+/**
+ * Wait for the sender's offer. A text is acknowledged and returned; a file
+ * or directory must then be accepted or rejected exactly once.
+ */
+export async function receiveOffer(w: Wormhole, options: ReceiveOfferOptions = {}): Promise<IncomingOffer> {
+  const { signal } = options;
+  signal?.throwIfAborted();
+  let connector: TransitConnector | undefined;
+  const ensureConnector = async (transit: TransferOptions['transit'], s: AbortSignal | undefined): Promise<TransitConnector> => {
+    if (!connector) {
+      const key = await deriveTransferKey(w, s);
+      connector = await TransitConnector.create({ role: 'receiver', key, ...transit }, s ? { signal: s } : {});
+      sendAppMessage(w, { transit: connector.message });
+    }
+    return connector;
+  };
+  try {
+    for (let i = 0; i <= MAX_SKIPPED; i++) {
+      const msg = parseTransferMessage(parseAppMessage(await w.nextMessage(signal ? { signal } : {})));
+      if (msg.error !== undefined) throw new WormholeError('Rejected', `the sender gave up: ${msg.error}`);
+      if (msg.transit) (await ensureConnector(options.transit, signal)).addPeerHints(msg.transit);
+      const offer = msg.offer;
+      if (!offer) continue;
+      switch (offer.type) {
+        case 'message':
+          sendAppMessage(w, { answer: { message_ack: 'ok' } });
+          connector?.close();
+          return { type: 'message', message: offer.message };
+        case 'unknown':
+          sendAppMessage(w, { error: 'unknown offer type' });
+          throw new WormholeError('RemoteProtocol', `the sender offered something unknown (${offer.keys.join(', ')})`);
+        case 'file': {
+          const name = safeName(w, offer.filename);
+          let decided = false;
+          const decide = () => {
+            if (decided) throw new WormholeError('Usage', 'this offer was already accepted or rejected');
+            decided = true;
+          };
+          return {
+            type: 'file',
+            name,
+            offeredName: offer.filename,
+            size: offer.filesize,
+            reject: async (reason = 'transfer rejected') => {
+              decide();
+              reject(w, connector, reason);
+            },
+            accept: async (sink, opts = {}) => {
+              decide();
+              return receiveBulk(w, await ensureConnector(opts.transit ?? options.transit, opts.signal), offer.filesize, opts, sinkTarget(sink));
+            },
+          };
+        }
+        case 'directory': {
+          if (offer.mode !== ZIPFILE_DEFLATED) {
+            sendAppMessage(w, { error: 'unknown mode' });
+            connector?.close();
+            throw new WormholeError('RemoteProtocol', `unknown directory transfer mode '${offer.mode.slice(0, 64)}'`);
+          }
+          const name = safeName(w, offer.dirname);
+          let decided = false;
+          const decide = () => {
+            if (decided) throw new WormholeError('Usage', 'this offer was already accepted or rejected');
+            decided = true;
+          };
+          return {
+            type: 'directory',
+            name,
+            offeredName: offer.dirname,
+            zipSize: offer.zipsize,
+            numBytes: offer.numbytes,
+            numFiles: offer.numfiles,
+            reject: async (reason = 'transfer rejected') => {
+              decide();
+              reject(w, connector, reason);
+            },
+            accept: async (sink, opts = {}) => {
+              decide();
+              const c = await ensureConnector(opts.transit ?? options.transit, opts.signal);
+              return receiveBulk(w, c, offer.zipsize, opts, directoryTarget(sink, offer.numbytes, offer.numfiles));
+            },
+          };
+        }
+      }
+    }
+    throw new WormholeError('RemoteProtocol', `the sender sent ${MAX_SKIPPED} messages without an offer`);
+  } catch (err) {
+    connector?.close();
+    throw err;
+  }
+}
+
+function safeName(w: Wormhole, offered: string): string {
+  try {
+    return safeOfferName(offered);
+  } catch (err) {
+    tellPeer(w, err as WormholeError);
+    throw err;
+  }
+}
+
+function reject(w: Wormhole, connector: TransitConnector | undefined, reason: string): void {
+  connector?.close();
+  try {
+    sendAppMessage(w, { error: reason });
+  } catch {
+    // closed already
+  }
+}
+
+/** Where received bytes go, with commit/abort. */
+interface Target {
+  push(chunk: Uint8Array): Promise<void>;
+  /** All bytes received: verify, make visible. */
+  commit(): Promise<void>;
+  abort(reason: unknown): Promise<void>;
+}
+
+function sinkTarget(sink: WritableStream<Uint8Array>): Target {
+  const writer = sink.getWriter();
+  return {
+    push: (chunk) => writer.write(chunk),
+    commit: () => writer.close(),
+    abort: (reason) => writer.abort(reason).catch(() => {}),
+  };
+}
+
+function directoryTarget(sink: DirectorySink, numbytes: number, numfiles: number): Target {
+  const zip = new ZipExtractor(sink, { numbytes, numfiles });
+  return {
+    push: (chunk) => zip.push(chunk),
+    commit: async () => {
+      await zip.finish();
+      await sink.commit();
+    },
+    abort: async (reason) => {
+      await zip.abort();
+      await sink.abort(reason).catch(() => {});
+    },
+  };
+}
+
+async function receiveBulk(w: Wormhole, connector: TransitConnector, total: number, options: TransferOptions, target: Target): Promise<TransferResult> {
+  const { signal } = options;
+  let conn: TransitConnection | undefined;
+  const onAbort = () => conn?.close();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    signal?.throwIfAborted();
+    sendAppMessage(w, { answer: { file_ack: 'ok' } });
+    conn = await connector.connect(signal ? { signal } : {});
+    const hasher = (options.createHash ?? createSha256)();
+    const meter = new ProgressMeter(total, options.onProgress, options.progressIntervalMs);
+    const reader = conn.readable.getReader();
+    while (meter.bytes < total) {
+      const r = await readOne(reader, signal);
+      if (r.done) {
+        throw new WormholeError('TransferFailed', `connection closed after ${meter.bytes} of ${total} bytes`);
+      }
+      const record = r.value;
+      if (meter.bytes + record.length > total) {
+        throw new WormholeError('RemoteProtocol', `the sender sent more than the ${total} bytes offered`);
+      }
+      hasher.update(record);
+      await target.push(record);
+      meter.add(record.length);
+    }
+    reader.releaseLock();
+    await target.commit();
+    meter.finish();
+    const sha256 = hasher.hexDigest();
+    // The data is complete and committed; the ack is best effort (as in
+    // Python): a sender that vanished now cannot undo a good transfer.
+    const writer = conn.writable.getWriter();
+    await writer.write(encodeTransferAck(sha256)).catch(() => {});
+    await writer.close().catch(() => {});
+    return { bytes: total, sha256, via: conn.kind, connection: conn.description, elapsedMs: meter.elapsedMs };
+  } catch (err) {
+    const e = finalError(err, signal);
+    await target.abort(e);
+    tellPeer(w, e);
+    throw e;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    conn?.close();
+    connector.close();
+  }
+}

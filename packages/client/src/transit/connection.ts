@@ -1,0 +1,124 @@
+/**
+ * An established Transit connection as two Web Streams of records: what is
+ * written to `writable` arrives, one record per chunk, on the peer's
+ * `readable`. Records are sealed with the per-direction record keys and
+ * big-endian counter nonces (`@burrow/protocol` RecordEncoder/Decoder).
+ */
+import { RecordDecoder, RecordEncoder, WormholeError, type RecordKeys } from '@burrow/protocol';
+import type { ByteChannel } from './types.js';
+
+export type TransitKind = 'direct' | 'relay';
+
+export interface TransitConnectionInit {
+  channel: ByteChannel;
+  reader: ReadableStreamDefaultReader<Uint8Array>;
+  writer: WritableStreamDefaultWriter<Uint8Array>;
+  leftover: Uint8Array;
+  keys: RecordKeys;
+  kind: TransitKind;
+  description: string;
+  maxRecordLength?: number;
+}
+
+export class TransitConnection {
+  readonly kind: TransitKind;
+  /** Human-readable: `->tcp:127.0.0.1:4001`, `<-127.0.0.1:51234`, `->relay:tcp:…`. */
+  readonly description: string;
+  /** Records from the peer. Errors with `RemoteProtocol` (bad record) or `TransferFailed` (connection lost mid-record). */
+  readonly readable: ReadableStream<Uint8Array>;
+  /** Records to the peer; each chunk becomes one record. */
+  readonly writable: WritableStream<Uint8Array>;
+  readonly #channel: ByteChannel;
+  #closed = false;
+
+  constructor(init: TransitConnectionInit) {
+    this.kind = init.kind;
+    this.description = init.description;
+    this.#channel = init.channel;
+    const { reader, writer } = init;
+    const decoder = new RecordDecoder(init.keys.receive, init.maxRecordLength === undefined ? {} : { maxRecordLength: init.maxRecordLength });
+    const encoder = new RecordEncoder(init.keys.send);
+    let early: Uint8Array[] = [];
+    let earlyError: unknown;
+    try {
+      early = init.leftover.length > 0 ? decoder.push(init.leftover) : [];
+    } catch (err) {
+      earlyError = err;
+    }
+    const close = () => this.close();
+
+    this.readable = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          if (earlyError) {
+            close();
+            controller.error(earlyError);
+            return;
+          }
+          for (;;) {
+            if (early.length > 0) {
+              for (const r of early) controller.enqueue(r);
+              early = [];
+              return;
+            }
+            let chunk: ReadableStreamReadResult<Uint8Array>;
+            try {
+              chunk = await reader.read();
+            } catch (cause) {
+              close();
+              controller.error(new WormholeError('TransferFailed', 'transit connection lost', { cause }));
+              return;
+            }
+            if (chunk.done) {
+              if (decoder.buffered > 0) {
+                close();
+                controller.error(new WormholeError('TransferFailed', 'transit connection closed in the middle of a record'));
+              } else {
+                controller.close();
+              }
+              return;
+            }
+            try {
+              early = decoder.push(chunk.value);
+            } catch (err) {
+              close();
+              controller.error(err);
+              return;
+            }
+          }
+        },
+        cancel() {
+          close();
+        },
+      },
+      { highWaterMark: 0 },
+    );
+
+    this.writable = new WritableStream<Uint8Array>(
+      {
+        async write(record) {
+          try {
+            await writer.write(encoder.encode(record));
+          } catch (cause) {
+            close();
+            throw new WormholeError('TransferFailed', 'transit connection lost while sending', { cause });
+          }
+        },
+        async close() {
+          await writer.close().catch(() => {});
+        },
+        abort() {
+          close();
+        },
+      },
+      { highWaterMark: 1 },
+    );
+  }
+
+  /** Close both directions now. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#channel.close();
+  }
+}

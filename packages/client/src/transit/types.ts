@@ -1,0 +1,39 @@
+/**
+ * The platform seam of Transit: byte channels and how to get them. The
+ * connector never touches a socket API; Node injects TCP dialers and a
+ * listener (`@burrow/gateway`'s transit-node), browsers use the WebSocket
+ * dialer of this package.
+ */
+
+/** A bidirectional byte stream (a TCP socket, a WebSocket to a relay, …). */
+export interface ByteChannel {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  /** Tear down at once (both directions); idempotent. */
+  close(): void;
+}
+
+export interface DialOptions {
+  signal?: AbortSignal;
+}
+
+/** Open a TCP connection. */
+export type TcpDialer = (host: string, port: number, options: DialOptions) => Promise<ByteChannel>;
+/** Open a WebSocket (binary messages carry the bytes). */
+export type WebSocketDialer = (url: string, options: DialOptions) => Promise<ByteChannel>;
+
+export interface TransitDialers {
+  tcp?: TcpDialer;
+  websocket?: WebSocketDialer;
+}
+
+/** A listening socket for direct connections. */
+export interface TransitListener {
+  /** Where peers can reach us (our direct-tcp-v1 hints). */
+  readonly hints: readonly { hostname: string; port: number }[];
+  /** Stop accepting; idempotent. Accepted channels stay open. */
+  close(): void;
+}
+
+/** Start listening; every accepted connection is handed to `onConnection`. */
+export type TransitListen = (onConnection: (channel: ByteChannel, description: string) => void) => Promise<TransitListener>;

@@ -1,0 +1,96 @@
+// A nested directory (empty folders, several files, odd names, modes) between
+// Burrow and the Debian `wormhole` CLI 0.12, both directions, direct and
+// through the relay. sha256 and mode of every entry must match. The CLI's
+// zips contain only files (Python's zipfile walk), so empty folders cannot
+// survive CLI → Burrow, nor can directory modes; Burrow → CLI keeps both.
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { receiveOffer, sendDirectory } from '@burrow/client';
+import {
+  assertPrivateNetwork,
+  cleanup,
+  makeTempDir,
+  removeDir,
+  runWormhole,
+  startMailboxServer,
+  startTransitRelay,
+  type MailboxServer,
+  type TransitRelay,
+} from '@burrow/testkit';
+import { directorySink, directorySource, nodeTransit } from '../src/transit-node.js';
+import { burrow, describeTree, ignoreDirModes, listNames, makeTree, withoutEmptyDirs } from './transfer-helpers.js';
+
+describe('directory transfer with the wormhole CLI', () => {
+  let mailbox: MailboxServer;
+  let relay: TransitRelay;
+  let dir: string;
+  let tree: string;
+
+  beforeAll(async () => {
+    assertPrivateNetwork();
+    [mailbox, relay] = await Promise.all([startMailboxServer(), startTransitRelay()]);
+    dir = makeTempDir('burrow-xfer-dir-');
+    tree = join(dir, 'tree');
+    makeTree(tree);
+  }, 60_000);
+
+  afterAll(async () => {
+    await cleanup();
+    removeDir(dir);
+  });
+
+  for (const mode of ['direct', 'relay'] as const) {
+    const noListen = mode === 'relay';
+
+    it(`Burrow → CLI (${mode})`, async () => {
+      const outDir = makeTempDir('burrow-xfer-dir-out-');
+      try {
+        const w = await burrow(mailbox.url);
+        const code = await w.allocateCode();
+        const cli = runWormhole(['receive', '--accept-file', '--hide-progress', ...(noListen ? ['--no-listen'] : []), code], {
+          relayUrl: mailbox.url,
+          transitHelper: relay.hint,
+          cwd: outDir,
+          timeoutMs: 60_000,
+        });
+        const result = await sendDirectory(w, await directorySource(tree), { transit: nodeTransit({ relays: [relay.hint], noListen }) });
+        await w.close();
+        const r = await cli.result;
+        expect(r.exitCode, r.stderr).toBe(0);
+        expect(result.via).toBe(mode);
+        expect(await describeTree(join(outDir, 'tree'))).toEqual(await describeTree(tree));
+      } finally {
+        removeDir(outDir);
+      }
+    }, 90_000);
+
+    it(`CLI → Burrow (${mode})`, async () => {
+      const outDir = makeTempDir('burrow-xfer-dir-in-');
+      try {
+        const cli = runWormhole(['send', '--hide-progress', ...(noListen ? ['--no-listen'] : []), tree], {
+          relayUrl: mailbox.url,
+          transitHelper: relay.hint,
+          cwd: dir,
+          timeoutMs: 60_000,
+        });
+        const w = await burrow(mailbox.url);
+        w.setCode(await cli.code);
+        const offer = await receiveOffer(w, { transit: nodeTransit({ relays: [relay.hint], noListen }) });
+        expect(offer.type).toBe('directory');
+        if (offer.type !== 'directory') return;
+        expect(offer.name).toBe('tree');
+        expect(offer.numFiles).toBe(9);
+        const result = await offer.accept(await directorySink(join(outDir, offer.name)));
+        await w.close();
+        const r = await cli.result;
+        expect(r.exitCode, r.stderr).toBe(0);
+        expect(r.stderr).toContain('Transfer complete.');
+        expect(result.via).toBe(mode);
+        expect(listNames(outDir)).toEqual(['tree']);
+        expect(ignoreDirModes(await describeTree(join(outDir, 'tree')))).toEqual(ignoreDirModes(withoutEmptyDirs(await describeTree(tree))));
+      } finally {
+        removeDir(outDir);
+      }
+    }, 90_000);
+  }
+});

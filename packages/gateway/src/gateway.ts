@@ -1,0 +1,321 @@
+/**
+ * startGateway: one process that serves browsers and native peers alike.
+ *
+ *   const gw = await startGateway({ port: 4000, transitPort: 4001, dataDir: '.burrow/gateway' });
+ *   gw.url          // ws://127.0.0.1:4000/v1     mailbox (magic-wormhole client protocol)
+ *   gw.relayUrl     // ws://127.0.0.1:4000/relay  transit relay for browsers
+ *   gw.transitHint  // tcp:127.0.0.1:4001         transit relay for native peers
+ *   await gw.close();
+ *
+ * HTTP(S) + WebSocket on `port`: the mailbox at /v1, the relay at /relay,
+ * GET /health (JSON counters, no secrets). The TCP relay listens on
+ * `transitPort`. With `tls` and `webtransportPort`, WebTransport (HTTP/2 and
+ * its WebSocket mapping, via @fails-components/webtransport) serves the
+ * mailbox and the relay at the same paths. TCP, WebSocket and WebTransport
+ * relay clients all meet in one relay, glued by token.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import type { Logger } from '@burrow/client';
+import { JsonFileMailboxStore } from './mailbox/file-store.js';
+import type { WelcomeOptions } from './mailbox/server.js';
+import { MailboxService, type MailboxServiceLimits, type MailboxServiceStats } from './mailbox/service.js';
+import type { MailboxStore } from './mailbox/store.js';
+import { MailboxWebSocketServer, refuseUpgrade } from './mailbox/ws.js';
+import { TransitRelay, type RelayLimits, type RelayStats } from './relay/relay.js';
+import { listenTcpRelay, type TcpRelayListener } from './relay/tcp.js';
+import { RelayWebSocketServer } from './relay/ws.js';
+import { serveMailboxSession, type WebTransportSessionLike } from './mailbox/webtransport.js';
+import { serveRelaySession } from './relay/webtransport.js';
+
+export interface GatewayOptions {
+  /** Address to bind both listeners to (default 127.0.0.1). */
+  host?: string;
+  /** HTTP + WebSocket port (default 4000; 0 = any free port). */
+  port?: number;
+  /** TCP transit relay port (default 4001; 0 = any free port; null = no TCP relay). */
+  transitPort?: number | null;
+  /** Serve HTTPS/WSS with this PEM certificate and key (the TCP relay stays plain: transit is end-to-end encrypted). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /**
+   * WebTransport port (HTTP/2 + TLS, and the WebSocket mapping browsers use
+   * through the @fails-components ponyfill); needs `tls`. 0 = any free port.
+   * Default: no WebTransport.
+   */
+  webtransportPort?: number;
+  /** Host name to put in the returned URLs and hint (default: `host`, or 127.0.0.1 for a wildcard host). */
+  publicHost?: string;
+  /** Keep mailbox state in this directory (JSON snapshot + journal) so a restart loses no open mailbox. */
+  dataDir?: string;
+  /** A custom mailbox store; overrides `dataDir`. Default: in memory. */
+  store?: MailboxStore;
+  /** Shown by every client on connect. */
+  motd?: string;
+  /** welcome.current_cli_version (older CLIs print an upgrade hint). */
+  advertiseVersion?: string;
+  /** Make every client fail with this message (server disabled). */
+  signalError?: string;
+  /** Answer `list` with the nameplates in use (default true). */
+  allowList?: boolean;
+  /** Mailbox limits: frame size, connections, allocations, mailbox sizes (see {@link MailboxServiceLimits}). */
+  mailboxLimits?: Partial<MailboxServiceLimits>;
+  /** Relay limits: connections, timeouts, watermarks (see {@link RelayLimits}). */
+  relayLimits?: Partial<RelayLimits>;
+  /** Largest WebSocket frame on /relay (default 1 MiB). */
+  relayMaxFrameBytes?: number;
+  /** Abandoned nameplates/mailboxes expire after this (default 11 min). */
+  expiryMs?: number;
+  /** How often to expire them (default 5 min). */
+  pruneIntervalMs?: number;
+  /** Mailbox WebSocket ping interval; a client silent for a whole interval is dropped (default 60 s). */
+  pingIntervalMs?: number;
+  /** Structured logs: `logger.info('event.name', { fields })`. Never given codes, message bodies, keys or tokens. */
+  logger?: Logger;
+}
+
+export interface GatewayStats {
+  mailbox: MailboxServiceStats;
+  relay: RelayStats;
+}
+
+export interface Gateway {
+  /** Mailbox URL: ws(s)://HOST:PORT/v1 */
+  readonly url: string;
+  /** WebSocket relay URL: ws(s)://HOST:PORT/relay */
+  readonly relayUrl: string;
+  /** TCP relay as a magic-wormhole hint, `tcp:HOST:PORT` (undefined without a TCP relay). */
+  readonly transitHint: string | undefined;
+  readonly port: number;
+  readonly transitPort: number | undefined;
+  /** WebTransport base URL, https://HOST:R (sessions at /v1 and /relay); undefined without WebTransport. */
+  readonly webtransportUrl: string | undefined;
+  readonly webtransportPort: number | undefined;
+  stats(): GatewayStats;
+  /** Stop listening, drop every connection, flush the store. */
+  close(): Promise<void>;
+}
+
+function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port, exclusive: true }, () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Start the gateway. Rejects if a port is taken or the store cannot be loaded. */
+export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
+  const host = options.host ?? '127.0.0.1';
+  const logger = options.logger;
+  const store = options.store ?? (options.dataDir ? new JsonFileMailboxStore({ dir: options.dataDir, ...(logger ? { logger } : {}) }) : undefined);
+  const welcome: WelcomeOptions = {
+    ...(options.motd !== undefined ? { motd: options.motd } : {}),
+    ...(options.advertiseVersion !== undefined ? { currentCliVersion: options.advertiseVersion } : {}),
+    ...(options.signalError !== undefined ? { error: options.signalError } : {}),
+  };
+  const mailbox = await MailboxService.start({
+    welcome,
+    ...(store ? { store } : {}),
+    ...(logger ? { logger } : {}),
+    ...(options.allowList !== undefined ? { allowList: options.allowList } : {}),
+    ...(options.mailboxLimits ? { limits: options.mailboxLimits } : {}),
+    ...(options.expiryMs !== undefined ? { expiryMs: options.expiryMs } : {}),
+    ...(options.pruneIntervalMs !== undefined ? { pruneIntervalMs: options.pruneIntervalMs } : {}),
+  });
+  const relay = new TransitRelay({ ...(logger ? { logger } : {}), ...(options.relayLimits ? { limits: options.relayLimits } : {}) });
+  const mailboxWs = new MailboxWebSocketServer(mailbox, {
+    ...(logger ? { logger } : {}),
+    ...(options.pingIntervalMs !== undefined ? { pingIntervalMs: options.pingIntervalMs } : {}),
+  });
+  const relayWs = new RelayWebSocketServer(relay, {
+    ...(logger ? { logger } : {}),
+    ...(options.relayMaxFrameBytes !== undefined ? { maxFrameBytes: options.relayMaxFrameBytes } : {}),
+  });
+  const stats = (): GatewayStats => ({ mailbox: mailbox.stats(), relay: relay.stats() });
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/health') {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify({ status: 'ok', ...stats() }));
+    } else if (req.method === 'GET' && path === '/') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('Burrow gateway: mailbox at /v1, relay at /relay\n');
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found\n');
+    }
+  };
+  const http = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest) : createHttpServer(onRequest);
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => {});
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/v1') mailboxWs.handleUpgrade(req, socket, head);
+    else if (path === '/relay') relayWs.handleUpgrade(req, socket, head);
+    else refuseUpgrade(socket, 404, 'Not Found');
+  });
+  http.on('clientError', (_err, socket) => socket.destroy());
+
+  if (options.webtransportPort !== undefined && !options.tls) {
+    await mailbox.close();
+    relay.close();
+    mailboxWs.close();
+    relayWs.close();
+    throw new TypeError('options.webtransportPort needs options.tls (WebTransport runs over TLS)');
+  }
+
+  let tcp: TcpRelayListener | undefined;
+  let wt: WebTransportListener | undefined;
+  let port: number;
+  try {
+    port = await listen(http, host, options.port ?? 4000);
+    const transitPort = options.transitPort === undefined ? 4001 : options.transitPort;
+    if (transitPort !== null) tcp = await listenTcpRelay(relay, { host, port: transitPort, ...(logger ? { logger } : {}) });
+    if (options.webtransportPort !== undefined && options.tls) {
+      wt = await listenWebTransport({
+        host,
+        port: options.webtransportPort,
+        tls: options.tls,
+        onMailbox: (session) => serveMailboxSession(mailbox, session, logger ? { logger } : {}),
+        onRelay: (session) => serveRelaySession(relay, session, logger ? { logger } : {}),
+      });
+    }
+  } catch (err) {
+    tcp?.close().catch(() => {});
+    http.close();
+    mailboxWs.close();
+    relayWs.close();
+    relay.close();
+    await mailbox.close();
+    throw err;
+  }
+
+  const shown = urlHost(options.publicHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host));
+  const scheme = options.tls ? 'wss' : 'ws';
+  logger?.info?.('gateway.listening', {
+    host,
+    port,
+    transitPort: tcp?.port ?? null,
+    webtransportPort: wt?.port ?? null,
+    tls: Boolean(options.tls),
+    persistent: Boolean(store),
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `${scheme}://${shown}:${port}/v1`,
+    relayUrl: `${scheme}://${shown}:${port}/relay`,
+    transitHint: tcp ? `tcp:${shown}:${tcp.port}` : undefined,
+    port,
+    transitPort: tcp?.port,
+    webtransportUrl: wt ? `https://${shown}:${wt.port}` : undefined,
+    webtransportPort: wt?.port,
+    stats,
+    close() {
+      closing ??= (async () => {
+        const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+        const tcpClosed = tcp?.close();
+        wt?.close();
+        await mailbox.close();
+        mailboxWs.close();
+        relayWs.close();
+        relay.close();
+        http.closeAllConnections();
+        await Promise.all([httpClosed, tcpClosed]);
+        logger?.info?.('gateway.closed', {});
+      })();
+      return closing;
+    },
+  };
+}
+
+interface WebTransportListener {
+  readonly port: number;
+  close(): void;
+}
+
+/** The parts of @fails-components/webtransport's Http2Server we use. */
+interface Http2ServerLike {
+  startServer(): void;
+  stopServer(): void;
+  readonly ready: Promise<unknown>;
+  address(): { port: number } | null;
+  sessionStream(path: string): ReadableStream<WebTransportSessionLike>;
+}
+
+/**
+ * Load @fails-components/webtransport on first use. At import it tries to
+ * load its optional HTTP/3 addon (which cannot be built here) and reports
+ * the failure on the console; we do not use HTTP/3, so that report is
+ * silenced for the moment of loading.
+ */
+let webTransportModule: Promise<new (args: Record<string, unknown>) => Http2ServerLike> | undefined;
+function loadWebTransport(): Promise<new (args: Record<string, unknown>) => Http2ServerLike> {
+  // Once per process: the console is patched only during this first load.
+  webTransportModule ??= importWebTransport();
+  return webTransportModule;
+}
+
+async function importWebTransport(): Promise<new (args: Record<string, unknown>) => Http2ServerLike> {
+  const { error, log } = console;
+  const quiet = (...args: unknown[]): void => {
+    if (!args.some((a) => /quiche|http3/i.test(String(a)))) error(...args);
+  };
+  console.error = quiet;
+  console.log = (...args: unknown[]) => (args.some((a) => /quiche|http3/i.test(String(a))) ? undefined : log(...args));
+  try {
+    const mod = (await import('@fails-components/webtransport')) as unknown as {
+      Http2Server: new (args: Record<string, unknown>) => Http2ServerLike;
+      quicheLoaded?: Promise<unknown>;
+    };
+    await mod.quicheLoaded;
+    await new Promise((resolve) => setImmediate(resolve));
+    return mod.Http2Server;
+  } finally {
+    console.error = error;
+    console.log = log;
+  }
+}
+
+async function listenWebTransport(options: {
+  host: string;
+  port: number;
+  tls: { cert: string | Buffer; key: string | Buffer };
+  onMailbox: (session: WebTransportSessionLike) => Promise<void>;
+  onRelay: (session: WebTransportSessionLike) => Promise<void>;
+}): Promise<WebTransportListener> {
+  const Http2Server = await loadWebTransport();
+  const server = new Http2Server({
+    host: options.host,
+    port: options.port,
+    cert: String(options.tls.cert),
+    privKey: String(options.tls.key),
+    // Signs the library's own session tokens; a fresh one per run is fine.
+    secret: randomBytes(32).toString('hex'),
+  });
+  const accept = (path: string, serve: (s: WebTransportSessionLike) => Promise<void>): void => {
+    const reader = server.sessionStream(path).getReader();
+    void (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        void serve(value).catch(() => {});
+      }
+    })().catch(() => {});
+  };
+  accept('/v1', options.onMailbox);
+  accept('/relay', options.onRelay);
+  server.startServer();
+  await server.ready;
+  const address = server.address();
+  return { port: address?.port ?? options.port, close: () => server.stopServer() };
+}

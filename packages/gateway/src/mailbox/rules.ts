@@ -1,0 +1,559 @@
+/**
+ * The mailbox server's rules, sans I/O: nameplates, mailboxes, sides,
+ * messages, expiry. A port of wormhole_mailbox_server/server.py (0.4.1)
+ * onto in-memory maps, plus the bounds the Python server lacks.
+ *
+ * - A nameplate is a short name ("4") pointing at a mailbox. Claiming an
+ *   unknown nameplate creates it and a fresh mailbox; at most two sides may
+ *   claim one ("crowded"), and a side that released it may not claim it again
+ *   ("reclaimed"). It is deleted when every side that claimed it released it.
+ * - A mailbox holds the messages both sides `add`. At most two sides may open
+ *   it ("crowded"); it is deleted, messages and all, when every side that
+ *   opened it has closed it. Re-opening and re-closing are allowed (clients
+ *   re-send `close` after a reconnect until they see `closed`).
+ * - Anything untouched for `expiryMs` (11 minutes in Python) is pruned;
+ *   a mailbox with a subscriber counts as touched.
+ *
+ * Differences from Python, all deliberate:
+ * - A side turned away as "crowded" leaves no trace (Python records it,
+ *   which makes the two legitimate sides "crowded" on their next reconnect
+ *   and keeps the mailbox alive until pruned).
+ * - Nameplates whose mailbox is gone are pruned too (Python keeps them).
+ * - Totals, per-address counts, messages per mailbox and bytes per mailbox
+ *   are bounded.
+ *
+ * Time (`now`, ms) and randomness are passed in; every change to stored
+ * records is queued for the store (`takeChanges`).
+ */
+import type { StoreChange, StoredMessage, StoredState } from './model.js';
+
+/** A refusal the client sees as `{type: "error", error: explain}`. */
+export class MailboxRuleError extends Error {
+  constructor(readonly explain: string) {
+    super(explain);
+    this.name = 'MailboxRuleError';
+  }
+}
+
+/** The Python server's strings, for the errors that come from the rules. */
+export const ERR_CROWDED = 'crowded';
+export const ERR_RECLAIMED = 'reclaimed';
+export const ERR_NO_FREE_NAMEPLATE = 'unable to find a free nameplate-id';
+/** Ours: bounds the Python server does not have. */
+export const ERR_SERVER_FULL = 'server is full, try again later';
+export const ERR_ADDRESS_FULL = 'too many nameplates and mailboxes from your address';
+export const ERR_MAILBOX_FULL = 'mailbox is full';
+
+export interface RuleLimits {
+  /** Nameplates alive at once, all apps together. */
+  readonly maxNameplates: number;
+  /** Mailboxes alive at once, all apps together. */
+  readonly maxMailboxes: number;
+  /** Nameplates + stand-alone mailboxes one client address may have created and still alive. */
+  readonly maxAllocationsPerAddress: number;
+  /** Messages one mailbox may hold. */
+  readonly maxMessagesPerMailbox: number;
+  /** Characters of phase + body one mailbox may hold. */
+  readonly maxMailboxChars: number;
+  /** Characters of phase + body all mailboxes together may hold. */
+  readonly maxTotalChars: number;
+}
+
+export const DEFAULT_RULE_LIMITS: RuleLimits = {
+  maxNameplates: 10_000,
+  maxMailboxes: 20_000,
+  maxAllocationsPerAddress: 1_000,
+  maxMessagesPerMailbox: 1_000,
+  maxMailboxChars: 8 << 20,
+  maxTotalChars: 256 << 20,
+};
+
+export interface RulesOptions {
+  /** `n` random bytes. */
+  readonly random: (n: number) => Uint8Array;
+  readonly limits?: Partial<RuleLimits>;
+}
+
+/** A subscriber to a mailbox: the id of a client connection. */
+export type ListenerId = number;
+
+interface NameplateSide {
+  claimed: boolean;
+  readonly added: number;
+}
+interface Nameplate {
+  readonly name: string;
+  readonly mailbox: string;
+  readonly sides: Map<string, NameplateSide>;
+  updated: number;
+  /** The client address charged for creating it (not persisted). */
+  readonly owner: string | undefined;
+}
+interface MailboxSide {
+  open: boolean;
+  mood: string | null;
+  readonly added: number;
+}
+interface Mailbox {
+  readonly id: string;
+  readonly forNameplate: boolean;
+  readonly sides: Map<string, MailboxSide>;
+  readonly messages: StoredMessage[];
+  chars: number;
+  updated: number;
+  readonly listeners: Set<ListenerId>;
+  readonly owner: string | undefined;
+}
+interface App {
+  readonly nameplates: Map<string, Nameplate>;
+  readonly mailboxes: Map<string, Mailbox>;
+}
+
+export interface RulesStats {
+  apps: number;
+  nameplates: number;
+  mailboxes: number;
+  messages: number;
+  listeners: number;
+  /** Client addresses with something charged to them. */
+  owners: number;
+  /** Characters of phase + body held in all mailboxes. */
+  chars: number;
+}
+
+export interface PruneResult {
+  nameplates: number;
+  mailboxes: number;
+}
+
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+
+/** Python's generate_mailbox_id: base32 of 8 random bytes, lower case, no padding (13 chars). */
+export function mailboxId(random: (n: number) => Uint8Array): string {
+  const bytes = random(8);
+  let out = '';
+  let bits = 0;
+  let value = 0;
+  for (const b of bytes) {
+    value = (value << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      out += BASE32[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    value &= (1 << bits) - 1;
+  }
+  if (bits > 0) out += BASE32[(value << (5 - bits)) & 31];
+  return out;
+}
+
+/** A uniform-enough integer in [0, n) from 6 random bytes. */
+function randomBelow(random: (n: number) => Uint8Array, n: number): number {
+  const b = random(6);
+  let v = 0;
+  for (const x of b) v = v * 256 + x;
+  return v % n;
+}
+
+export class MailboxRules {
+  readonly #random: (n: number) => Uint8Array;
+  readonly #limits: RuleLimits;
+  readonly #apps = new Map<string, App>();
+  readonly #owners = new Map<string, number>();
+  #changes: StoreChange[] = [];
+  #nameplateCount = 0;
+  #mailboxCount = 0;
+  #totalChars = 0;
+
+  constructor(options: RulesOptions) {
+    this.#random = options.random;
+    this.#limits = { ...DEFAULT_RULE_LIMITS, ...options.limits };
+  }
+
+  /**
+   * Load stored records (at start). Everything restored counts as touched
+   * at `now`, so clients get a full expiry period to reconnect.
+   */
+  restore(state: StoredState, now: number): void {
+    for (const m of state.mailboxes) {
+      const app = this.#app(m.app);
+      if (app.mailboxes.has(m.id)) continue;
+      const mailbox: Mailbox = {
+        id: m.id,
+        forNameplate: m.forNameplate,
+        sides: new Map(m.sides.map((s) => [s.side, { open: s.open, mood: s.mood, added: s.added }])),
+        messages: [...m.messages],
+        chars: m.messages.reduce((n, msg) => n + msg.phase.length + msg.body.length, 0),
+        updated: now,
+        listeners: new Set(),
+        owner: undefined,
+      };
+      app.mailboxes.set(m.id, mailbox);
+      this.#mailboxCount++;
+      this.#totalChars += mailbox.chars;
+    }
+    for (const n of state.nameplates) {
+      const app = this.#app(n.app);
+      if (app.nameplates.has(n.name)) continue;
+      app.nameplates.set(n.name, {
+        name: n.name,
+        mailbox: n.mailbox,
+        sides: new Map(n.sides.map((s) => [s.side, { claimed: s.claimed, added: s.added }])),
+        updated: now,
+        owner: undefined,
+      });
+      this.#nameplateCount++;
+    }
+  }
+
+  /** Changes to stored records since the last call, in order. */
+  takeChanges(): StoreChange[] {
+    const out = this.#changes;
+    this.#changes = [];
+    return out;
+  }
+
+  /** Nameplate ids of `appid`, sorted (the `list` answer). */
+  nameplateIds(appid: string): string[] {
+    const app = this.#apps.get(appid);
+    return app ? [...app.nameplates.keys()].sort() : [];
+  }
+
+  /**
+   * `allocate`: pick a free nameplate — a random free one among 1–9, else
+   * 10–99, else 100–999, else random guesses up to 999999 — and claim it for
+   * `side`, as Python does.
+   */
+  allocate(appid: string, side: string, now: number, owner: string): string {
+    const app = this.#apps.get(appid);
+    const taken = app?.nameplates;
+    let name: string | undefined;
+    for (let lo = 1; lo < 1000 && name === undefined; lo *= 10) {
+      const free: string[] = [];
+      for (let i = lo; i < lo * 10; i++) if (!taken?.has(String(i))) free.push(String(i));
+      if (free.length > 0) name = free[randomBelow(this.#random, free.length)];
+    }
+    for (let tries = 0; tries < 1000 && name === undefined; tries++) {
+      const guess = String(1000 + randomBelow(this.#random, 999_000));
+      if (!taken?.has(guess)) name = guess;
+    }
+    if (name === undefined) throw new MailboxRuleError(ERR_NO_FREE_NAMEPLATE);
+    this.claim(appid, name, side, now, owner);
+    return name;
+  }
+
+  /**
+   * `claim`: reserve `name` for `side`, creating it (and its mailbox) if
+   * new, and open the mailbox for `side`. Returns the mailbox id. Idempotent
+   * for a side that holds the claim.
+   */
+  claim(appid: string, name: string, side: string, now: number, owner: string): string {
+    try {
+      return this.#claim(appid, name, side, now, owner);
+    } catch (err) {
+      this.#forgetIfEmpty(appid);
+      throw err;
+    }
+  }
+
+  #claim(appid: string, name: string, side: string, now: number, owner: string): string {
+    const app = this.#app(appid);
+    let nameplate = app.nameplates.get(name);
+    const mine = nameplate?.sides.get(side);
+    if (mine && !mine.claimed) throw new MailboxRuleError(ERR_RECLAIMED);
+    if (nameplate && !mine && nameplate.sides.size >= 2) throw new MailboxRuleError(ERR_CROWDED);
+    if (nameplate) {
+      const mailbox = app.mailboxes.get(nameplate.mailbox);
+      if (mailbox) {
+        this.#checkOpen(mailbox, side);
+      } else {
+        // Both sides closed the mailbox but the nameplate lingers: Python
+        // re-creates the mailbox on open; charge nobody, the nameplate is.
+        this.#checkCapacity('mailbox', owner, false);
+        this.#createMailbox(app, appid, nameplate.mailbox, false, undefined);
+      }
+    } else {
+      this.#checkCapacity('nameplate', owner, true);
+      nameplate = {
+        name,
+        mailbox: this.#freshMailboxId(app),
+        sides: new Map(),
+        updated: now,
+        owner,
+      };
+      app.nameplates.set(name, nameplate);
+      this.#nameplateCount++;
+      this.#charge(owner, 1);
+      this.#createMailbox(app, appid, nameplate.mailbox, true, undefined);
+    }
+    nameplate.updated = now;
+    if (!mine) {
+      nameplate.sides.set(side, { claimed: true, added: now });
+      this.#saveNameplate(appid, nameplate);
+    }
+    this.#open(appid, nameplate.mailbox, side, now, owner);
+    return nameplate.mailbox;
+  }
+
+  /** `release`: drop `side`'s claim; delete the nameplate once nobody claims it. */
+  release(appid: string, name: string, side: string, now: number): void {
+    const app = this.#apps.get(appid);
+    const nameplate = app?.nameplates.get(name);
+    const mine = nameplate?.sides.get(side);
+    if (!app || !nameplate || !mine) return;
+    mine.claimed = false;
+    nameplate.updated = now;
+    if ([...nameplate.sides.values()].some((s) => s.claimed)) {
+      this.#saveNameplate(appid, nameplate);
+      return;
+    }
+    this.#deleteNameplate(appid, app, nameplate);
+  }
+
+  /**
+   * `open`: make sure mailbox `id` exists (creating it if unknown) and that
+   * `side` is one of its (at most two) sides.
+   */
+  open(appid: string, id: string, side: string, now: number, owner: string): void {
+    try {
+      this.#open(appid, id, side, now, owner);
+    } catch (err) {
+      this.#forgetIfEmpty(appid);
+      throw err;
+    }
+  }
+
+  #open(appid: string, id: string, side: string, now: number, owner: string): void {
+    const app = this.#app(appid);
+    let mailbox = app.mailboxes.get(id);
+    if (mailbox) {
+      this.#checkOpen(mailbox, side);
+    } else {
+      this.#checkCapacity('mailbox', owner, true);
+      mailbox = this.#createMailbox(app, appid, id, false, owner);
+    }
+    mailbox.updated = now;
+    if (!mailbox.sides.has(side)) {
+      mailbox.sides.set(side, { open: true, mood: null, added: now });
+      this.#saveMailbox(appid, mailbox);
+    }
+  }
+
+  /** Subscribe `listener` to an open mailbox; returns the messages so far, oldest first. */
+  subscribe(appid: string, id: string, listener: ListenerId): readonly StoredMessage[] {
+    const mailbox = this.#apps.get(appid)?.mailboxes.get(id);
+    if (!mailbox) return [];
+    mailbox.listeners.add(listener);
+    return [...mailbox.messages];
+  }
+
+  unsubscribe(appid: string, id: string, listener: ListenerId): void {
+    this.#apps.get(appid)?.mailboxes.get(id)?.listeners.delete(listener);
+  }
+
+  /**
+   * `add`: append a message and return who must hear it (every subscriber,
+   * the sender's own connection included). A mailbox deleted under the
+   * sender (both sides closed) swallows the message, as in Python.
+   */
+  add(appid: string, id: string, message: StoredMessage): readonly ListenerId[] {
+    const mailbox = this.#apps.get(appid)?.mailboxes.get(id);
+    if (!mailbox) return [];
+    const chars = message.phase.length + message.body.length;
+    if (
+      mailbox.messages.length >= this.#limits.maxMessagesPerMailbox ||
+      mailbox.chars + chars > this.#limits.maxMailboxChars
+    ) {
+      throw new MailboxRuleError(ERR_MAILBOX_FULL);
+    }
+    if (this.#totalChars + chars > this.#limits.maxTotalChars) throw new MailboxRuleError(ERR_SERVER_FULL);
+    mailbox.messages.push(message);
+    mailbox.chars += chars;
+    this.#totalChars += chars;
+    mailbox.updated = message.serverRx;
+    this.#changes.push({ type: 'message', app: appid, mailbox: id, message });
+    return [...mailbox.listeners];
+  }
+
+  /**
+   * `close`: mark `side` closed with its mood; once no side is open, delete
+   * the mailbox and its messages. Unknown mailboxes and sides are ignored.
+   */
+  close(appid: string, id: string, side: string, mood: string | null, now: number): void {
+    const app = this.#apps.get(appid);
+    const mailbox = app?.mailboxes.get(id);
+    const mine = mailbox?.sides.get(side);
+    if (!app || !mailbox || !mine) return;
+    mine.open = false;
+    mine.mood = mood;
+    mailbox.updated = now;
+    if ([...mailbox.sides.values()].some((s) => s.open)) {
+      this.#saveMailbox(appid, mailbox);
+      return;
+    }
+    this.#deleteMailbox(appid, app, mailbox);
+  }
+
+  /** Whether mailbox `id` of `appid` exists. */
+  hasMailbox(appid: string, id: string): boolean {
+    return this.#apps.get(appid)?.mailboxes.has(id) ?? false;
+  }
+
+  /**
+   * Delete what nobody touched since `now - expiryMs`: mailboxes (a
+   * subscribed one counts as touched now), the nameplates pointing at them,
+   * and nameplates whose mailbox is gone.
+   */
+  prune(now: number, expiryMs: number): PruneResult {
+    const old = now - expiryMs;
+    const result: PruneResult = { nameplates: 0, mailboxes: 0 };
+    for (const [appid, app] of this.#apps) {
+      const expired = new Set<string>();
+      for (const mailbox of app.mailboxes.values()) {
+        if (mailbox.listeners.size > 0) mailbox.updated = now;
+        else if (mailbox.updated <= old) expired.add(mailbox.id);
+      }
+      for (const nameplate of [...app.nameplates.values()]) {
+        const orphan = !app.mailboxes.has(nameplate.mailbox) && nameplate.updated <= old;
+        if (expired.has(nameplate.mailbox) || orphan) {
+          this.#deleteNameplate(appid, app, nameplate);
+          result.nameplates++;
+        }
+      }
+      for (const id of expired) {
+        const mailbox = app.mailboxes.get(id);
+        if (mailbox) {
+          this.#deleteMailbox(appid, app, mailbox);
+          result.mailboxes++;
+        }
+      }
+    }
+    return result;
+  }
+
+  stats(): RulesStats {
+    let messages = 0;
+    let listeners = 0;
+    for (const app of this.#apps.values()) {
+      for (const mailbox of app.mailboxes.values()) {
+        messages += mailbox.messages.length;
+        listeners += mailbox.listeners.size;
+      }
+    }
+    return {
+      apps: this.#apps.size,
+      nameplates: this.#nameplateCount,
+      mailboxes: this.#mailboxCount,
+      messages,
+      listeners,
+      owners: this.#owners.size,
+      chars: this.#totalChars,
+    };
+  }
+
+  #app(appid: string): App {
+    let app = this.#apps.get(appid);
+    if (!app) {
+      app = { nameplates: new Map(), mailboxes: new Map() };
+      this.#apps.set(appid, app);
+    }
+    return app;
+  }
+
+  /** Forget an app with nothing in it, so random appids cannot pile up. */
+  #dropIfEmpty(appid: string, app: App): void {
+    if (app.nameplates.size === 0 && app.mailboxes.size === 0) this.#apps.delete(appid);
+  }
+
+  /** Drop the app entry `appid` if a refused request left it empty. */
+  #forgetIfEmpty(appid: string): void {
+    const app = this.#apps.get(appid);
+    if (app) this.#dropIfEmpty(appid, app);
+  }
+
+  #checkOpen(mailbox: Mailbox, side: string): void {
+    if (!mailbox.sides.has(side) && mailbox.sides.size >= 2) throw new MailboxRuleError(ERR_CROWDED);
+  }
+
+  #checkCapacity(kind: 'nameplate' | 'mailbox', owner: string, charged: boolean): void {
+    if (kind === 'nameplate' && this.#nameplateCount >= this.#limits.maxNameplates) throw new MailboxRuleError(ERR_SERVER_FULL);
+    if (this.#mailboxCount >= this.#limits.maxMailboxes) throw new MailboxRuleError(ERR_SERVER_FULL);
+    if (charged && (this.#owners.get(owner) ?? 0) >= this.#limits.maxAllocationsPerAddress) {
+      throw new MailboxRuleError(ERR_ADDRESS_FULL);
+    }
+  }
+
+  #charge(owner: string | undefined, delta: number): void {
+    if (owner === undefined) return;
+    const n = (this.#owners.get(owner) ?? 0) + delta;
+    if (n > 0) this.#owners.set(owner, n);
+    else this.#owners.delete(owner);
+  }
+
+  #freshMailboxId(app: App): string {
+    for (;;) {
+      const id = mailboxId(this.#random);
+      if (!app.mailboxes.has(id)) return id;
+    }
+  }
+
+  #createMailbox(app: App, appid: string, id: string, forNameplate: boolean, owner: string | undefined): Mailbox {
+    const mailbox: Mailbox = {
+      id,
+      forNameplate,
+      sides: new Map(),
+      messages: [],
+      chars: 0,
+      updated: 0,
+      listeners: new Set(),
+      owner,
+    };
+    app.mailboxes.set(id, mailbox);
+    this.#mailboxCount++;
+    this.#charge(owner, 1);
+    this.#saveMailbox(appid, mailbox);
+    return mailbox;
+  }
+
+  #deleteNameplate(appid: string, app: App, nameplate: Nameplate): void {
+    app.nameplates.delete(nameplate.name);
+    this.#nameplateCount--;
+    this.#charge(nameplate.owner, -1);
+    this.#changes.push({ type: 'nameplate-removed', app: appid, name: nameplate.name });
+    this.#dropIfEmpty(appid, app);
+  }
+
+  #deleteMailbox(appid: string, app: App, mailbox: Mailbox): void {
+    app.mailboxes.delete(mailbox.id);
+    mailbox.listeners.clear();
+    this.#mailboxCount--;
+    this.#totalChars -= mailbox.chars;
+    this.#charge(mailbox.owner, -1);
+    this.#changes.push({ type: 'mailbox-removed', app: appid, id: mailbox.id });
+    this.#dropIfEmpty(appid, app);
+  }
+
+  #saveNameplate(appid: string, n: Nameplate): void {
+    this.#changes.push({
+      type: 'nameplate',
+      nameplate: {
+        app: appid,
+        name: n.name,
+        mailbox: n.mailbox,
+        sides: [...n.sides].map(([side, s]) => ({ side, claimed: s.claimed, added: s.added })),
+      },
+    });
+  }
+
+  #saveMailbox(appid: string, m: Mailbox): void {
+    this.#changes.push({
+      type: 'mailbox',
+      mailbox: {
+        app: appid,
+        id: m.id,
+        forNameplate: m.forNameplate,
+        sides: [...m.sides].map(([side, s]) => ({ side, open: s.open, mood: s.mood, added: s.added })),
+      },
+    });
+  }
+}

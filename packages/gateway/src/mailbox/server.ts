@@ -1,0 +1,402 @@
+/**
+ * The mailbox server's protocol, sans I/O: one object that takes client
+ * connections, frames, disconnects and clock ticks, and answers with frames
+ * to send and log events. Transports (WebSocket here, WebTransport later)
+ * only move frames.
+ *
+ * Per connection it follows wormhole_mailbox_server/server_websocket.py
+ * (0.4.1) line by line: `welcome` on connect; every frame with a `type` is
+ * acked (echoing its `id`) before it is handled; `bind` comes first; one
+ * `allocate`, `claim`, `release` and `close` per connection; `open` again only
+ * after `close`; the error strings are Python's. The rules about nameplates
+ * and mailboxes live in {@link MailboxRules}.
+ */
+import { encodeServerFrame, get, has, parseClientFrame, type ClientFrame, type ServerFrame } from './frames.js';
+import type { StoreChange, StoredMessage, StoredState } from './model.js';
+import {
+  ERR_ADDRESS_FULL,
+  ERR_CROWDED,
+  ERR_MAILBOX_FULL,
+  ERR_SERVER_FULL,
+  MailboxRuleError,
+  MailboxRules,
+  type RuleLimits,
+  type RulesStats,
+} from './rules.js';
+
+export type ConnId = number;
+
+/** The welcome's optional keys (all clients print `motd`; `error` makes them fail). */
+export interface WelcomeOptions {
+  readonly motd?: string;
+  /** `current_cli_version`: older CLIs print an upgrade hint. */
+  readonly currentCliVersion?: string;
+  /** Every client fails with this message (server disabled). */
+  readonly error?: string;
+}
+
+export interface SessionLimits {
+  /**
+   * Largest inbound frame in bytes; a larger one is answered with an
+   * `error` (clients then fail cleanly). Transports drop the connection for
+   * frames over {@link HARD_FRAME_FACTOR} times this.
+   */
+  readonly maxFrameBytes: number;
+  /** Longest appid, side, nameplate, mailbox id, phase or mood (characters). */
+  readonly maxFieldChars: number;
+}
+
+export const DEFAULT_SESSION_LIMITS: SessionLimits = {
+  maxFrameBytes: 256 * 1024,
+  maxFieldChars: 1024,
+};
+
+export type MailboxLimits = RuleLimits & SessionLimits;
+
+/** Transports refuse (close 1009) frames over this many times `maxFrameBytes` without reading them whole. */
+export const HARD_FRAME_FACTOR = 4;
+
+export interface MailboxCoreOptions {
+  readonly random: (n: number) => Uint8Array;
+  readonly welcome?: WelcomeOptions;
+  /** Answer `list` with the nameplates in use (default true; Python's --disallow-list turns it off). */
+  readonly allowList?: boolean;
+  readonly limits?: Partial<MailboxLimits>;
+  /** Stored state to resume from. */
+  readonly restored?: StoredState;
+  /** The time of the restore (ms since the epoch); restored things count as touched then. */
+  readonly now: number;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn';
+
+export type MailboxEffect =
+  | { readonly type: 'send'; readonly to: ConnId; readonly frame: string }
+  | { readonly type: 'log'; readonly level: LogLevel; readonly event: string; readonly fields: Record<string, unknown> };
+
+interface Conn {
+  readonly id: ConnId;
+  readonly address: string;
+  app: string | undefined;
+  side: string | undefined;
+  didAllocate: boolean;
+  didClaim: boolean;
+  nameplate: string | undefined;
+  didRelease: boolean;
+  /** Python's `_mailbox`: set by a successful open, cleared by close. */
+  open: boolean;
+  /** Python's `_mailbox_id`: the last mailbox named by open (or close). */
+  mailboxId: string | undefined;
+  listening: boolean;
+  didClose: boolean;
+}
+
+/** A refusal answered with `{type: "error", error, orig}`. */
+class ProtocolError extends Error {
+  constructor(readonly explain: string) {
+    super(explain);
+  }
+}
+
+export interface MailboxCoreStats extends RulesStats {
+  connections: number;
+}
+
+export class MailboxCore {
+  readonly #rules: MailboxRules;
+  readonly #welcome: Readonly<Record<string, string>>;
+  readonly #allowList: boolean;
+  readonly #limits: SessionLimits;
+  readonly #conns = new Map<ConnId, Conn>();
+  #nextId = 1;
+  #out: MailboxEffect[] = [];
+
+  constructor(options: MailboxCoreOptions) {
+    this.#rules = new MailboxRules({ random: options.random, ...(options.limits ? { limits: options.limits } : {}) });
+    if (options.restored) this.#rules.restore(options.restored, options.now);
+    this.#allowList = options.allowList ?? true;
+    this.#limits = { ...DEFAULT_SESSION_LIMITS, ...options.limits };
+    const w = options.welcome ?? {};
+    const welcome: Record<string, string> = {};
+    if (w.motd !== undefined) welcome['motd'] = w.motd;
+    if (w.currentCliVersion !== undefined) welcome['current_cli_version'] = w.currentCliVersion;
+    if (w.error !== undefined) welcome['error'] = w.error;
+    this.#welcome = welcome;
+  }
+
+  get limits(): SessionLimits {
+    return this.#limits;
+  }
+
+  /** A new client connection from `address`: answers with `welcome`. */
+  connect(address: string, now: number): { conn: ConnId; effects: MailboxEffect[] } {
+    const id = this.#nextId++;
+    this.#conns.set(id, {
+      id,
+      address,
+      app: undefined,
+      side: undefined,
+      didAllocate: false,
+      didClaim: false,
+      nameplate: undefined,
+      didRelease: false,
+      open: false,
+      mailboxId: undefined,
+      listening: false,
+      didClose: false,
+    });
+    this.#send(id, { type: 'welcome', welcome: this.#welcome }, now);
+    return { conn: id, effects: this.#flush() };
+  }
+
+  /** One frame from `conn`. */
+  receive(conn: ConnId, data: string | Uint8Array, now: number): MailboxEffect[] {
+    const c = this.#conns.get(conn);
+    if (!c) return [];
+    const parsed = parseClientFrame(data, this.#limits.maxFrameBytes);
+    if (!parsed.ok) {
+      // Python drops the connection when json.loads fails or gives a
+      // non-object; we answer with an error and keep going.
+      this.#log('debug', 'mailbox.bad-frame', { conn, reason: parsed.reason });
+      this.#send(conn, { type: 'error', error: `invalid frame (${parsed.reason.replace('-', ' ')})`, orig: null }, now);
+      return this.#flush();
+    }
+    const msg = parsed.frame;
+    try {
+      this.#handle(c, msg, now);
+    } catch (err) {
+      if (err instanceof ProtocolError) {
+        this.#send(conn, { type: 'error', error: err.explain, orig: msg }, now);
+        this.#logRefusal(c, err.explain);
+      } else {
+        throw err;
+      }
+    }
+    return this.#flush();
+  }
+
+  /** `conn` went away (its claims and open mailboxes stay, for a reconnect). */
+  disconnect(conn: ConnId): MailboxEffect[] {
+    const c = this.#conns.get(conn);
+    if (!c) return [];
+    this.#conns.delete(conn);
+    if (c.open && c.listening && c.app !== undefined && c.mailboxId !== undefined) {
+      this.#rules.unsubscribe(c.app, c.mailboxId, conn);
+    }
+    return this.#flush();
+  }
+
+  /** Expire what was abandoned for `expiryMs`. */
+  prune(now: number, expiryMs: number): MailboxEffect[] {
+    const result = this.#rules.prune(now, expiryMs);
+    if (result.nameplates > 0 || result.mailboxes > 0) this.#log('info', 'mailbox.pruned', { ...result });
+    return this.#flush();
+  }
+
+  /** Changes to persist since the last call. */
+  takeChanges(): StoreChange[] {
+    return this.#rules.takeChanges();
+  }
+
+  stats(): MailboxCoreStats {
+    return { ...this.#rules.stats(), connections: this.#conns.size };
+  }
+
+  #handle(c: Conn, msg: ClientFrame, now: number): void {
+    if (!has(msg, 'type')) throw new ProtocolError("missing 'type'");
+    this.#send(c.id, { type: 'ack', id: get(msg, 'id') }, now);
+    const type = get(msg, 'type');
+    if (type === 'ping') return this.#ping(c, msg, now);
+    if (type === 'bind') return this.#bind(c, msg);
+    if (c.app === undefined || c.side === undefined) throw new ProtocolError('must bind first');
+    const bound = c as Conn & { app: string; side: string };
+    switch (type) {
+      case 'list':
+        return this.#list(bound, now);
+      case 'allocate':
+        return this.#allocate(bound, now);
+      case 'claim':
+        return this.#claim(bound, msg, now);
+      case 'release':
+        return this.#release(bound, msg, now);
+      case 'open':
+        return this.#open(bound, msg, now);
+      case 'add':
+        return this.#add(bound, msg, now);
+      case 'close':
+        return this.#close(bound, msg, now);
+      default:
+        throw new ProtocolError('unknown type');
+    }
+  }
+
+  #ping(c: Conn, msg: ClientFrame, now: number): void {
+    if (!has(msg, 'ping')) throw new ProtocolError("ping requires 'ping'");
+    this.#send(c.id, { type: 'pong', pong: get(msg, 'ping') }, now);
+  }
+
+  #bind(c: Conn, msg: ClientFrame): void {
+    if (c.app !== undefined || c.side !== undefined) throw new ProtocolError('already bound');
+    if (!has(msg, 'appid')) throw new ProtocolError("bind requires 'appid'");
+    if (!has(msg, 'side')) throw new ProtocolError("bind requires 'side'");
+    const appid = this.#field(msg, 'appid');
+    const side = this.#field(msg, 'side');
+    c.app = appid;
+    c.side = side;
+    const version = get(msg, 'client_version');
+    const impl = Array.isArray(version) && typeof version[0] === 'string' ? version[0].slice(0, 32) : null;
+    this.#log('debug', 'mailbox.bind', { conn: c.id, client: impl });
+  }
+
+  #list(c: Conn & { app: string }, now: number): void {
+    const ids = this.#allowList ? this.#rules.nameplateIds(c.app) : [];
+    this.#send(c.id, { type: 'nameplates', nameplates: ids.map((id) => ({ id })) }, now);
+  }
+
+  #allocate(c: Conn & { app: string; side: string }, now: number): void {
+    if (c.didAllocate) throw new ProtocolError("you already allocated one, don't be greedy");
+    const nameplate = this.#rule(() => this.#rules.allocate(c.app, c.side, now, c.address));
+    c.didAllocate = true;
+    this.#send(c.id, { type: 'allocated', nameplate }, now);
+  }
+
+  #claim(c: Conn & { app: string; side: string }, msg: ClientFrame, now: number): void {
+    if (!has(msg, 'nameplate')) throw new ProtocolError("claim requires 'nameplate'");
+    if (c.didClaim) throw new ProtocolError('only one claim per connection');
+    const nameplate = this.#field(msg, 'nameplate');
+    c.didClaim = true;
+    c.nameplate = nameplate;
+    const mailbox = this.#rule(() => this.#rules.claim(c.app, nameplate, c.side, now, c.address));
+    this.#send(c.id, { type: 'claimed', mailbox }, now);
+  }
+
+  #release(c: Conn & { app: string; side: string }, msg: ClientFrame, now: number): void {
+    if (c.didRelease) throw new ProtocolError('only one release per connection');
+    let nameplate: string;
+    if (has(msg, 'nameplate')) {
+      const named = this.#field(msg, 'nameplate');
+      if (c.nameplate !== undefined && named !== c.nameplate) {
+        throw new ProtocolError('release and claim must use same nameplate');
+      }
+      nameplate = named;
+    } else {
+      if (c.nameplate === undefined) throw new ProtocolError('release without nameplate must follow claim');
+      nameplate = c.nameplate;
+    }
+    c.didRelease = true;
+    this.#rules.release(c.app, nameplate, c.side, now);
+    this.#send(c.id, { type: 'released' }, now);
+  }
+
+  #open(c: Conn & { app: string; side: string }, msg: ClientFrame, now: number): void {
+    if (c.open) throw new ProtocolError('only one open per connection');
+    if (!has(msg, 'mailbox')) throw new ProtocolError("open requires 'mailbox'");
+    const mailbox = this.#field(msg, 'mailbox');
+    c.mailboxId = mailbox;
+    this.#rule(() => this.#rules.open(c.app, mailbox, c.side, now, c.address));
+    c.open = true;
+    c.listening = true;
+    for (const m of this.#rules.subscribe(c.app, mailbox, c.id)) this.#send(c.id, messageFrame(m), now);
+  }
+
+  #add(c: Conn & { app: string; side: string }, msg: ClientFrame, now: number): void {
+    if (!c.open || c.mailboxId === undefined) throw new ProtocolError('must open mailbox before adding');
+    if (!has(msg, 'phase')) throw new ProtocolError("missing 'phase'");
+    if (!has(msg, 'body')) throw new ProtocolError("missing 'body'");
+    const phase = this.#field(msg, 'phase');
+    const body = get(msg, 'body');
+    if (typeof body !== 'string') throw new ProtocolError("'body' must be a string");
+    const id = get(msg, 'id');
+    const message: StoredMessage = {
+      side: c.side,
+      phase,
+      body,
+      serverRx: now,
+      id: typeof id === 'string' && id.length <= this.#limits.maxFieldChars ? id : null,
+    };
+    const mailboxId = c.mailboxId;
+    const listeners = this.#rule(() => this.#rules.add(c.app, mailboxId, message));
+    if (listeners.length === 0) return;
+    const frame = encodeServerFrame(messageFrame(message), now);
+    for (const to of listeners) this.#out.push({ type: 'send', to, frame });
+  }
+
+  #close(c: Conn & { app: string; side: string }, msg: ClientFrame, now: number): void {
+    if (c.didClose) throw new ProtocolError('only one close per connection');
+    let mailbox: string;
+    if (has(msg, 'mailbox')) {
+      const named = this.#field(msg, 'mailbox');
+      if (c.mailboxId !== undefined && named !== c.mailboxId) {
+        throw new ProtocolError('open and close must use same mailbox');
+      }
+      mailbox = named;
+    } else {
+      if (c.mailboxId === undefined) throw new ProtocolError('close without mailbox must follow open');
+      mailbox = c.mailboxId;
+    }
+    const moodValue = get(msg, 'mood');
+    const mood = typeof moodValue === 'string' ? moodValue.slice(0, 64) : null;
+    if (!c.open) {
+      // Closing a mailbox this connection never opened (a close re-sent
+      // after a reconnect): open it first, as Python does.
+      this.#rule(() => this.#rules.open(c.app, mailbox, c.side, now, c.address));
+      c.open = true;
+    }
+    if (c.listening) {
+      this.#rules.unsubscribe(c.app, mailbox, c.id);
+      c.listening = false;
+    }
+    c.didClose = true;
+    this.#rules.close(c.app, mailbox, c.side, mood, now);
+    c.open = false;
+    this.#log('debug', 'mailbox.close', { conn: c.id, mood });
+    this.#send(c.id, { type: 'closed' }, now);
+  }
+
+  /** A string field within the length bound (its presence already checked). */
+  #field(msg: ClientFrame, name: string): string {
+    const value = get(msg, name);
+    if (typeof value !== 'string') throw new ProtocolError(`'${name}' must be a string`);
+    if (value.length > this.#limits.maxFieldChars) throw new ProtocolError(`'${name}' is too long`);
+    return value;
+  }
+
+  /** Run a rule, turning its refusals into protocol errors. */
+  #rule<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof MailboxRuleError) throw new ProtocolError(err.explain);
+      throw err;
+    }
+  }
+
+  #logRefusal(c: Conn, explain: string): void {
+    const fields = { conn: c.id, address: c.address, error: explain };
+    if (explain === ERR_SERVER_FULL || explain === ERR_ADDRESS_FULL || explain === ERR_MAILBOX_FULL) {
+      this.#log('warn', 'mailbox.limit', fields);
+    } else if (explain === ERR_CROWDED) {
+      this.#log('info', 'mailbox.crowded', fields);
+    } else {
+      this.#log('debug', 'mailbox.refused', fields);
+    }
+  }
+
+  #send(to: ConnId, frame: ServerFrame, now: number): void {
+    this.#out.push({ type: 'send', to, frame: encodeServerFrame(frame, now) });
+  }
+
+  #log(level: LogLevel, event: string, fields: Record<string, unknown>): void {
+    this.#out.push({ type: 'log', level, event, fields });
+  }
+
+  #flush(): MailboxEffect[] {
+    const out = this.#out;
+    this.#out = [];
+    return out;
+  }
+}
+
+function messageFrame(m: StoredMessage): ServerFrame {
+  return { type: 'message', side: m.side, phase: m.phase, body: m.body, server_rx: m.serverRx / 1000, id: m.id };
+}

@@ -1,0 +1,383 @@
+/**
+ * The transit relay: reads each connection's handshake line, glues two
+ * connections that name the same token (with different sides), answers
+ * both with "ok\n", then copies bytes both ways until either side closes.
+ * It behaves like wormhole_transit_relay 0.2.1 (transit_server.py):
+ *
+ * - "bad handshake\n" and close for a line that can never be a handshake;
+ * - "impatient\n" and close for bytes sent after the handshake but before
+ *   "ok\n";
+ * - extra connections waiting under a matched token are closed (redundant);
+ * - when one side goes away the other is closed once its queued bytes are
+ *   flushed (no half-close).
+ *
+ * It adds what Python lacks: timeouts for a handshake that never comes, for
+ * a token nobody else claims (lonely) and for an idle pair; connection caps;
+ * and backpressure with two watermarks (a side whose buddy cannot keep up is
+ * paused until the buddy's queue drains).
+ *
+ * Transports (TCP, WebSocket, …) present connections as {@link RelayEndpoint}s,
+ * so a WebSocket client and a TCP client meet like any two. The relay never
+ * looks inside the bytes: after the handshake everything is ciphertext
+ * between the peers.
+ */
+import type { Logger } from '@burrow/client';
+import { checkHandshake, MAX_HANDSHAKE_BYTES, RELAY_BAD_HANDSHAKE, RELAY_IMPATIENT, RELAY_OK } from './handshake.js';
+import { TokenMatcher } from './matcher.js';
+
+/** One client connection, as a transport presents it. */
+export interface RelayEndpoint {
+  /** 'tcp', 'ws', … (for logs and stats). */
+  readonly kind: string;
+  /** The client's address (for per-address limits and logs). */
+  readonly address: string;
+  /** Queue bytes towards the client. */
+  write(data: Uint8Array): void;
+  /** Bytes queued towards the client and not yet handed to the network. */
+  buffered(): number;
+  /** Stop delivering data from the client (backpressure). */
+  pause(): void;
+  resume(): void;
+  /** Flush what is queued, then close. */
+  end(): void;
+  /** Close now. */
+  destroy(): void;
+}
+
+/** What a transport calls for an attached endpoint. */
+export interface RelayEndpointEvents {
+  data(chunk: Uint8Array): void;
+  /** The endpoint's queue fell to or below the low watermark after being above it. */
+  drain(): void;
+  /** The connection ended; call exactly once. */
+  closed(): void;
+}
+
+export interface RelayLimits {
+  /** Relay connections at once (all transports). */
+  readonly maxConnections: number;
+  /** Relay connections at once from one address. */
+  readonly maxConnectionsPerAddress: number;
+  /** Time allowed for the handshake line after connecting. */
+  readonly handshakeTimeoutMs: number;
+  /** Time a connection may wait for its buddy after the handshake. */
+  readonly lonelyTimeoutMs: number;
+  /** A glued pair with no bytes either way for this long is closed. */
+  readonly idleTimeoutMs: number;
+  /** Pause a sender once its buddy has this many bytes queued… */
+  readonly highWaterMark: number;
+  /** …and resume it once the queue is down to this many. */
+  readonly lowWaterMark: number;
+}
+
+export const DEFAULT_RELAY_LIMITS: RelayLimits = {
+  maxConnections: 2_000,
+  maxConnectionsPerAddress: 200,
+  handshakeTimeoutMs: 30_000,
+  lonelyTimeoutMs: 60_000,
+  idleTimeoutMs: 10 * 60_000,
+  highWaterMark: 1 << 20,
+  lowWaterMark: 256 << 10,
+};
+
+export interface TransitRelayOptions {
+  readonly logger?: Logger;
+  readonly limits?: Partial<RelayLimits>;
+  /** Clock, ms (default Date.now). */
+  readonly now?: () => number;
+}
+
+type Phase = 'handshake' | 'waiting' | 'relaying' | 'closing' | 'closed';
+/** Python's usage moods. */
+type Mood = 'errory' | 'lonely' | 'redundant' | 'jilted' | 'happy' | 'timeout';
+
+interface Conn {
+  readonly id: number;
+  readonly ep: RelayEndpoint;
+  readonly started: number;
+  phase: Phase;
+  /** Handshake bytes so far. */
+  buf: Uint8Array;
+  token: string | undefined;
+  buddy: Conn | undefined;
+  /** When the current phase's deadline runs from. */
+  since: number;
+  lastActivity: number;
+  /** Bytes this side sent to its buddy. */
+  sent: number;
+  /** Paused because the buddy's queue is full. */
+  paused: boolean;
+  mood: Mood | undefined;
+}
+
+export interface RelayStats {
+  connections: number;
+  /** Connections waiting for their buddy. */
+  waiting: number;
+  /** Distinct tokens waiting. */
+  tokens: number;
+  /** Glued pairs. */
+  pairs: number;
+  /** Bytes relayed since start. */
+  bytes: number;
+  addresses: number;
+}
+
+export type RelayAdmitResult = { readonly ok: true } | { readonly ok: false; readonly reason: 'server-full' | 'address-full' | 'closed' };
+
+/** How long a side whose buddy left may take to flush before it is cut. */
+const CLOSING_GRACE_MS = 10_000;
+
+export class TransitRelay {
+  readonly #logger: Logger | undefined;
+  readonly #limits: RelayLimits;
+  readonly #now: () => number;
+  readonly #matcher = new TokenMatcher<Conn>();
+  readonly #conns = new Set<Conn>();
+  readonly #perAddress = new Map<string, number>();
+  readonly #sweeper: NodeJS.Timeout;
+  #nextId = 1;
+  #pairs = 0;
+  #bytes = 0;
+  #closed = false;
+
+  constructor(options: TransitRelayOptions = {}) {
+    this.#logger = options.logger;
+    this.#limits = { ...DEFAULT_RELAY_LIMITS, ...options.limits };
+    if (this.#limits.lowWaterMark > this.#limits.highWaterMark) throw new RangeError('limits.lowWaterMark must not exceed limits.highWaterMark');
+    this.#now = options.now ?? Date.now;
+    const shortest = Math.min(this.#limits.handshakeTimeoutMs, this.#limits.lonelyTimeoutMs, this.#limits.idleTimeoutMs);
+    this.#sweeper = setInterval(() => this.sweep(), Math.max(10, Math.min(1_000, Math.floor(shortest / 4))));
+    this.#sweeper.unref();
+  }
+
+  get limits(): RelayLimits {
+    return this.#limits;
+  }
+
+  /** Whether one more connection from `address` is allowed. */
+  admit(address: string): RelayAdmitResult {
+    if (this.#closed) return { ok: false, reason: 'closed' };
+    if (this.#conns.size >= this.#limits.maxConnections) return { ok: false, reason: 'server-full' };
+    if ((this.#perAddress.get(address) ?? 0) >= this.#limits.maxConnectionsPerAddress) return { ok: false, reason: 'address-full' };
+    return { ok: true };
+  }
+
+  /** Start relaying for a new connection (check `admit` first). */
+  attach(ep: RelayEndpoint): RelayEndpointEvents {
+    const now = this.#now();
+    const conn: Conn = {
+      id: this.#nextId++,
+      ep,
+      started: now,
+      phase: 'handshake',
+      buf: new Uint8Array(0),
+      token: undefined,
+      buddy: undefined,
+      since: now,
+      lastActivity: now,
+      sent: 0,
+      paused: false,
+      mood: undefined,
+    };
+    this.#conns.add(conn);
+    this.#perAddress.set(ep.address, (this.#perAddress.get(ep.address) ?? 0) + 1);
+    this.#logger?.debug?.('relay.connect', { conn: conn.id, kind: ep.kind, address: ep.address });
+    return {
+      data: (chunk) => {
+        try {
+          this.#data(conn, chunk);
+        } catch (err) {
+          // A bug must cost one connection, not the process.
+          this.#logger?.warn?.('relay.internal-error', { conn: conn.id, error: String(err) });
+          ep.destroy();
+        }
+      },
+      drain: () => this.#drain(conn),
+      closed: () => this.#lost(conn),
+    };
+  }
+
+  /** Apply the timeouts now (also runs on a timer). */
+  sweep(): void {
+    const now = this.#now();
+    const l = this.#limits;
+    for (const c of this.#conns) {
+      if (c.phase === 'handshake' && now - c.since >= l.handshakeTimeoutMs) {
+        this.#logger?.info?.('relay.handshake-timeout', { conn: c.id, address: c.ep.address });
+        this.#fail(c, 'timeout');
+      } else if (c.phase === 'waiting' && now - c.since >= l.lonelyTimeoutMs) {
+        this.#logger?.info?.('relay.lonely-timeout', { conn: c.id, address: c.ep.address });
+        this.#fail(c, 'lonely');
+      } else if (c.phase === 'relaying' && c.buddy && now - Math.max(c.lastActivity, c.buddy.lastActivity) >= l.idleTimeoutMs) {
+        this.#logger?.info?.('relay.idle-timeout', { conn: c.id, address: c.ep.address });
+        c.mood = 'timeout';
+        c.ep.destroy();
+      } else if (c.phase === 'closing' && now - c.since >= CLOSING_GRACE_MS) {
+        c.ep.destroy();
+      }
+    }
+  }
+
+  stats(): RelayStats {
+    return {
+      connections: this.#conns.size,
+      waiting: this.#matcher.connections,
+      tokens: this.#matcher.tokens,
+      pairs: this.#pairs,
+      bytes: this.#bytes,
+      addresses: this.#perAddress.size,
+    };
+  }
+
+  /** Close every connection and stop the timers. */
+  close(): void {
+    this.#closed = true;
+    clearInterval(this.#sweeper);
+    for (const c of [...this.#conns]) c.ep.destroy();
+  }
+
+  #data(c: Conn, chunk: Uint8Array): void {
+    switch (c.phase) {
+      case 'relaying': {
+        const buddy = c.buddy!;
+        c.sent += chunk.length;
+        this.#bytes += chunk.length;
+        c.lastActivity = this.#now();
+        buddy.ep.write(chunk);
+        if (!c.paused && buddy.ep.buffered() > this.#limits.highWaterMark) {
+          c.paused = true;
+          c.ep.pause();
+        }
+        return;
+      }
+      case 'waiting':
+        // Python: anything before "ok\n" after the token is impatience.
+        this.#logger?.info?.('relay.impatient', { conn: c.id, address: c.ep.address });
+        this.#matcher.remove(c.token!, c);
+        this.#refuse(c, RELAY_IMPATIENT);
+        return;
+      case 'handshake':
+        return this.#handshake(c, chunk);
+      default:
+        // closing/closed: whatever still arrives has nowhere to go.
+        return;
+    }
+  }
+
+  #handshake(c: Conn, chunk: Uint8Array): void {
+    const buf = new Uint8Array(c.buf.length + chunk.length);
+    buf.set(c.buf);
+    buf.set(chunk, c.buf.length);
+    // checkHandshake decides as soon as MAX_HANDSHAKE_BYTES are in, so
+    // `buf` never outgrows one transport chunk plus a line.
+    c.buf = buf;
+    const result = checkHandshake(buf);
+    switch (result.kind) {
+      case 'waiting':
+        // Cannot happen (a full-length buffer is always decided); be safe.
+        if (buf.length > MAX_HANDSHAKE_BYTES) this.#refuse(c, RELAY_BAD_HANDSHAKE);
+        return;
+      case 'bad':
+        this.#logger?.info?.('relay.bad-handshake', { conn: c.id, address: c.ep.address });
+        this.#refuse(c, RELAY_BAD_HANDSHAKE);
+        return;
+      case 'impatient':
+        this.#logger?.info?.('relay.impatient', { conn: c.id, address: c.ep.address });
+        this.#refuse(c, RELAY_IMPATIENT);
+        return;
+      case 'ok':
+        c.buf = new Uint8Array(0);
+        return this.#gotToken(c, result.token, result.side);
+    }
+  }
+
+  #gotToken(c: Conn, token: string, side: string | null): void {
+    const now = this.#now();
+    c.token = token;
+    c.phase = 'waiting';
+    c.since = now;
+    c.mood = 'lonely';
+    const match = this.#matcher.offer(token, side, c);
+    if (!match) {
+      this.#logger?.debug?.('relay.waiting', { conn: c.id, sided: side !== null });
+      return;
+    }
+    for (const spare of match.redundant) {
+      spare.mood = 'redundant';
+      spare.phase = 'closing';
+      spare.since = now;
+      spare.ep.end();
+    }
+    const buddy = match.buddy;
+    for (const [a, b] of [
+      [c, buddy],
+      [buddy, c],
+    ] as const) {
+      a.buddy = b;
+      a.phase = 'relaying';
+      a.mood = 'happy';
+      a.lastActivity = now;
+      a.ep.write(RELAY_OK);
+    }
+    this.#pairs++;
+    this.#logger?.debug?.('relay.matched', { conns: [buddy.id, c.id], kinds: [buddy.ep.kind, c.ep.kind] });
+  }
+
+  /** `c`'s outbound queue drained: let its buddy send again. */
+  #drain(c: Conn): void {
+    const buddy = c.buddy;
+    if (buddy?.paused && c.ep.buffered() <= this.#limits.lowWaterMark) {
+      buddy.paused = false;
+      if (buddy.phase === 'relaying') buddy.ep.resume();
+    }
+  }
+
+  #refuse(c: Conn, answer: Uint8Array): void {
+    c.mood = 'errory';
+    c.phase = 'closing';
+    c.since = this.#now();
+    c.ep.write(answer);
+    c.ep.end();
+  }
+
+  #fail(c: Conn, mood: Mood): void {
+    if (c.token !== undefined && c.phase === 'waiting') this.#matcher.remove(c.token, c);
+    c.mood = mood;
+    c.phase = 'closing';
+    c.since = this.#now();
+    c.ep.destroy();
+  }
+
+  #lost(c: Conn): void {
+    if (c.phase === 'closed') return;
+    const wasRelaying = c.phase === 'relaying';
+    if (c.phase === 'waiting' && c.token !== undefined) this.#matcher.remove(c.token, c);
+    c.phase = 'closed';
+    this.#conns.delete(c);
+    const n = (this.#perAddress.get(c.ep.address) ?? 1) - 1;
+    if (n > 0) this.#perAddress.set(c.ep.address, n);
+    else this.#perAddress.delete(c.ep.address);
+    const buddy = c.buddy;
+    c.buddy = undefined;
+    if (wasRelaying && buddy) {
+      this.#pairs--;
+      this.#logger?.debug?.('relay.pair-closed', {
+        conns: [c.id, buddy.id],
+        bytes: c.sent + buddy.sent,
+        ms: this.#now() - Math.min(c.started, buddy.started),
+      });
+      if (buddy.phase === 'relaying') {
+        // Python's buddy_disconnected: flush, then close. Keep reading (and
+        // dropping) so the buddy's close is not stuck behind a pause.
+        buddy.mood = 'jilted';
+        buddy.phase = 'closing';
+        buddy.since = this.#now();
+        buddy.buddy = undefined;
+        if (buddy.paused) buddy.ep.resume();
+        buddy.ep.end();
+      }
+    }
+    this.#logger?.debug?.('relay.disconnect', { conn: c.id, mood: c.mood ?? 'errory', sent: c.sent });
+  }
+}

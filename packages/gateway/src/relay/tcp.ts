@@ -1,0 +1,75 @@
+/**
+ * The transit relay's TCP listener (what native magic-wormhole peers dial:
+ * `--transit-helper tcp:HOST:PORT`).
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from '@burrow/client';
+import type { TransitRelay } from './relay.js';
+
+export interface TcpRelayListener {
+  readonly port: number;
+  readonly server: Server;
+  /** Stop accepting; the relay closes the connections. */
+  close(): Promise<void>;
+}
+
+export interface TcpRelayOptions {
+  readonly host: string;
+  /** 0 for any free port. */
+  readonly port: number;
+  readonly logger?: Logger;
+}
+
+function normalise(address: string | undefined): string {
+  const a = address ?? 'unknown';
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
+}
+
+/** Serve `relay` on a TCP port. */
+export async function listenTcpRelay(relay: TransitRelay, options: TcpRelayOptions): Promise<TcpRelayListener> {
+  const logger = options.logger;
+  const server = createServer({ allowHalfOpen: false, noDelay: true }, (socket) => accept(socket));
+
+  function accept(socket: Socket): void {
+    const address = normalise(socket.remoteAddress);
+    const admitted = relay.admit(address);
+    if (!admitted.ok) {
+      logger?.warn?.('relay.refused-connection', { kind: 'tcp', address, reason: admitted.reason });
+      socket.destroy();
+      return;
+    }
+    socket.setKeepAlive(true);
+    const events = relay.attach({
+      kind: 'tcp',
+      address,
+      write: (data) => {
+        if (!socket.destroyed) socket.write(data);
+      },
+      buffered: () => socket.writableLength,
+      pause: () => socket.pause(),
+      resume: () => socket.resume(),
+      end: () => socket.end(),
+      destroy: () => socket.destroy(),
+    });
+    socket.on('data', (chunk: Buffer) => events.data(chunk));
+    socket.on('drain', () => events.drain());
+    socket.on('error', (err: NodeJS.ErrnoException) => logger?.debug?.('relay.socket-error', { kind: 'tcp', address, error: err.code ?? err.message }));
+    socket.on('close', () => events.closed());
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: options.host, port: options.port, exclusive: true }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (err) => logger?.warn?.('relay.listener-error', { error: String(err) }));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  return {
+    port,
+    server,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
