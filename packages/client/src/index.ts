@@ -35,6 +35,6 @@ export type {
   SendDirectoryOptions,
   TransferResult,
 } from './transfer/types.js';
-export { TRANSIT_KEY_PURPOSE } from './transfer/common.js';
+export { TRANSIT_KEY_PURPOSE, RELAYS_WELCOME_KEY, relaysFromWelcome } from './transfer/common.js';
 export { parseRelayLocation } from '@burrow/protocol';
 export type { RelayHint, TcpHint, TransitHints, Hasher } from '@burrow/protocol';

@@ -80,4 +80,19 @@ describe('WebSocket relay (browser-like peer) with the wormhole CLI', () => {
       removeDir(outDir);
     }
   }, 60_000);
+
+  it('Burrow (WebSocket only, no relay configured) → CLI with no transit flag: both find the gateway relay from its welcome', async () => {
+    const out = join(dir, 'out-3.bin');
+    const w = await burrow(gw.url);
+    const code = await w.allocateCode();
+    // The CLI gets no --transit-helper: it dials the gateway's TCP relay from Burrow's hints.
+    const cli = runWormhole(['receive', '--accept-file', '--hide-progress', '-o', out, code], { relayUrl: gw.url, cwd: dir });
+    const wsOnly = { dialers: transit.dialers! };
+    const result = await sendFile(w, await fileSource(file), { transit: wsOnly });
+    await w.close();
+    const r = await cli.result;
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(result.connection).toBe(`->relay:${gw.relayUrl}`);
+    expect(await sha256File(out)).toBe(await sha256File(file));
+  }, 60_000);
 });

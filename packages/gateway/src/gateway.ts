@@ -27,6 +27,7 @@ import { MailboxWebSocketServer, refuseUpgrade } from './mailbox/ws.js';
 import { TransitRelay, type RelayLimits, type RelayStats } from './relay/relay.js';
 import { listenTcpRelay, type TcpRelayListener } from './relay/tcp.js';
 import { RelayWebSocketServer } from './relay/ws.js';
+import { RELAYS_WELCOME_KEY } from '@burrow/client';
 import { serveMailboxSession, type WebTransportSessionLike } from './mailbox/webtransport.js';
 import { serveRelaySession } from './relay/webtransport.js';
 
@@ -201,6 +202,11 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
 
   const shown = urlHost(options.publicHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host));
   const scheme = options.tls ? 'wss' : 'ws';
+  // Tell Burrow clients where our relay is, so a browser and a stock CLI
+  // meet at it without anyone passing a flag (see RELAYS_WELCOME_KEY).
+  mailbox.setWelcomeExtras({
+    [RELAYS_WELCOME_KEY]: [{ ...(tcp ? { tcp: `tcp:${shown}:${tcp.port}` } : {}), websocket: [`${scheme}://${shown}:${port}/relay`] }],
+  });
   logger?.info?.('gateway.listening', {
     host,
     port,

@@ -1,9 +1,10 @@
 /** Pieces shared by the sending and receiving sides of a transfer. */
-import { WormholeError, isWormholeError, transitKey, type TransitKey } from '@burrow/protocol';
+import { WormholeError, isWormholeError, parseRelayLocation, transitKey, type RelayHint, type TransitKey } from '@burrow/protocol';
 import { abortError } from '../deferred.js';
 import { sendAppMessage } from '../text.js';
 import type { Wormhole } from '../wormhole.js';
 import type { TransferProgress } from './types.js';
+import type { TransitOptions } from '../transit/connector.js';
 
 /**
  * The CLI derives the transit key from this purpose whatever `--appid` is
@@ -172,4 +173,43 @@ export function tellPeer(w: Wormhole, error: WormholeError): void {
   } catch {
     // the wormhole is closed already
   }
+}
+
+/**
+ * Welcome key under which a Burrow gateway announces its transit relay:
+ * `[{ "tcp": "tcp:HOST:PORT", "websocket": ["ws://HOST:PORT/relay"] }]`.
+ * Python clients ignore unknown welcome keys.
+ */
+export const RELAYS_WELCOME_KEY = 'burrow-relays-v1';
+
+/** The relays a Burrow gateway announced in its welcome; malformed entries are ignored. */
+export function relaysFromWelcome(welcome: Readonly<Record<string, unknown>>): RelayHint[] {
+  const list = welcome[RELAYS_WELCOME_KEY];
+  if (!Array.isArray(list)) return [];
+  const out: RelayHint[] = [];
+  for (const entry of list.slice(0, 4)) {
+    if (typeof entry !== 'object' || entry === null) continue;
+    const { tcp, websocket } = entry as Record<string, unknown>;
+    const locations = [...(typeof tcp === 'string' ? [tcp] : []), ...(Array.isArray(websocket) ? websocket.slice(0, 4) : [])];
+    const merged = { tcp: [] as RelayHint['tcp'][number][], websocket: [] as string[] };
+    for (const location of locations) {
+      if (typeof location !== 'string') continue;
+      try {
+        const hint = parseRelayLocation(location);
+        merged.tcp.push(...hint.tcp);
+        merged.websocket.push(...hint.websocket);
+      } catch {
+        // a gateway we cannot understand is simply not used
+      }
+    }
+    if (merged.tcp.length || merged.websocket.length) out.push(merged);
+  }
+  return out;
+}
+
+/** `transit` options with the mailbox's announced relays filled in when the caller named none. */
+export async function withAnnouncedRelays(w: Wormhole, transit: TransitOptions | undefined): Promise<TransitOptions> {
+  if (transit?.relays !== undefined) return transit;
+  const relays = relaysFromWelcome(await w.welcome);
+  return relays.length ? { ...transit, relays } : { ...transit };
 }

@@ -26,7 +26,7 @@ import { parseAppMessage, sendAppMessage } from '../text.js';
 import type { Wormhole } from '../wormhole.js';
 import { TransitConnector } from '../transit/connector.js';
 import type { TransitConnection } from '../transit/connection.js';
-import { ProgressMeter, deriveTransferKey, finalError, readOne, tellPeer } from './common.js';
+import { ProgressMeter, deriveTransferKey, finalError, readOne, tellPeer, withAnnouncedRelays } from './common.js';
 import type { DirectorySink, TransferOptions, TransferResult } from './types.js';
 import { ZipExtractor } from './zip.js';
 
@@ -84,7 +84,7 @@ export async function receiveOffer(w: Wormhole, options: ReceiveOfferOptions = {
   const ensureConnector = async (transit: TransferOptions['transit'], s: AbortSignal | undefined): Promise<TransitConnector> => {
     if (!connector) {
       const key = await deriveTransferKey(w, s);
-      connector = await TransitConnector.create({ role: 'receiver', key, ...transit }, s ? { signal: s } : {});
+      connector = await TransitConnector.create({ role: 'receiver', key, ...(await withAnnouncedRelays(w, transit)) }, s ? { signal: s } : {});
       sendAppMessage(w, { transit: connector.message });
     }
     return connector;

@@ -14,7 +14,7 @@ import { parseAppMessage, sendAppMessage } from '../text.js';
 import type { Wormhole } from '../wormhole.js';
 import { TransitConnector } from '../transit/connector.js';
 import type { TransitConnection } from '../transit/connection.js';
-import { Chunker, ProgressMeter, deriveTransferKey, finalError, readOne, tellPeer } from './common.js';
+import { Chunker, ProgressMeter, deriveTransferKey, finalError, readOne, tellPeer, withAnnouncedRelays } from './common.js';
 import type { DirectorySource, FileSource, SendDirectoryOptions, SendOptions, TransferResult } from './types.js';
 import { planZip, writeZip } from './zip.js';
 
@@ -82,7 +82,8 @@ async function sendBulk(
     throw new WormholeError('Usage', 'recordSize must be an integer from 1 to 16 MiB');
   }
   const key = await deriveTransferKey(w, signal);
-  const connector = await TransitConnector.create({ role: 'sender', key, ...options.transit }, signal ? { signal } : {});
+  const transit = await withAnnouncedRelays(w, options.transit);
+  const connector = await TransitConnector.create({ role: 'sender', key, ...transit }, signal ? { signal } : {});
   let conn: TransitConnection | undefined;
   const onAbort = () => conn?.close();
   signal?.addEventListener('abort', onAbort, { once: true });

@@ -65,7 +65,7 @@ export function get(frame: ClientFrame, name: string): unknown {
 
 /** Server-to-client message types (server_websocket.py, "<-" lines). */
 export type ServerFrame =
-  | { readonly type: 'welcome'; readonly welcome: Readonly<Record<string, string>> }
+  | { readonly type: 'welcome'; readonly welcome: Readonly<Record<string, unknown>> }
   | { readonly type: 'ack'; readonly id: unknown }
   | { readonly type: 'pong'; readonly pong: unknown }
   | { readonly type: 'nameplates'; readonly nameplates: readonly { readonly id: string }[] }

@@ -104,7 +104,7 @@ export interface MailboxCoreStats extends RulesStats {
 
 export class MailboxCore {
   readonly #rules: MailboxRules;
-  readonly #welcome: Readonly<Record<string, string>>;
+  #welcome: Readonly<Record<string, unknown>>;
   readonly #allowList: boolean;
   readonly #limits: SessionLimits;
   readonly #conns = new Map<ConnId, Conn>();
@@ -126,6 +126,14 @@ export class MailboxCore {
 
   get limits(): SessionLimits {
     return this.#limits;
+  }
+
+  /**
+   * Add keys to the welcome every new connection gets. Clients ignore keys
+   * they do not know (Python reads only motd, error, current_cli_version).
+   */
+  setWelcomeExtras(extras: Readonly<Record<string, unknown>>): void {
+    this.#welcome = { ...extras, ...this.#welcome };
   }
 
   /** A new client connection from `address`: answers with `welcome`. */

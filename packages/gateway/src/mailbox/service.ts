@@ -125,6 +125,11 @@ export class MailboxService {
     return { ok: true };
   }
 
+  /** See {@link MailboxCore.setWelcomeExtras}. */
+  setWelcomeExtras(extras: Readonly<Record<string, unknown>>): void {
+    this.#core.setWelcomeExtras(extras);
+  }
+
   /** Start serving a connection; sends `welcome`. */
   attach(peer: MailboxPeer): AttachedPeer {
     const { conn, effects } = this.#core.connect(peer.address, this.#now());
