@@ -38,3 +38,5 @@ export type {
 export { TRANSIT_KEY_PURPOSE, RELAYS_WELCOME_KEY, relaysFromWelcome } from './transfer/common.js';
 export { parseRelayLocation } from '@burrow/protocol';
 export type { RelayHint, TcpHint, TransitHints, Hasher } from '@burrow/protocol';
+export { opfsFileSink, opfsDirectorySink } from './browser/opfs.js';
+export type { OpfsFileSink, OpfsDirectorySink } from './browser/opfs.js';

@@ -1,0 +1,136 @@
+// A person's path through the playground in headless Chromium, against the
+// gateway: browser → browser text and a 50 MB file, CLI → browser file,
+// browser → CLI directory, and a wrong code. Screenshots of each screen go
+// to test-results/screenshots/.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { assertPrivateNetwork, cleanup, launchChromium, makeTempDir, removeDir, runWormhole, sha256File } from '@burrow/testkit';
+import { startGateway, type Gateway } from '../packages/gateway/src/index.js';
+import { openPlayground, servePlayground, shot, startSend, typeCodeAndReceive } from './support/playground.js';
+
+const MB = 1000 * 1000;
+
+describe('playground e2e (Chromium)', () => {
+  let gw: Gateway;
+  let site: { url: string; close(): Promise<void> };
+  let browser: Browser;
+  let dir: string;
+  const pages: Page[] = [];
+
+  beforeAll(async () => {
+    assertPrivateNetwork();
+    dir = makeTempDir('burrow-e2e-');
+    [gw, site, browser] = await Promise.all([startGateway({ port: 0, transitPort: 0 }), servePlayground(), launchChromium()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await site?.close();
+    await gw?.close();
+    await cleanup();
+    removeDir(dir);
+  });
+
+  async function page(): Promise<Page> {
+    const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1100, height: 900 } });
+    const p = await context.newPage();
+    pages.push(p);
+    await openPlayground(p, site.url, gw.url);
+    return p;
+  }
+
+  /** Click the link of a received file and return the sha256 of what the browser saved. */
+  async function download(p: Page, name: string): Promise<string> {
+    const [dl] = await Promise.all([p.waitForEvent('download'), p.click(`#received-files a:text-is("${name}")`)]);
+    const path = await dl.path();
+    return createHash('sha256').update(readFileSync(path)).digest('hex');
+  }
+
+  it('browser → browser text, verifier words equal on both screens', async () => {
+    const [alice, bob] = await Promise.all([page(), page()]);
+    await shot(alice, '01-start');
+    await alice.fill('#send-text', 'hello from one tab to another');
+    const code = await startSend(alice);
+    expect(code).toMatch(/^\d+-[a-z]+-[a-z]+$/);
+    await shot(alice, '02-send-code');
+    await bob.fill('#receive-code', code.slice(0, code.length - 3));
+    await shot(bob, '03-receive-typing');
+    await typeCodeAndReceive(bob, code);
+    await bob.locator('[data-testid=received-text]').waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await bob.textContent('[data-testid=received-text]')).toBe('hello from one tab to another');
+    await alice.locator('#send-status .ok').waitFor({ timeout: 30_000 });
+    const [va, vb] = await Promise.all([alice.textContent('[data-testid=verifier]'), bob.textContent('[data-testid=verifier]')]);
+    expect(va).toMatch(/^[a-z]+( [a-z]+){5}$/);
+    expect(va).toBe(vb);
+    await shot(bob, '04-received-text');
+  });
+
+  it('browser → browser, a 50 MB file, sha256 equal', async () => {
+    const file = join(dir, 'big.bin');
+    writeFileSync(file, randomBytes(50 * MB));
+    const [alice, bob] = await Promise.all([page(), page()]);
+    await alice.setInputFiles('#file-input', file);
+    await alice.locator('#file-list li').waitFor();
+    await shot(alice, '05-file-picked');
+    const code = await startSend(alice);
+    await typeCodeAndReceive(bob, code);
+    await bob.click('#accept', { timeout: 30_000 });
+    await bob.locator('[data-testid=progress]').waitFor({ timeout: 30_000 });
+    await shot(bob, '06-progress');
+    await bob.locator('#receive-status .ok').waitFor({ timeout: 120_000 });
+    await shot(bob, '07-file-received');
+    expect(await download(bob, 'big.bin')).toBe(await sha256File(file));
+    expect(await bob.textContent('[data-testid=path]')).toContain('relay');
+  });
+
+  it('CLI → browser, a file through the gateway', async () => {
+    const file = join(dir, 'from-cli.txt');
+    writeFileSync(file, `made by the wormhole CLI ${randomBytes(8).toString('hex')}\n`.repeat(1000));
+    const cli = runWormhole(['send', '--hide-progress', file], { relayUrl: gw.url, cwd: dir });
+    const bob = await page();
+    await typeCodeAndReceive(bob, await cli.code);
+    await bob.click('#accept', { timeout: 30_000 });
+    await bob.locator('#receive-status .ok').waitFor({ timeout: 60_000 });
+    expect(await download(bob, 'from-cli.txt')).toBe(await sha256File(file));
+    const r = await cli.result;
+    expect(r.exitCode, r.stderr).toBe(0);
+  });
+
+  it('browser → CLI, a directory through the gateway', async () => {
+    const tree = join(dir, 'tree');
+    mkdirSync(join(tree, 'sub', 'deeper'), { recursive: true });
+    writeFileSync(join(tree, 'a.txt'), 'alpha\n');
+    writeFileSync(join(tree, 'sub', 'b.bin'), randomBytes(300_000));
+    writeFileSync(join(tree, 'sub', 'deeper', 'ç é.txt'), 'odd name\n');
+    const alice = await page();
+    await alice.setInputFiles('#dir-input', tree);
+    await alice.locator('#file-list li').waitFor();
+    const code = await startSend(alice);
+    const out = join(dir, 'cli-out');
+    mkdirSync(out);
+    const cli = runWormhole(['receive', '--accept-file', '--hide-progress', code], { relayUrl: gw.url, cwd: out });
+    const r = await cli.result;
+    expect(r.exitCode, r.stderr).toBe(0);
+    await alice.locator('#send-status .ok').waitFor({ timeout: 30_000 });
+    await shot(alice, '08-directory-sent');
+    const walk = (d: string, prefix = ''): string[] =>
+      readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? walk(join(d, n), `${prefix}${n}/`) : [`${prefix}${n}`]));
+    const got = walk(join(out, 'tree')).sort();
+    expect(got).toEqual(['a.txt', 'sub/b.bin', 'sub/deeper/ç é.txt']);
+    for (const f of got) expect(await sha256File(join(out, 'tree', f))).toBe(await sha256File(join(tree, f)));
+  });
+
+  it('a wrong code is shown as such on both sides', async () => {
+    const [alice, bob] = await Promise.all([page(), page()]);
+    await alice.fill('#send-text', 'never arrives');
+    const code = await startSend(alice);
+    await typeCodeAndReceive(bob, code.replace(/-[a-z]+$/, '-aardvark'));
+    await bob.locator('#receive-status .bad').waitFor({ timeout: 30_000 });
+    expect(await bob.textContent('#receive-status')).toContain('The codes did not match');
+    await alice.locator('#send-status .bad').waitFor({ timeout: 30_000 });
+    expect(await alice.textContent('#send-status')).toContain('WrongPassword');
+    await shot(bob, '09-wrong-code');
+  });
+});
