@@ -20,6 +20,8 @@ export default withMermaid(
         items: [
           { text: 'Getting started', link: '/guide/getting-started' },
           { text: 'Command line', link: '/guide/cli' },
+          { text: 'Files and folders', link: '/guide/files' },
+          { text: 'Running the gateway', link: '/guide/gateway' },
         ],
       },
       {
