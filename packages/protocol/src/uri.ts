@@ -17,11 +17,27 @@ export interface WormholeUri {
 const SCHEME = 'wormhole-transfer:';
 const MAX_URI_LENGTH = 2048;
 
+// A query string by hand: the protocol package uses no platform globals
+// (URLSearchParams is a DOM/Node API, not ECMAScript).
+const enc = (v: string) => encodeURIComponent(v);
+
+function parseQuery(query: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const pair of query.split('&')) {
+    if (!pair) continue;
+    const eq = pair.indexOf('=');
+    const key = decodeURIComponent((eq < 0 ? pair : pair.slice(0, eq)).replace(/\+/g, ' '));
+    const value = eq < 0 ? '' : decodeURIComponent(pair.slice(eq + 1).replace(/\+/g, ' '));
+    if (!out.has(key)) out.set(key, value);
+  }
+  return out;
+}
+
 export function formatWormholeUri(uri: WormholeUri): string {
-  const params = new URLSearchParams();
-  if (uri.rendezvous !== undefined) params.set('rendezvous', uri.rendezvous);
-  if (uri.role === 'leader') params.set('role', 'leader');
-  const query = params.toString();
+  const params: string[] = [];
+  if (uri.rendezvous !== undefined) params.push(`rendezvous=${enc(uri.rendezvous)}`);
+  if (uri.role === 'leader') params.push('role=leader');
+  const query = params.join('&');
   return `${SCHEME}${encodeURIComponent(parseCode(uri.code).code)}${query ? `?${query}` : ''}`;
 }
 
@@ -34,7 +50,12 @@ export function parseWormholeUri(text: string): WormholeUri {
   if (rest.startsWith('//')) throw fail('it must not have a host');
   const q = rest.indexOf('?');
   const rawCode = q < 0 ? rest : rest.slice(0, q);
-  const params = new URLSearchParams(q < 0 ? '' : rest.slice(q + 1));
+  let params: Map<string, string>;
+  try {
+    params = parseQuery(q < 0 ? '' : rest.slice(q + 1));
+  } catch {
+    throw fail('the query is not URL-encoded');
+  }
   const version = params.get('version') ?? '0';
   if (version !== '0') throw fail(`unsupported version ${version.slice(0, 10)}`);
   const role = params.get('role') ?? 'follower';
@@ -47,5 +68,5 @@ export function parseWormholeUri(text: string): WormholeUri {
   }
   const { code } = parseCode(decoded);
   const rendezvous = params.get('rendezvous');
-  return rendezvous === null ? { code, role } : { code, role, rendezvous };
+  return rendezvous === undefined ? { code, role } : { code, role, rendezvous };
 }
