@@ -4,22 +4,8 @@
  */
 import { MailboxCore, type ConnId, type MailboxCoreOptions, type MailboxEffect } from '../src/index.js';
 
-/** A seeded xorshift byte source (deterministic ids and nameplates). */
-export function seededRandom(seed = 0x9e3779b9): (n: number) => Uint8Array {
-  let x = seed >>> 0 || 1;
-  return (n) => {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      x ^= x << 13;
-      x >>>= 0;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      x >>>= 0;
-      out[i] = x & 0xff;
-    }
-    return out;
-  };
-}
+import { seededRandom } from '@burrow/testkit';
+export { seededRandom };
 
 export type Frame = Record<string, unknown> & { type: string };
 

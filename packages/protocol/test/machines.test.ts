@@ -23,6 +23,7 @@ import { sendMachine } from '../src/machines/send.js';
 import { MACHINES } from '../src/machines/session.js';
 import { terminatorMachine } from '../src/machines/terminator.js';
 import { io, to, type IoEffect, type Routed, type SessionEnv, type TerminatorEvent } from '../src/machines/types.js';
+import { seededRandom } from '../../testkit/src/random.js';
 
 // ---------------------------------------------------------------- helpers
 
@@ -31,25 +32,9 @@ const SIDE_B = 'bbbbbbbbbb';
 const APPID = 'example.com/burrow-test';
 const CODE = '4-purple-sausages';
 
-/** xorshift32: a deterministic `random(n)`; the same seed gives the same bytes. */
-function seeded(seed: number): (n: number) => Uint8Array {
-  let s = seed >>> 0 || 0x9e3779b9;
-  return (n) => {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      s ^= s << 13;
-      s >>>= 0;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      s >>>= 0;
-      out[i] = s & 0xff;
-    }
-    return out;
-  };
-}
 
 function envFor(side: string, seed: number, extra: Partial<SessionEnv> = {}): SessionEnv {
-  return { side, appid: APPID, random: seeded(seed), appVersions: { burrow: 'test' }, ...extra };
+  return { side, appid: APPID, random: seededRandom(seed), appVersions: { burrow: 'test' }, ...extra };
 }
 
 /** Feed one machine events and read back its state and effects. */
@@ -119,7 +104,7 @@ function keyOf(effects: Routed[]): SessionKey {
 const KEY = keyOf(keyPair(CODE, CODE).doneA);
 
 function box(side: string, phase: string, text: string, seed = 5): string {
-  return toHex(encryptPhaseMessage(KEY, side, phase, utf8(text), seeded(seed)));
+  return toHex(encryptPhaseMessage(KEY, side, phase, utf8(text), seededRandom(seed)));
 }
 
 // ---------------------------------------------------------------- toolkit

@@ -13,25 +13,10 @@ import { WormholeError } from '../src/errors.js';
 import { encodeClientMessage, parseServerMessage } from '../src/messages.js';
 import { Session, type SessionInput } from '../src/machines/session.js';
 import type { IoEffect } from '../src/machines/types.js';
+import { seededRandom } from '../../testkit/src/random.js';
 
 const APPID = 'example.com/burrow-session-test';
 
-/** xorshift32: a deterministic `random(n)`. */
-function seeded(seed: number): (n: number) => Uint8Array {
-  let s = seed >>> 0 || 0x9e3779b9;
-  return (n) => {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      s ^= s << 13;
-      s >>>= 0;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      s >>>= 0;
-      out[i] = s & 0xff;
-    }
-    return out;
-  };
-}
 
 // ---------------------------------------------------------------- the harness
 
@@ -192,7 +177,7 @@ class Network {
   onIdleStep?: () => void;
 
   addPeer(name: string, side: string, seed: number): Peer {
-    const session = new Session({ side, appid: APPID, random: seeded(seed), appVersions: { peer: name } });
+    const session = new Session({ side, appid: APPID, random: seededRandom(seed), appVersions: { peer: name } });
     const peer: Peer = { name, side, session, conn: undefined, generation: 0, timerPending: false, messages: [], closeSent: false, connects: 0 };
     this.peers.push(peer);
     return peer;
@@ -524,7 +509,7 @@ describe('two sessions through a mailbox server', () => {
 
 describe('Session', () => {
   it('a first connection that fails ends the session with Connection', () => {
-    const s = new Session({ side: 'a0a0a0a0a0', appid: APPID, random: seeded(1), appVersions: {} });
+    const s = new Session({ side: 'a0a0a0a0a0', appid: APPID, random: seededRandom(1), appVersions: {} });
     expect(s.handle({ type: 'start' })).toEqual([{ type: 'connect' }]);
     const effects = s.handle({ type: 'connection_lost' });
     expect(effects).toHaveLength(1);
@@ -561,7 +546,7 @@ describe('Session', () => {
 
   it('reports each step to the trace hook', () => {
     const entries: string[] = [];
-    const s = new Session({ side: 'a0a0a0a0a0', appid: APPID, random: seeded(1), appVersions: {} }, { trace: (e) => entries.push(`${e.machine}:${e.from}->${e.to}:${e.event}:${e.handled}`) });
+    const s = new Session({ side: 'a0a0a0a0a0', appid: APPID, random: seededRandom(1), appVersions: {} }, { trace: (e) => entries.push(`${e.machine}:${e.from}->${e.to}:${e.event}:${e.handled}`) });
     s.handle({ type: 'start' });
     expect(entries).toEqual(['rendezvous:idle->connecting:start:true']);
   });

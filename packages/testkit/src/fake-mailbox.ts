@@ -501,22 +501,4 @@ export class FakeConnection {
   }
 }
 
-/**
- * A deterministic `random(n)` (xorshift32) for tests: the same seed gives the
- * same sides, codes, SPAKE2 scalars and nonces. Never use it outside tests.
- */
-export function seededRandom(seed: number): (n: number) => Uint8Array {
-  let s = seed >>> 0 || 0x9e3779b9;
-  return (n) => {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      s ^= s << 13;
-      s >>>= 0;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      s >>>= 0;
-      out[i] = s & 0xff;
-    }
-    return out;
-  };
-}
+export { seededRandom } from './random.js';
