@@ -38,5 +38,33 @@ export type {
 export { TRANSIT_KEY_PURPOSE, RELAYS_WELCOME_KEY, relaysFromWelcome } from './transfer/common.js';
 export { parseRelayLocation } from '@burrow/protocol';
 export type { RelayHint, TcpHint, TransitHints, Hasher } from '@burrow/protocol';
+export {
+  webrtcConnector,
+  transitMuxConnector,
+  memoryConnector,
+  MemoryHub,
+  MuxConnection,
+  memoryConnectionPair,
+  memoryPipePair,
+  wormholeSignalling,
+  DEFAULT_WATERMARKS,
+} from './connection/index.js';
+export type {
+  Connection,
+  ConnectionKind,
+  ConnectionStats,
+  DuplexStream,
+  ConnectRole,
+  Connector,
+  ConnectorContext,
+  ConnectorFactory,
+  Signalling,
+  ConnectOptions,
+  WebRtcOptions,
+  RelayOptions,
+  RTCPeerConnectionConstructor,
+  Watermarks,
+  MessagePipe,
+} from './connection/index.js';
 export { opfsFileSink, opfsDirectorySink } from './browser/opfs.js';
 export type { OpfsFileSink, OpfsDirectorySink } from './browser/opfs.js';

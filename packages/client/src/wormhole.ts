@@ -24,6 +24,9 @@ import {
 import { abortError, deferred, withSignal, type Deferred } from './deferred.js';
 import { receiveText, sendText } from './text.js';
 import { webSocketTransport, type FrameConnection, type MailboxTransport, type WebSocketConstructor } from './transport.js';
+import { advertiseConnect, type RTCPeerConnectionConstructor } from './connection/advertise.js';
+import type { ConnectOptions } from './connection/connect.js';
+import type { Connection } from './connection/types.js';
 
 /**
  * Largest application message: its echo (hex, inside JSON) must stay well
@@ -56,6 +59,11 @@ export interface WormholeOptions {
   appVersions?: Record<string, unknown>;
   /** Extra top-level keys for the `version` phase. */
   versionExtras?: Record<string, unknown>;
+  /**
+   * For `connect()`: default `globalThis.RTCPeerConnection`; on Node pass node-datachannel's
+   * polyfill. `null` turns WebRTC off (the webrtc-v1 ability is not advertised).
+   */
+  RTCPeerConnection?: RTCPeerConnectionConstructor | null;
   /** Randomness source (default `crypto.getRandomValues`); inject for deterministic tests. */
   random?: (n: number) => Uint8Array;
   /** Time allowed for the first connection to the mailbox, in ms (default 15 000). */
@@ -164,7 +172,7 @@ export class Wormhole {
         appid: this.appid,
         random: this.#random,
         appVersions: options.appVersions ?? {},
-        ...(options.versionExtras ? { versionExtras: options.versionExtras } : {}),
+        versionExtras: advertiseConnect(this, this.side, options),
         ...(options.reconnect ? { reconnect: options.reconnect } : {}),
       },
       options.trace ? { trace: options.trace } : {},
@@ -255,6 +263,16 @@ export class Wormhole {
   /** Receive a text the way `wormhole receive` does (a file offer is refused). */
   receiveText(options: CallOptions = {}): Promise<string> {
     return receiveText(this, options);
+  }
+
+  /**
+   * Agree a bulk-data connection with the peer (WebRTC when both can, else
+   * Transit through a relay): streams with backpressure. Both sides call it.
+   */
+  async connect(options: ConnectOptions = {}): Promise<Connection> {
+    options.signal?.throwIfAborted();
+    const { connect } = await import('./connection/connect.js'); // loaded on first use
+    return connect(this, options);
   }
 
   /**

@@ -36,7 +36,11 @@ export type WormholeErrorCode =
   /** The peer rejected what we offered (file refused, transfer error). */
   | 'Rejected'
   /** Transfer-level failures: hash mismatch, truncated data. */
-  | 'TransferFailed';
+  | 'TransferFailed'
+  /** Connection signalling or the channel failed authentication after the key was confirmed (someone in the middle). */
+  | 'Tampered'
+  /** The peer aborted a stream (RESET) or stopped reading it (STOP); the message carries its reason. */
+  | 'StreamReset';
 
 /** Who caused the error: the remote peer, the server, the caller, or the local environment. */
 export type Blame = 'peer' | 'server' | 'caller' | 'local';
@@ -58,6 +62,8 @@ const DEFAULT_BLAME: Record<WormholeErrorCode, Blame> = {
   Connection: 'local',
   Rejected: 'peer',
   TransferFailed: 'peer',
+  Tampered: 'peer',
+  StreamReset: 'peer',
 };
 
 export interface WormholeErrorOptions {

@@ -27,3 +27,4 @@ export * from './transfer/zip.js';
 export * from './transfer/hash.js';
 export * from './uri.js';
 export * from './verifier.js';
+export * from './mux.js';

@@ -1,0 +1,49 @@
+/**
+ * What our `version` message says about connect() (kept tiny: the Wormhole
+ * constructor needs it, the connection code itself is loaded on demand).
+ *
+ *   {"app_versions": {…}, "abilities": ["webrtc-v1", "mux-v1"], "connect-v1": {"side": "<our side>"}}
+ *
+ * `webrtc-v1` only when an RTCPeerConnection is available.
+ */
+export const CONNECT_V1 = 'connect-v1';
+export const WEBRTC_V1 = 'webrtc-v1';
+export const MUX_V1 = 'mux-v1';
+
+/** The RTCPeerConnection constructor: the browser's, or node-datachannel's polyfill on Node. */
+export type RTCPeerConnectionConstructor = new (configuration?: RTCConfiguration) => RTCPeerConnection;
+
+export interface Advertised {
+  readonly abilities: readonly string[];
+  readonly side: string;
+  readonly RTCPeerConnection: RTCPeerConnectionConstructor | undefined;
+}
+
+const advertised = new WeakMap<object, Advertised>();
+
+/** Whether an RTCPeerConnection is available for these options. */
+export function hasWebRtc(options: { RTCPeerConnection?: RTCPeerConnectionConstructor | null | undefined }): boolean {
+  if (options.RTCPeerConnection === null) return false;
+  return typeof (options.RTCPeerConnection ?? (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection) === 'function';
+}
+
+/**
+ * Our `version` extras (merged into the caller's), remembered for `w`.
+ * Called by the Wormhole constructor.
+ */
+export function advertiseConnect(
+  w: object,
+  side: string,
+  options: { versionExtras?: Record<string, unknown>; RTCPeerConnection?: RTCPeerConnectionConstructor | null },
+): Record<string, unknown> {
+  const abilities = [...(hasWebRtc(options) ? [WEBRTC_V1] : []), MUX_V1];
+  advertised.set(w, { abilities, side, RTCPeerConnection: options.RTCPeerConnection ?? undefined });
+  const extras = options.versionExtras ?? {};
+  const theirs = Array.isArray(extras['abilities']) ? (extras['abilities'] as unknown[]) : [];
+  return { ...extras, abilities: [...new Set([...theirs, ...abilities])], [CONNECT_V1]: { side } };
+}
+
+/** What we advertised for `w` (undefined if it was not made by createWormhole). */
+export function advertisedFor(w: object): Advertised | undefined {
+  return advertised.get(w);
+}

@@ -1,0 +1,121 @@
+/**
+ * `w.connect()`: agree a bulk-data connection with the peer over the
+ * wormhole and return it as a {@link Connection}.
+ *
+ * Our `version` message advertises what we can do (advertise.ts). The side with
+ * the smaller wormhole side is the leader. If both advertise `webrtc-v1`
+ * they try WebRTC first; if the leader gives up (ICE failed or too slow)
+ * both fall back to Transit + mux-v1 (`relay` or `direct`). Tampering
+ * (`Tampered`) never falls back: it fails closed.
+ */
+import { WormholeError } from '@burrow/protocol';
+import { withSignal } from '../deferred.js';
+import { parseAppMessage, sendAppMessage } from '../text.js';
+import type { Logger, Wormhole } from '../wormhole.js';
+import type { Connection, ConnectorContext, ConnectRole, Signalling } from './types.js';
+import { CONNECT_V1, MUX_V1, WEBRTC_V1, advertisedFor } from './advertise.js';
+import { transitMuxConnector, type RelayOptions } from './transit.js';
+import { webrtcConnector, type WebRtcOptions } from './webrtc/connector.js';
+
+export interface ConnectOptions extends WebRtcOptions {
+  /** The Transit fallback: relays to propose (`ws://…/relay`, `tcp:HOST:PORT`), dialers, a listener for direct TCP. */
+  relay?: RelayOptions;
+  /** Bound on the whole negotiation, WebRTC attempt and fallback included (default 60 000 ms). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  logger?: Logger;
+}
+
+/** What the peer's `version` says about connect(): undefined if it is not a Burrow peer. */
+export function peerConnectInfo(versions: Record<string, unknown>): { abilities: string[]; side: string } | undefined {
+  const info = versions[CONNECT_V1];
+  const side = typeof info === 'object' && info !== null ? (info as Record<string, unknown>)['side'] : undefined;
+  if (typeof side !== 'string' || side.length === 0 || side.length > 64) return undefined;
+  const raw = Array.isArray(versions['abilities']) ? (versions['abilities'] as unknown[]) : [];
+  return { side, abilities: raw.filter((a): a is string => typeof a === 'string').slice(0, 32) };
+}
+
+/** The wormhole as one connector's signalling channel: messages `{"<namespace>": body}`. */
+export function wormholeSignalling(w: Wormhole, namespace: string): Signalling {
+  return {
+    send(body) {
+      try {
+        sendAppMessage(w, { [namespace]: body });
+      } catch (err) {
+        throw tamperedIfScared(err);
+      }
+    },
+    async next(options = {}) {
+      let bytes: Uint8Array;
+      try {
+        bytes = await w.nextMessage(options);
+      } catch (err) {
+        throw tamperedIfScared(err);
+      }
+      const message = parseAppMessage(bytes);
+      const body = message[namespace];
+      if (typeof body === 'object' && body !== null && !Array.isArray(body)) return body as Record<string, unknown>;
+      if ('error' in message) throw new WormholeError('Rejected', `peer reported an error: ${String(message['error']).slice(0, 500)}`);
+      throw new WormholeError('RemoteProtocol', `peer sent a message without "${namespace}" while the connection was being negotiated`);
+    },
+  };
+}
+
+/** The key was proven before connect() began, so a message that no longer decrypts was altered, injected or replayed. */
+function tamperedIfScared(err: unknown): unknown {
+  if (!(err instanceof WormholeError && err.code === 'WrongPassword')) return err;
+  return new WormholeError(
+    'Tampered',
+    'a connection message from the peer did not decrypt after the key was confirmed: the mailbox (or something in between) altered, injected or replayed it',
+    { cause: err, blame: 'server' },
+  );
+}
+
+/** Negotiate and open the connection (what `w.connect()` runs). */
+export async function connect(w: Wormhole, options: ConnectOptions = {}): Promise<Connection> {
+  options.signal?.throwIfAborted();
+  const timeout = AbortSignal.timeout(options.timeoutMs ?? 60_000);
+  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  const ours = advertisedFor(w);
+  if (!ours) throw new WormholeError('Usage', 'this wormhole was not created by createWormhole');
+  const versions = await withSignal(w.peerVersions, signal);
+  const peer = peerConnectInfo(versions);
+  if (!peer) throw new WormholeError('Connection', 'the peer does not support connect() (it is not a Burrow client)', { blame: 'peer' });
+  if (peer.side === ours.side) throw new WormholeError('RemoteProtocol', 'the peer claims our own side');
+  const role: ConnectRole = ours.side < peer.side ? 'leader' : 'follower';
+  const context = (namespace: string): ConnectorContext => ({
+    role,
+    signalling: wormholeSignalling(w, namespace),
+    deriveKey: (purpose, length) => w.deriveKey(purpose, length, { signal }),
+    signal,
+  });
+  const both = (ability: string) => ours.abilities.includes(ability) && peer.abilities.includes(ability);
+  const log = options.logger;
+
+  if (both(WEBRTC_V1)) {
+    const RTC = options.RTCPeerConnection ?? ours.RTCPeerConnection;
+    try {
+      return await webrtcConnector({ ...options, ...(RTC ? { RTCPeerConnection: RTC } : {}) }).connect(context(WEBRTC_V1));
+    } catch (err) {
+      // Only an agreed give-up (code Connection) may fall back; both sides are then in step.
+      if (!(err instanceof WormholeError && err.code === 'Connection') || !both(MUX_V1) || signal.aborted) throw mapAbort(err, signal);
+      log?.info?.('connect: WebRTC failed, falling back to Transit', { reason: err.message });
+    }
+  }
+  if (both(MUX_V1)) {
+    try {
+      return await transitMuxConnector({ ...(options.logger ? { logger: options.logger } : {}), ...options.relay }).connect(context(MUX_V1));
+    } catch (err) {
+      throw mapAbort(err, signal);
+    }
+  }
+  throw new WormholeError('Connection', `no connection method in common (ours: ${ours.abilities.join(', ')}; the peer's: ${peer.abilities.join(', ') || 'none'})`);
+}
+
+function mapAbort(err: unknown, signal: AbortSignal): unknown {
+  const timedOut = signal.reason instanceof DOMException && signal.reason.name === 'TimeoutError';
+  if (err instanceof WormholeError && (err.code === 'Timeout' || err.code === 'Aborted') && timedOut) {
+    return new WormholeError('Timeout', 'connect() did not complete in time: the peer stopped answering (or never called connect())', { cause: err });
+  }
+  return err;
+}

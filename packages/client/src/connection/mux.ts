@@ -1,0 +1,223 @@
+/**
+ * mux-v1 over an ordered message pipe (one frame per Transit record, or an
+ * in-memory pipe): the relay / direct-TCP fallback behind the same
+ * `Connection` API. Frame format and rules: `@burrow/protocol` mux.ts.
+ */
+import {
+  MUX_INITIAL_WINDOW,
+  MUX_MAX_DATA,
+  WormholeError,
+  decodeMuxFrame,
+  encodeMuxFrame,
+  muxStreamOpener,
+  type MuxFrame,
+} from '@burrow/protocol';
+import { deferred, type Deferred } from '../deferred.js';
+import type { CallOptions } from '../wormhole.js';
+import { BaseConnection, MAX_INCOMING_STREAMS } from './base.js';
+import type { StreamControl, StreamWire } from './stream.js';
+import type { ConnectionKind, ConnectRole, DuplexStream } from './types.js';
+
+/** An ordered, reliable pipe of messages (each chunk written arrives as one chunk). */
+export interface MessagePipe {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  /** Tear down both directions now; idempotent. */
+  close(): void;
+}
+
+export interface MuxConnectionInit {
+  pipe: MessagePipe;
+  role: ConnectRole;
+  kind: ConnectionKind;
+  /** For getStats, e.g. `->relay:ws://127.0.0.1:4000/relay`. */
+  path: string;
+}
+
+const PING_TIMEOUT_MS = 1000;
+const CLOSE_FLUSH_MS = 2000;
+
+export class MuxConnection extends BaseConnection {
+  readonly kind: ConnectionKind;
+  readonly #pipe: MessagePipe;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #role: ConnectRole;
+  readonly #path: string;
+  #nextId: number;
+  #highestPeerId = 0;
+  #pingNonce = 0;
+  readonly #pings = new Map<number, { at: number; done: Deferred<number> }>();
+  #closing = false;
+
+  constructor(init: MuxConnectionInit) {
+    super(MUX_INITIAL_WINDOW);
+    this.kind = init.kind;
+    this.#pipe = init.pipe;
+    this.#role = init.role;
+    this.#path = init.path;
+    this.#nextId = init.role === 'leader' ? 1 : 2;
+    this.#writer = init.pipe.writable.getWriter();
+    this.#writer.closed.catch(() => {});
+    void this.#pump();
+  }
+
+  async openStream(options: CallOptions = {}): Promise<DuplexStream> {
+    options.signal?.throwIfAborted();
+    if (this.isClosed) throw await this.closed.then(() => new WormholeError('Closed', 'the connection is closed'), (e: unknown) => e);
+    const id = this.#nextId;
+    this.#nextId += 2;
+    this.#frame({ type: 'open', id });
+    return this.createStream(id, this.#wire(id));
+  }
+
+  async close(reason = 'closed'): Promise<void> {
+    if (this.isClosed) return this.closed.catch(() => {});
+    this.#closing = true;
+    this.#frame({ type: 'goaway', reason });
+    this.finish();
+    // Flush what was written (the goodbye included), but do not wait on a peer that stopped reading.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.#writer.close().catch(() => {}), new Promise((r) => (timer = setTimeout(r, CLOSE_FLUSH_MS)))]);
+    clearTimeout(timer);
+    this.#pipe.close();
+  }
+
+  protected async describe(): Promise<{ path: string; rttMs: number | undefined }> {
+    return { path: this.#path, rttMs: await this.#ping() };
+  }
+
+  protected release(): void {
+    for (const p of this.#pings.values()) p.done.resolve(Number.NaN);
+    this.#pings.clear();
+    if (!this.#closing) {
+      this.#writer.abort().catch(() => {});
+      this.#pipe.close();
+    }
+  }
+
+  #ping(): Promise<number | undefined> {
+    if (this.isClosed) return Promise.resolve(undefined);
+    const nonce = (this.#pingNonce = (this.#pingNonce + 1) >>> 0);
+    const done = deferred<number>();
+    this.#pings.set(nonce, { at: performance.now(), done });
+    this.#frame({ type: 'ping', nonce });
+    const timer = setTimeout(() => done.resolve(Number.NaN), PING_TIMEOUT_MS);
+    return done.promise.then((ms) => {
+      clearTimeout(timer);
+      this.#pings.delete(nonce);
+      return Number.isNaN(ms) ? undefined : ms;
+    });
+  }
+
+  #frame(frame: Exclude<MuxFrame, { type: 'unknown' }>): void {
+    if (this.isClosed && frame.type !== 'goaway') throw new WormholeError('Closed', 'the connection is closed');
+    this.#writer.write(encodeMuxFrame(frame)).catch((cause: unknown) => {
+      if (!this.#closing) this.fail(new WormholeError('Connection', 'the connection to the peer was lost while sending', { cause }));
+    });
+  }
+
+  #wire(id: number): StreamWire {
+    return {
+      maxChunk: MUX_MAX_DATA,
+      sendData: (data) => this.#frame({ type: 'data', id, data }),
+      sendControl: (c: StreamControl) => this.#frame(c.type === 'credit' ? { type: 'credit', id, increment: c.increment } : c.type === 'fin' ? { type: 'fin', id } : { type: c.type, id, reason: c.reason }),
+      ready: () => {
+        if (this.isClosed) return Promise.reject(new WormholeError('Closed', 'the connection is closed'));
+        const size = this.#writer.desiredSize;
+        return size !== null && size > 0 ? undefined : this.#writer.ready;
+      },
+      release: () => {},
+    };
+  }
+
+  async #pump(): Promise<void> {
+    const reader = this.#pipe.readable.getReader();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) {
+          if (!this.isClosed) this.fail(new WormholeError('Connection', 'the peer connection ended without a goodbye'));
+          return;
+        }
+        this.#onFrame(decodeMuxFrame(value));
+        if (this.isClosed) return;
+      }
+    } catch (cause) {
+      if (this.isClosed) return;
+      this.fail(cause instanceof WormholeError ? cause : new WormholeError('Connection', 'the connection to the peer was lost', { cause }));
+    } finally {
+      reader.releaseLock();
+    }
+  }
+
+  #onFrame(frame: MuxFrame): void {
+    switch (frame.type) {
+      case 'unknown':
+        return;
+      case 'ping':
+        this.#frame({ type: 'pong', nonce: frame.nonce });
+        return;
+      case 'pong': {
+        const p = this.#pings.get(frame.nonce);
+        p?.done.resolve(performance.now() - p.at);
+        return;
+      }
+      case 'goaway':
+        this.finish();
+        this.#pipe.close();
+        return;
+      case 'open': {
+        const ours = muxStreamOpener(frame.id) === this.#role;
+        if (ours || frame.id <= this.#highestPeerId) throw new WormholeError('RemoteProtocol', `mux-v1: peer opened stream ${frame.id} out of order`);
+        if (this.incomingCount() >= MAX_INCOMING_STREAMS) throw new WormholeError('RemoteProtocol', `mux-v1: peer opened more than ${MAX_INCOMING_STREAMS} streams`);
+        this.#highestPeerId = frame.id;
+        this.accept(this.createStream(frame.id, this.#wire(frame.id)));
+        return;
+      }
+      default: {
+        const stream = this.streams.get(frame.id);
+        if (!stream) {
+          const known = muxStreamOpener(frame.id) === this.#role ? frame.id < this.#nextId : frame.id <= this.#highestPeerId;
+          if (!known) throw new WormholeError('RemoteProtocol', `mux-v1: frame for stream ${frame.id} that was never opened`);
+          return; // a finished stream: late frames are dropped
+        }
+        if (frame.type === 'data') stream.onData(frame.data);
+        else if (frame.type === 'credit') stream.onControl({ type: 'credit', increment: frame.increment });
+        else if (frame.type === 'fin') stream.onControl({ type: 'fin' });
+        else stream.onControl({ type: frame.type, reason: frame.reason });
+      }
+    }
+  }
+}
+
+/**
+ * Two connected in-memory pipes (for tests and the in-memory connector).
+ * `capacity` frames may be queued in each direction before writes wait.
+ */
+export function memoryPipePair(capacity = 16): [MessagePipe, MessagePipe] {
+  const make = () => {
+    let controller!: TransformStreamDefaultController<Uint8Array>;
+    const t = new TransformStream<Uint8Array, Uint8Array>({ start: (c) => void (controller = c) }, { highWaterMark: capacity }, { highWaterMark: 0 });
+    return { t, terminate: () => controller.terminate() };
+  };
+  const ab = make();
+  const ba = make();
+  // Like a socket: closing either end ends both directions (queued frames are still delivered).
+  const close = () => {
+    ab.terminate();
+    ba.terminate();
+  };
+  return [
+    { readable: ba.t.readable, writable: ab.t.writable, close },
+    { readable: ab.t.readable, writable: ba.t.writable, close },
+  ];
+}
+
+/** Two in-memory connections joined to each other (kind `direct`, path `memory`). */
+export function memoryConnectionPair(): [MuxConnection, MuxConnection] {
+  const [a, b] = memoryPipePair();
+  return [
+    new MuxConnection({ pipe: a, role: 'leader', kind: 'direct', path: 'memory' }),
+    new MuxConnection({ pipe: b, role: 'follower', kind: 'direct', path: 'memory' }),
+  ];
+}

@@ -1,0 +1,106 @@
+/**
+ * A data channel as a stream wire (webrtc-v1 streams). On a stream channel,
+ * binary messages are payload (≤ 64 KiB each) and text messages are JSON
+ * control: `{"credit": N}`, `{"fin": true}`, `{"reset": REASON}`,
+ * `{"stop": REASON}`; unknown text messages are ignored.
+ *
+ * Sending follows `bufferedAmount`: above the high watermark (≈ 1 MiB) the
+ * writer waits until it falls to the low watermark (≈ 256 KiB), told by
+ * `bufferedamountlow` or, for stacks that never fire it, by polling.
+ */
+import { WormholeError } from '@burrow/protocol';
+import type { StreamControl, StreamWire } from '../stream.js';
+
+export interface Watermarks {
+  /** Pause writes while `bufferedAmount` is above this (default 1 MiB). */
+  readonly high: number;
+  /** Resume when it has fallen to this (default 256 KiB). */
+  readonly low: number;
+  /** Poll `bufferedAmount` this often while waiting (default 5 ms). */
+  readonly pollMs: number;
+}
+
+export const DEFAULT_WATERMARKS: Watermarks = { high: 1024 * 1024, low: 256 * 1024, pollMs: 5 };
+/** Largest message we send on a data channel. */
+export const MAX_CHUNK = 64 * 1024;
+const MAX_CONTROL_TEXT = 4096;
+
+/** Wait until `channel.bufferedAmount <= low` (or the channel is no longer open). */
+export function drained(channel: RTCDataChannel, marks: Watermarks): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let timer: ReturnType<typeof setInterval> | undefined;
+    const check = () => {
+      if (channel.readyState !== 'open') {
+        done();
+        reject(new WormholeError('Closed', `data channel ${channel.label} is ${channel.readyState}`));
+      } else if (channel.bufferedAmount <= marks.low) {
+        done();
+        resolve();
+      }
+    };
+    const done = () => {
+      clearInterval(timer);
+      channel.removeEventListener('bufferedamountlow', check);
+      channel.removeEventListener('close', check);
+    };
+    channel.addEventListener('bufferedamountlow', check);
+    channel.addEventListener('close', check);
+    timer = setInterval(check, marks.pollMs);
+    check();
+  });
+}
+
+/** The wire for one stream channel. */
+export function channelWire(channel: RTCDataChannel, marks: Watermarks, maxMessageSize: number): StreamWire {
+  channel.bufferedAmountLowThreshold = marks.low;
+  const maxChunk = Math.max(1024, Math.min(MAX_CHUNK, maxMessageSize || MAX_CHUNK));
+  const send = (data: string | Uint8Array) => {
+    if (channel.readyState !== 'open') throw new WormholeError('Closed', `data channel is ${channel.readyState}`);
+    channel.send(data as Uint8Array<ArrayBuffer>);
+  };
+  return {
+    maxChunk,
+    sendData: (chunk) => send(chunk),
+    sendControl: (c: StreamControl) => {
+      send(
+        JSON.stringify(
+          c.type === 'credit' ? { credit: c.increment } : c.type === 'fin' ? { fin: true } : c.type === 'reset' ? { reset: c.reason } : { stop: c.reason },
+        ),
+      );
+    },
+    ready: () => (channel.bufferedAmount > marks.high ? drained(channel, marks) : undefined),
+    release: (lastByPeer) => {
+      if (!lastByPeer) return; // the peer closes once it has read our last message
+      try {
+        channel.close();
+      } catch {
+        // already closed
+      }
+    },
+  };
+}
+
+/** Parse a text message on a stream channel; undefined for anything unknown. */
+export function parseChannelControl(text: string): StreamControl | undefined {
+  if (text.length > MAX_CONTROL_TEXT) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  if (typeof o['credit'] === 'number' && Number.isSafeInteger(o['credit']) && o['credit'] > 0) return { type: 'credit', increment: o['credit'] };
+  if (o['fin'] === true) return { type: 'fin' };
+  if (typeof o['reset'] === 'string') return { type: 'reset', reason: o['reset'].slice(0, 1024) };
+  if (typeof o['stop'] === 'string') return { type: 'stop', reason: o['stop'].slice(0, 1024) };
+  return undefined;
+}
+
+/** Bytes of a binary message event (`binaryType` is `arraybuffer`; a view is accepted too). */
+export function messageBytes(data: unknown): Uint8Array | undefined {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return undefined;
+}

@@ -1,0 +1,324 @@
+/**
+ * The webrtc-v1 connector: one RTCPeerConnection, negotiated through the
+ * encrypted wormhole, its DTLS fingerprints bound to the PAKE.
+ *
+ * Signalling (wormhole messages `{"webrtc-v1": BODY}`, in this order):
+ *
+ *   leader → follower  {"description": {"type": "offer", "sdp": …}}
+ *   follower → leader  {"description": {"type": "answer", "sdp": …}}
+ *   both (trickle)     {"candidate": {candidate, sdpMid, sdpMLineIndex, usernameFragment}}
+ *                      {"candidate": null}                     end of candidates
+ *   both, last         {"done": "webrtc" | "fallback" | "failed", "reason"?: …}
+ *
+ * On the control channel, once it opens: the follower sends its confirm
+ * MAC (confirm.ts); the leader checks it and only then sends its own (at
+ * that moment the leader is committed to WebRTC) and `done: webrtc`; the
+ * follower checks the leader's MAC and answers `done: webrtc`. Each side
+ * returns the connection once it has checked the peer's MAC *and* read the
+ * peer's `done`, so both stop reading wormhole messages at the same point.
+ *
+ * The leader alone decides to give up: if the channel is not confirmed
+ * within `iceTimeoutMs` (or ICE fails first) it sends `done: fallback`, the
+ * follower answers the same, and both reject with code `Connection` so the
+ * caller can try the relay. A MAC that does not verify fails closed with
+ * `Tampered` on both sides (`done: failed` tells the peer).
+ */
+import { WormholeError, fromHex, toHex } from '@burrow/protocol';
+import { abortError } from '../../deferred.js';
+import type { Logger } from '../../wormhole.js';
+import type { Connection, ConnectorContext, Connector, ConnectorFactory } from '../types.js';
+import { DEFAULT_WATERMARKS, type Watermarks } from './channel.js';
+import { CONFIRM_PURPOSE, checkConfirm, confirmMac, sdpFingerprints } from './confirm.js';
+import { WebRtcConnection } from './connection.js';
+import { WEBRTC_V1, type RTCPeerConnectionConstructor } from '../advertise.js';
+
+export { WEBRTC_V1, hasWebRtc, type RTCPeerConnectionConstructor } from '../advertise.js';
+
+export interface WebRtcOptions {
+  /** Default `globalThis.RTCPeerConnection`. On Node pass `RTCPeerConnection` from `node-datachannel/polyfill`. */
+  RTCPeerConnection?: RTCPeerConnectionConstructor;
+  /** STUN/TURN servers, e.g. `[{ urls: 'turn:127.0.0.1:3478', username, credential }]`. */
+  iceServers?: RTCIceServer[];
+  /** Use only TURN relays (`iceTransportPolicy: 'relay'`): the peer never learns our addresses. */
+  relayOnly?: boolean;
+  /** Extra RTCConfiguration keys passed through (e.g. `{ bindAddress: '127.0.0.1' }` for node-datachannel). */
+  rtcConfiguration?: RTCConfiguration & Record<string, unknown>;
+  /** The leader falls back if the channel is not confirmed within this many ms (default 10 000). */
+  iceTimeoutMs?: number;
+  /** Send-side watermarks on `bufferedAmount`. */
+  watermarks?: Partial<Watermarks>;
+  logger?: Logger;
+}
+
+type Done = 'webrtc' | 'fallback' | 'failed';
+
+/** Parsed `webrtc-v1` signalling body; unknown bodies are `{type: 'unknown'}`. */
+type Signal =
+  | { type: 'description'; description: RTCSessionDescriptionInit }
+  | { type: 'candidate'; candidate: RTCIceCandidateInit | null }
+  | { type: 'done'; done: Done; reason: string }
+  | { type: 'unknown' };
+
+const MAX_SDP = 64 * 1024;
+
+export function parseSignal(body: Record<string, unknown>): Signal {
+  const d = body['description'];
+  if (typeof d === 'object' && d !== null) {
+    const { type, sdp } = d as Record<string, unknown>;
+    if ((type === 'offer' || type === 'answer') && typeof sdp === 'string' && sdp.length <= MAX_SDP) return { type: 'description', description: { type, sdp } };
+    throw new WormholeError('RemoteProtocol', 'webrtc-v1: malformed description');
+  }
+  if ('candidate' in body) {
+    const c = body['candidate'];
+    if (c === null) return { type: 'candidate', candidate: null };
+    if (typeof c === 'object' && typeof (c as Record<string, unknown>)['candidate'] === 'string') {
+      const o = c as Record<string, unknown>;
+      const init: RTCIceCandidateInit = { candidate: String(o['candidate']).slice(0, 1024) };
+      if (typeof o['sdpMid'] === 'string') init.sdpMid = o['sdpMid'];
+      if (typeof o['sdpMLineIndex'] === 'number') init.sdpMLineIndex = o['sdpMLineIndex'];
+      if (typeof o['usernameFragment'] === 'string') init.usernameFragment = o['usernameFragment'];
+      return { type: 'candidate', candidate: init };
+    }
+    throw new WormholeError('RemoteProtocol', 'webrtc-v1: malformed candidate');
+  }
+  const done = body['done'];
+  if (done === 'webrtc' || done === 'fallback' || done === 'failed') {
+    return { type: 'done', done, reason: typeof body['reason'] === 'string' ? body['reason'].slice(0, 500) : '' };
+  }
+  return { type: 'unknown' };
+}
+
+function tampered(message: string, cause?: unknown): WormholeError {
+  return new WormholeError('Tampered', message, { blame: 'peer', ...(cause === undefined ? {} : { cause }) });
+}
+
+/** The WebRTC connector factory. */
+export const webrtcConnector: ConnectorFactory<WebRtcOptions> = (options) => ({
+  name: WEBRTC_V1,
+  connect: (ctx) => negotiate(ctx, options),
+});
+
+async function negotiate(ctx: ConnectorContext, options: WebRtcOptions): Promise<Connection> {
+  ctx.signal?.throwIfAborted();
+  const Ctor = options.RTCPeerConnection ?? (globalThis as { RTCPeerConnection?: RTCPeerConnectionConstructor }).RTCPeerConnection;
+  if (!Ctor) throw new WormholeError('Usage', 'no RTCPeerConnection: pass { RTCPeerConnection } (node-datachannel/polyfill on Node)');
+  const log = options.logger;
+  const leader = ctx.role === 'leader';
+  const marks: Watermarks = { ...DEFAULT_WATERMARKS, ...options.watermarks };
+  const confirmKey = await ctx.deriveKey(CONFIRM_PURPOSE, 32);
+  const config: RTCConfiguration = {
+    ...options.rtcConfiguration,
+    iceServers: options.iceServers ?? options.rtcConfiguration?.iceServers ?? [],
+    iceTransportPolicy: options.relayOnly ? 'relay' : (options.rtcConfiguration?.iceTransportPolicy ?? 'all'),
+  };
+  const pc = new Ctor(config);
+  const conn = new WebRtcConnection(pc, marks);
+  conn.closed.catch(() => {});
+
+  // ---- outgoing signalling: description first, then trickled candidates; nothing after `done`.
+  let described = false;
+  let sentDone = false;
+  let sentEnd = false;
+  const early: (RTCIceCandidateInit | null)[] = [];
+  const sendCandidate = (c: RTCIceCandidateInit | null) => {
+    if (sentDone || sentEnd) return;
+    if (!described) return void early.push(c);
+    if (c === null) sentEnd = true;
+    try {
+      ctx.signalling.send({ candidate: c });
+    } catch (err) {
+      // Called from event listeners: never throw there. A dead wormhole also fails the reading loop.
+      log?.debug?.('webrtc: could not send a candidate', { error: String(err) });
+    }
+  };
+  pc.addEventListener('icecandidate', (ev) => {
+    const c = (ev as RTCPeerConnectionIceEvent).candidate;
+    if (!c || !c.candidate) return sendCandidate(null);
+    if (options.relayOnly && !/ typ relay( |$)/.test(c.candidate)) return; // never reveal our addresses
+    // node-datachannel writes SDP attribute lines (`a=candidate:…`); browsers want the bare `candidate:…`.
+    sendCandidate({ candidate: c.candidate.replace(/^a=/, ''), sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex, ...(c.usernameFragment ? { usernameFragment: c.usernameFragment } : {}) });
+  });
+  pc.addEventListener('icegatheringstatechange', () => {
+    // Stacks without a null candidate event (node-datachannel) may report `complete` before the
+    // last candidate events have been dispatched: end the trickle a little later.
+    if (pc.iceGatheringState === 'complete') setTimeout(() => sendCandidate(null), 50);
+  });
+  const sendDescription = (d: RTCSessionDescriptionInit) => {
+    // Candidates travel only as trickle messages (relay-only filtering applies to them, and
+    // libdatachannel can fail on candidates inside a remote description).
+    const sdp = (d.sdp ?? '').split(/\r\n/).filter((l) => !l.startsWith('a=candidate:') && l !== 'a=end-of-candidates').join('\r\n');
+    ctx.signalling.send({ description: { type: d.type, sdp } });
+    described = true;
+    for (const c of early.splice(0)) sendCandidate(c);
+  };
+  const sendDone = (done: Done, reason?: string) => {
+    if (sentDone) return;
+    sentDone = true;
+    ctx.signalling.send(reason ? { done, reason } : { done });
+  };
+
+  // ---- incoming signalling
+  let localFp: string | undefined;
+  let remoteFp: string | undefined;
+  let remoteSet = false;
+  const pendingRemote: RTCIceCandidateInit[] = [];
+  const addCandidate = (c: RTCIceCandidateInit) =>
+    pc.addIceCandidate(c).catch((err: unknown) => log?.debug?.('webrtc: ignoring a candidate', { error: String(err) }));
+  const applyRemote = async (d: RTCSessionDescriptionInit) => {
+    if ((d.type === 'offer') !== !leader || remoteSet) throw new WormholeError('RemoteProtocol', `webrtc-v1: unexpected ${d.type}`);
+    remoteFp = sdpFingerprints(d.sdp ?? '', 'remote');
+    await pc.setRemoteDescription(d);
+    remoteSet = true;
+    if (!leader) {
+      const answer = await pc.createAnswer();
+      await pc.setLocalDescription(answer);
+      const local = pc.localDescription?.sdp ? { type: 'answer' as const, sdp: pc.localDescription.sdp } : answer;
+      localFp = sdpFingerprints(local.sdp ?? '', 'local');
+      sendDescription(local);
+    }
+    for (const c of pendingRemote.splice(0)) void addCandidate(c);
+  };
+
+  let peerDone: { done: Done; reason: string } | undefined;
+  let onPeerDone: (() => void) | undefined;
+  const reading = (async () => {
+    for (;;) {
+      const s = parseSignal(await ctx.signalling.next(ctx.signal ? { signal: ctx.signal } : {}));
+      if (s.type === 'description') await applyRemote(s.description);
+      else if (s.type === 'candidate') {
+        if (s.candidate === null) {
+          if (remoteSet) void pc.addIceCandidate({ candidate: '' }).catch(() => {});
+        } else if (remoteSet) void addCandidate(s.candidate);
+        else pendingRemote.push(s.candidate);
+      } else if (s.type === 'done') {
+        peerDone = { done: s.done, reason: s.reason };
+        onPeerDone?.();
+        return;
+      }
+    }
+  })();
+  const peerDonePromise = reading.then(() => peerDone!);
+  peerDonePromise.catch(() => {}); // the failure surfaces through `result`
+
+  // ---- the confirmation over the control channel
+  const fps = () => {
+    if (!localFp || !remoteFp) throw new WormholeError('RemoteProtocol', 'webrtc-v1: channel opened before both descriptions were known');
+    return leader ? { l: localFp, f: remoteFp } : { l: remoteFp, f: localFp };
+  };
+  const sendConfirm = () => {
+    const { l, f } = fps();
+    conn.sendControl({ confirm: toHex(confirmMac(confirmKey, ctx.role, l, f)) });
+  };
+  const verifyConfirm = async () => {
+    const mac = await conn.nextConfirm();
+    const { l, f } = fps();
+    if (!checkConfirm(confirmMac(confirmKey, leader ? 'follower' : 'leader', l, f), fromHex(mac))) {
+      throw tampered('the WebRTC peer could not prove the wormhole key: the DTLS fingerprints it saw differ from ours (someone is in the middle)');
+    }
+  };
+
+  // Everything below races: the peer's `done`, the channel, ICE failure, the leader's deadline, abort.
+  let settle!: { resolve: (c: Connection) => void; reject: (e: unknown) => void };
+  const result = new Promise<Connection>((resolve, reject) => (settle = { resolve, reject }));
+  let finished = false;
+  const fail = (error: unknown, done?: Done) => {
+    if (finished) return;
+    finished = true;
+    if (done) {
+      try {
+        sendDone(done, error instanceof Error ? error.message : String(error));
+      } catch {
+        // the wormhole is gone
+      }
+    }
+    conn.fail(error instanceof WormholeError ? error : new WormholeError('Connection', String(error), { cause: error }));
+    settle.reject(error);
+  };
+  /** Leader gives up on WebRTC: tell the follower, wait for its `done`, then reject with `Connection`. */
+  let committed = false;
+  let fallingBack = false;
+  const fallback = (why: string) => {
+    if (finished || committed || fallingBack || !leader) return;
+    fallingBack = true;
+    log?.info?.('webrtc: falling back', { why });
+    sendDone('fallback', why);
+    conn.fail(new WormholeError('Connection', why));
+    void peerDonePromise.then(
+      (p) => fail(p.done === 'failed' ? tampered(`the peer reported: ${p.reason}`) : new WormholeError('Connection', `WebRTC did not connect: ${why}`)),
+      (e: unknown) => fail(e),
+    );
+  };
+
+  const onAbort = () => fail(abortError(ctx.signal!));
+  ctx.signal?.addEventListener('abort', onAbort, { once: true });
+  const deadline = leader ? setTimeout(() => fallback(`not connected within ${options.iceTimeoutMs ?? 10_000} ms`), options.iceTimeoutMs ?? 10_000) : undefined;
+  const onIce = () => {
+    log?.debug?.('webrtc: ICE state', { role: ctx.role, state: pc.iceConnectionState });
+    if (pc.iceConnectionState === 'failed') fallback('ICE failed');
+  };
+  pc.addEventListener('iceconnectionstatechange', onIce);
+
+  reading.catch((e: unknown) => fail(e, 'failed'));
+  onPeerDone = () => {
+    const p = peerDone!;
+    if (p.done === 'failed') fail(tampered(`the peer could not confirm the connection: ${p.reason}`));
+    else if (p.done === 'fallback' && !leader) {
+      sendDone('fallback', 'the leader gave up');
+      fail(new WormholeError('Connection', `WebRTC did not connect: ${p.reason || 'the peer gave up'}`));
+    }
+  };
+
+  (async () => {
+    if (leader) {
+      conn.createControl();
+      const offer = await pc.createOffer();
+      await pc.setLocalDescription(offer);
+      const local = pc.localDescription?.sdp ? { type: 'offer' as const, sdp: pc.localDescription.sdp } : offer;
+      localFp = sdpFingerprints(local.sdp ?? '', 'local');
+      sendDescription(local);
+      await conn.controlOpen;
+      log?.debug?.('webrtc: control channel open', { role: ctx.role });
+      await verifyConfirm();
+      log?.debug?.('webrtc: peer confirmed', { role: ctx.role });
+      if (finished || fallingBack) return;
+      committed = true;
+      clearTimeout(deadline);
+      conn.verified();
+      sendConfirm();
+      sendDone('webrtc');
+      const p = await peerDonePromise;
+      if (p.done !== 'webrtc') throw tampered(`the peer could not confirm the connection: ${p.reason}`);
+    } else {
+      await conn.controlOpen;
+      log?.debug?.('webrtc: control channel open', { role: ctx.role });
+      sendConfirm();
+      await verifyConfirm();
+      log?.debug?.('webrtc: peer confirmed', { role: ctx.role });
+      if (finished) return;
+      conn.verified();
+      sendDone('webrtc');
+      const p = await peerDonePromise;
+      if (p.done !== 'webrtc') throw new WormholeError('RemoteProtocol', `webrtc-v1: leader confirmed, then said ${p.done}`);
+    }
+    if (finished) return;
+    finished = true;
+    settle.resolve(conn);
+  })().catch((e: unknown) => {
+    if (e instanceof WormholeError && e.code === 'Tampered') return fail(e, 'failed');
+    // The channel broke before it was confirmed: the leader decides, the follower waits for that decision.
+    if (leader && !committed) return fallback(e instanceof Error ? e.message : String(e));
+    if (!leader && !peerDone) {
+      void peerDonePromise.then((p) => p.done === 'webrtc' && fail(e), () => {});
+      return;
+    }
+    fail(e);
+  });
+
+  try {
+    return await result;
+  } finally {
+    clearTimeout(deadline);
+    ctx.signal?.removeEventListener('abort', onAbort);
+    pc.removeEventListener('iceconnectionstatechange', onIce);
+  }
+}
