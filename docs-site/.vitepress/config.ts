@@ -22,6 +22,7 @@ export default withMermaid(
           { text: 'Command line', link: '/guide/cli' },
           { text: 'Files and folders', link: '/guide/files' },
           { text: 'Running the gateway', link: '/guide/gateway' },
+          { text: 'Local agent and extensions', link: '/guide/agent' },
         ],
       },
       {

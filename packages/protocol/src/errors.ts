@@ -40,7 +40,13 @@ export type WormholeErrorCode =
   /** Connection signalling or the channel failed authentication after the key was confirmed (someone in the middle). */
   | 'Tampered'
   /** The peer aborted a stream (RESET) or stopped reading it (STOP); the message carries its reason. */
-  | 'StreamReset';
+  | 'StreamReset'
+  /** The local agent's policy refused it: an origin, a Host header or a forwarding destination that is not allowed. */
+  | 'NotAllowed'
+  /** The local agent has no pairing for this key, or one side could not prove the pairing secret. */
+  | 'Unpaired'
+  /** The pairing was revoked: refused from then on, and open connections are dropped. */
+  | 'Revoked';
 
 /** Who caused the error: the remote peer, the server, the caller, or the local environment. */
 export type Blame = 'peer' | 'server' | 'caller' | 'local';
@@ -64,6 +70,9 @@ const DEFAULT_BLAME: Record<WormholeErrorCode, Blame> = {
   TransferFailed: 'peer',
   Tampered: 'peer',
   StreamReset: 'peer',
+  NotAllowed: 'caller',
+  Unpaired: 'caller',
+  Revoked: 'peer',
 };
 
 export interface WormholeErrorOptions {

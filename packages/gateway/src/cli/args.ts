@@ -30,6 +30,10 @@ export const OPTIONS = {
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
+  'allow-origin': { type: 'string', multiple: true },
+  'allow-forward': { type: 'string', multiple: true },
+  pair: { type: 'boolean' },
+  name: { type: 'string' },
 } as const;
 
 export type Flags = ReturnType<typeof parse>['values'];
@@ -56,6 +60,7 @@ Commands:
   send [FILE|DIR]      send a text (--text TEXT) or a file or directory
   receive [CODE]       receive a text, file or directory
   serve                run the gateway: mailbox (WebSocket) and transit relay (TCP + WebSocket)
+  agent                run the local agent for paired extensions and apps (see agent options)
 
 send options:
   --text TEXT          text to send
@@ -79,6 +84,17 @@ serve options:
   --data-dir PATH      keep mailbox state here so a restart loses no open mailbox
                        (default: in memory)
   --tls-cert F --tls-key F   serve wss:// and https:// with this PEM pair
+
+agent options:
+  --port P             agent port on 127.0.0.1 (default 4100)
+  --allow-origin O     let origin O connect, e.g. chrome-extension://ID (repeatable)
+  --allow-forward H:P  let paired clients forward to H:P (repeatable; names resolved by the agent)
+  --pair               also print a pairing code and pair one client through --relay-url
+  --name TEXT          how paired clients list this agent
+  --data-dir PATH      identity and pairings (default ~/.local/state/burrow/agent)
+  agent pair           only pair one client by code, then exit (the running agent sees it)
+  agent list           list pairings
+  agent rename ID NAME / agent revoke ID   (a running agent drops a revoked client at once)
 
 Global:
   --relay-url URL      mailbox server (default ${DEFAULT_RELAY_URL})

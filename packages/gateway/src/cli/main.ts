@@ -46,6 +46,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'serve':
         await serve(flags, io, controller.signal);
         return 0;
+      case 'agent': {
+        // Loaded on demand: send/receive/serve do not pay for the agent.
+        const { agent } = await import('./agent.js');
+        await agent(flags, rest, io, controller.signal);
+        return 0;
+      }
       default:
         throw new UsageError(`unknown command '${command}'`);
     }

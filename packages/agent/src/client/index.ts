@@ -1,0 +1,17 @@
+/**
+ * @burrow/agent/client — the browser-safe half: pair with a local agent by
+ * code, reconnect from the stored secret, call it and forward through it.
+ *
+ *   import { pairWithAgent, connectAgent } from '@burrow/agent/client';
+ *   import { idbStore } from '@burrow/store';
+ *   const store = idbStore();
+ *   await pairWithAgent({ mailbox, code, store, name: 'My extension' });   // once
+ *   const session = await connectAgent({ store });                         // every time after
+ *   const res = await session.fetch('http://127.0.0.1:8080/');
+ */
+export { pairWithAgent, type PairWithAgentOptions } from './pair.js';
+export { connectAgent, AgentSession, type ConnectAgentOptions, type AgentWebSocketConstructor } from './session.js';
+export { httpOverStream, destinationOf, type AgentFetchInit } from './http.js';
+export { PAIR_APPID } from '../pair.js';
+export { AGENT_PATH } from '../wire.js';
+export type { SocketLike } from '../socket.js';
