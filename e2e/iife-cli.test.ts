@@ -1,9 +1,24 @@
-// The script-tag bundle in a real browser: a plain HTML page that loads only
-// packages/client/dist/burrow.iife.js receives a text from the Debian CLI.
-import { existsSync } from 'node:fs';
+// The script-tag bundle in a real browser, for each browser: a plain HTML
+// page that loads only packages/client/dist/burrow.iife.js receives a text
+// from the Debian CLI (Debian's mailbox server), and a text and a file
+// from the CLI through the gateway (its relay glues the CLI's TCP to the
+// page's WebSocket).
+import { randomBytes } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { assertPrivateNetwork, cleanup, launchChromium, runWormhole, startMailboxServer, type MailboxServer } from '@burrow/testkit';
+import {
+  assertPrivateNetwork,
+  cleanup,
+  makeTempDir,
+  removeDir,
+  runWormhole,
+  sha256File,
+  startMailboxServer,
+  type MailboxServer,
+} from '@burrow/testkit';
+import { startGateway, type Gateway } from '../packages/gateway/src/index.js';
+import { BROWSERS, launchBrowser, type Driver, type DriverPage } from './support/driver.js';
 import { repoPath, serveStatic, type StaticServer } from './support/static-server.js';
 
 const IIFE = repoPath('packages', 'client', 'dist', 'burrow.iife.js');
@@ -29,32 +44,65 @@ const PAGE = `<!doctype html>
     try { await w.receiveText({ signal: AbortSignal.timeout(30000) }); return 'no error'; }
     catch (e) { return e.code; }
   };
+  // Receive whatever is offered; a file goes to OPFS and is hashed again here, independently of the SDK.
+  window.receiveAny = async (mailbox, code) => {
+    const signal = AbortSignal.timeout(60000);
+    const w = await Burrow.createWormhole({ mailbox });
+    w.setCode(code);
+    const offer = await Burrow.receiveOffer(w, { signal });
+    if (offer.type === 'message') { await w.close(); return { type: 'message', text: offer.message }; }
+    if (offer.type !== 'file') { await offer.reject(); await w.close(); return { type: offer.type }; }
+    const sink = await Burrow.opfsFileSink(offer.name);
+    const result = await offer.accept(sink.writable, { signal });
+    const file = await sink.file();
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await file.arrayBuffer()));
+    await w.close();
+    return { type: 'file', name: file.name, size: file.size, sha256: result.sha256, pageSha256: Burrow.toHex(digest), via: result.via };
+  };
 </script>`;
 
-describe('IIFE bundle in headless Chromium', () => {
+type Received = { type: string; text?: string; name?: string; size?: number; sha256?: string; pageSha256?: string; via?: string };
+type Win = {
+  receive(u: string, c: string): Promise<{ text: string; verifier: string }>;
+  wrongCode(u: string, c: string): Promise<string>;
+  receiveAny(u: string, c: string): Promise<Received>;
+};
+
+describe.each(BROWSERS)('IIFE bundle in headless %s', (kind) => {
   let mailbox: MailboxServer;
+  let gw: Gateway;
   let site: StaticServer;
-  let browser: Browser;
+  let browser: Driver;
+  let dir: string;
 
   beforeAll(async () => {
     assertPrivateNetwork();
     if (!existsSync(IIFE)) throw new Error(`${IIFE} is missing: run \`pnpm build\` first`);
-    [mailbox, site, browser] = await Promise.all([
+    dir = makeTempDir('burrow-iife-');
+    [mailbox, gw, site, browser] = await Promise.all([
       startMailboxServer(),
+      startGateway({ port: 0, transitPort: 0 }),
       serveStatic({ '/burrow.iife.js': IIFE }, { '/': PAGE }),
-      launchChromium(),
+      launchBrowser(kind),
     ]);
   });
   afterAll(async () => {
     await browser?.close();
     await site?.close();
+    await gw?.close();
     await cleanup();
+    if (dir) removeDir(dir);
   });
 
-  it('exposes the global Burrow with the client API', async () => {
+  async function open(): Promise<DriverPage> {
     const page = await browser.newPage();
     await page.goto(site.url);
-    const api = await page.evaluate(() => Object.keys((window as unknown as { Burrow: object }).Burrow).sort());
+    return page;
+  }
+
+  it('exposes the global Burrow with the client API', async () => {
+    const page = await open();
+    const api = await page.evaluate(() => Object.keys((window as unknown as { Burrow: object }).Burrow).sort(), undefined);
     expect(api).toEqual(expect.arrayContaining(['createWormhole', 'WormholeError', 'parseCode', 'completeCode']));
     await page.close();
   });
@@ -62,12 +110,8 @@ describe('IIFE bundle in headless Chromium', () => {
   it('receives a text from the wormhole CLI', async () => {
     const cli = runWormhole(['send', '--text', 'hello, browser 🌍'], { relayUrl: mailbox.url, stdin: '' });
     const code = await cli.code;
-    const page = await browser.newPage();
-    await page.goto(site.url);
-    const got = await page.evaluate(
-      ([url, c]) => (window as unknown as { receive(u: string, c: string): Promise<{ text: string; verifier: string }> }).receive(url!, c!),
-      [mailbox.url, code],
-    );
+    const page = await open();
+    const got = await page.evaluate(([url, c]) => (window as unknown as Win).receive(url, c), [mailbox.url, code] as const);
     expect(got.text).toBe('hello, browser 🌍');
     expect(got.verifier).toMatch(/^[0-9a-f]{64}$/);
     expect(await page.textContent('#out')).toBe('hello, browser 🌍');
@@ -79,14 +123,30 @@ describe('IIFE bundle in headless Chromium', () => {
   it('reports a wrong code as WrongPassword in the page', async () => {
     const cli = runWormhole(['send', '--text', 'x'], { relayUrl: mailbox.url, stdin: '' });
     const code = await cli.code;
-    const page = await browser.newPage();
-    await page.goto(site.url);
-    const result = await page.evaluate(
-      ([url, c]) => (window as unknown as { wrongCode(u: string, c: string): Promise<string> }).wrongCode(url!, c!),
-      [mailbox.url, code.replace(/-[a-z]+$/, '-aardvark')],
-    );
+    const page = await open();
+    const result = await page.evaluate(([url, c]) => (window as unknown as Win).wrongCode(url, c), [mailbox.url, code.replace(/-[a-z]+$/, '-aardvark')] as const);
     expect(result).toBe('WrongPassword');
     expect((await cli.result).exitCode).toBe(1);
+    await page.close();
+  });
+
+  it('receives a text and a file from the wormhole CLI through the gateway', async () => {
+    const page = await open();
+    const textCli = runWormhole(['send', '--text', `through the gateway to ${kind}`], { relayUrl: gw.url, stdin: '' });
+    const text = await page.evaluate(([url, c]) => (window as unknown as Win).receiveAny(url, c), [gw.url, await textCli.code] as const);
+    expect(text).toEqual({ type: 'message', text: `through the gateway to ${kind}` });
+    expect((await textCli.result).exitCode).toBe(0);
+
+    const file = join(dir, `for-${kind}.bin`);
+    writeFileSync(file, randomBytes(3 * 1024 * 1024 + 17));
+    const fileCli = runWormhole(['send', '--hide-progress', file], { relayUrl: gw.url, cwd: dir });
+    const got = await page.evaluate(([url, c]) => (window as unknown as Win).receiveAny(url, c), [gw.url, await fileCli.code] as const);
+    const want = await sha256File(file);
+    expect(got).toMatchObject({ type: 'file', name: `for-${kind}.bin`, size: 3 * 1024 * 1024 + 17, sha256: want, pageSha256: want });
+    expect(got.via).toBe('relay');
+    const r = await fileCli.result;
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(page.errors).toEqual([]);
     await page.close();
   });
 });

@@ -1,7 +1,7 @@
 /** Serve the built playground (playground/dist) and drive its two panels. */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { DriverPage } from './driver.js';
 import { repoPath } from './static-server.js';
 import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
@@ -29,27 +29,25 @@ export async function servePlayground(): Promise<{ url: string; close(): Promise
 
 export const SHOTS = repoPath('test-results', 'screenshots');
 
-/** Save a screenshot as a test artefact (test-results/screenshots/NAME.png). */
-export async function shot(page: Page, name: string): Promise<void> {
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+/** Save a screenshot as a test artefact, one folder per browser (test-results/screenshots/BROWSER/NAME.png). */
+export async function shot(page: DriverPage, name: string): Promise<void> {
+  await page.screenshot(join(SHOTS, page.kind, `${name}.png`));
 }
 
 /** Open the playground on `mailbox`. */
-export async function openPlayground(page: Page, site: string, mailbox: string): Promise<void> {
+export async function openPlayground(page: DriverPage, site: string, mailbox: string): Promise<void> {
   await page.goto(`${site}?mailbox=${encodeURIComponent(mailbox)}`);
-  await page.waitForSelector('#send-button');
+  await page.waitFor('#send-button');
 }
 
 /** Start sending (text, or whatever is picked) and return the code shown. */
-export async function startSend(page: Page): Promise<string> {
+export async function startSend(page: DriverPage): Promise<string> {
   await page.click('#send-button');
-  const code = page.locator('[data-testid=send-code]');
-  await code.waitFor({ state: 'visible', timeout: 20_000 });
-  return (await code.textContent())!.trim();
+  await page.waitFor('[data-testid=send-code]', { timeout: 20_000 });
+  return (await page.textContent('[data-testid=send-code]'))!.trim();
 }
 
-export async function typeCodeAndReceive(page: Page, code: string): Promise<void> {
+export async function typeCodeAndReceive(page: DriverPage, code: string): Promise<void> {
   await page.fill('#receive-code', code);
   await page.click('#receive-button');
 }

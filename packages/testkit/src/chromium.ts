@@ -7,6 +7,9 @@ export function chromiumPath(): string {
   return process.env['BURROW_CHROMIUM'] ?? '/usr/bin/chromium';
 }
 
+/** Resolve nothing but localhost; prefix your own `MAP name 127.0.0.1, ` rules to this. */
+export const HOST_RESOLVER_RULES = 'MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1';
+
 /**
  * Flags for headless Chromium in the rig (DESIGN.md §5). WebRTC on loopback
  * needs both the loopback flag and a media permission (the fake UI grants
@@ -23,6 +26,15 @@ export const CHROMIUM_ARGS: readonly string[] = [
   '--disable-sync',
   '--disable-dev-shm-usage',
   '--disable-domain-reliability',
+  '--disable-client-side-phishing-detection',
+  '--disable-default-apps',
+  '--no-pings',
+  '--dns-prefetch-disable',
+  '--disable-features=DnsOverHttps,AsyncDns,NetworkTimeServiceQuerying,OptimizationHints,MediaRouter,CertificateTransparencyComponentUpdater,AutofillServerCommunication',
+  // No name but localhost ever resolves: Chromium cannot even ask DNS for
+  // its update or metrics hosts. Tests that map names add their own MAP
+  // rules in front of these (see HOST_RESOLVER_RULES).
+  `--host-resolver-rules=${HOST_RESOLVER_RULES}`,
   '--allow-loopback-in-peer-connection',
   '--use-fake-ui-for-media-stream',
   '--use-fake-device-for-media-stream',
@@ -42,7 +54,8 @@ function launchOptions(opts: LaunchChromiumOptions): LaunchOptions {
     timeout: 30_000,
     ...opts.launch,
     executablePath: chromiumPath(),
-    args: [...CHROMIUM_ARGS, ...(opts.args ?? [])],
+    // A caller's --host-resolver-rules replaces ours (Chromium keeps the last).
+    args: [...CHROMIUM_ARGS.filter((a) => !(opts.args ?? []).some((o) => o.startsWith('--host-resolver-rules=') && a.startsWith('--host-resolver-rules='))), ...(opts.args ?? [])],
   };
 }
 

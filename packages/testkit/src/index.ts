@@ -41,6 +41,7 @@ export {
 } from './wormhole.js';
 export {
   CHROMIUM_ARGS,
+  HOST_RESOLVER_RULES,
   chromiumPath,
   launchChromium,
   newPersistentContext,
@@ -63,3 +64,4 @@ export function sha256(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 export * from './fake-mailbox.js';
+export * from './firefox.js';
