@@ -4,13 +4,17 @@
  * Pass suite names to run a subset: `pnpm bench spake text`.
  */
 import { cleanup } from '@burrow/testkit';
+import { browsersBench } from './browsers.js';
 import { transferBench } from './transfer.js';
+import { webrtcBench } from './webrtc.js';
 import { spakeBench, textBench } from './wormhole.js';
 
 const SUITES: Record<string, () => Promise<void>> = {
   spake: spakeBench,
   text: textBench,
   transfer: transferBench,
+  webrtc: webrtcBench,
+  browsers: browsersBench,
 };
 
 const wanted = process.argv.slice(2);
