@@ -36,6 +36,7 @@ export default withMermaid(
         text: 'Protocol',
         items: [
           { text: 'Protocol and security', link: '/protocol/' },
+          { text: 'connect(): webrtc-v1, mux-v1', link: '/protocol/connect' },
           { text: 'State machines', link: '/protocol/machines' },
         ],
       },
