@@ -5,6 +5,7 @@
  */
 import { cleanup } from '@burrow/testkit';
 import { browsersBench } from './browsers.js';
+import { gatewayBench } from './gateway.js';
 import { transferBench } from './transfer.js';
 import { webrtcBench } from './webrtc.js';
 import { spakeBench, textBench } from './wormhole.js';
@@ -15,6 +16,7 @@ const SUITES: Record<string, () => Promise<void>> = {
   transfer: transferBench,
   webrtc: webrtcBench,
   browsers: browsersBench,
+  gateway: gatewayBench,
 };
 
 const wanted = process.argv.slice(2);
