@@ -84,6 +84,7 @@ serve options:
   --data-dir PATH      keep mailbox state here so a restart loses no open mailbox
                        (default: in memory)
   --tls-cert F --tls-key F   serve wss:// and https:// with this PEM pair
+  --webtransport-port R WebTransport (mailbox /v1, relay /relay) on R; needs TLS
 
 agent options:
   --port P             agent port on 127.0.0.1 (default 4100)

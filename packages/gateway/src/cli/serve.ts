@@ -9,6 +9,7 @@ export async function serve(flags: Flags, io: Io, signal: AbortSignal): Promise<
   const tlsCert = flags['tls-cert'];
   const tlsKey = flags['tls-key'];
   if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  if (flags['webtransport-port'] !== undefined && tlsCert === undefined) throw new UsageError('--webtransport-port needs --tls-cert and --tls-key');
   const gateway = await startGateway({
     host: flags.host ?? '127.0.0.1',
     port: intFlag(flags.port, 'port', 4000, 0),
@@ -16,10 +17,11 @@ export async function serve(flags: Flags, io: Io, signal: AbortSignal): Promise<
     ...(flags['data-dir'] ? { dataDir: flags['data-dir'] } : {}),
     ...(flags.motd ? { motd: flags.motd } : {}),
     ...(tlsCert && tlsKey ? { tls: { cert: readFileSync(tlsCert), key: readFileSync(tlsKey) } } : {}),
+    ...(flags['webtransport-port'] !== undefined ? { webtransportPort: intFlag(flags['webtransport-port'], 'webtransport-port', 0, 0) } : {}),
     logger: jsonLogger(io.stderr),
   });
   io.stdout.write(
-    `Burrow gateway\n  mailbox        ${gateway.url}\n  relay (ws)     ${gateway.relayUrl}\n  relay (tcp)    ${gateway.transitHint ?? 'off'}\n  health         ${gateway.url.replace(/^ws/, 'http').replace(/\/v1$/, '/health')}\n`,
+    `Burrow gateway\n  mailbox        ${gateway.url}\n  relay (ws)     ${gateway.relayUrl}\n  relay (tcp)    ${gateway.transitHint ?? 'off'}\n  webtransport   ${gateway.webtransportUrl ?? 'off'}\n  health         ${gateway.url.replace(/^ws/, 'http').replace(/\/v1$/, '/health')}\n`,
   );
   await new Promise<void>((resolve) => {
     if (signal.aborted) resolve();
