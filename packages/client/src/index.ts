@@ -68,3 +68,4 @@ export type {
 } from './connection/index.js';
 export { opfsFileSink, opfsDirectorySink } from './browser/opfs.js';
 export type { OpfsFileSink, OpfsDirectorySink } from './browser/opfs.js';
+export { webTransportTransport, type WebTransportTransportOptions, type WebTransportConstructor, type WebTransportLike, type WebTransportInit, type WebTransportHashLike, type WebTransportBidiStreamLike } from './transport-webtransport.js';

@@ -1,0 +1,309 @@
+/**
+ * Mailbox frames over WebTransport.
+ *
+ *   const transport = webTransportTransport();               // globalThis.WebTransport
+ *   const w = await createWormhole({ mailbox: 'https://gw.example:4443/v1', transport });
+ *
+ * One session per connection, one bidirectional stream in it. A stream has
+ * no message boundaries, so every frame, both ways, is a 4-byte big-endian
+ * length followed by that many bytes of UTF-8 JSON. Reading is incremental
+ * and bounded: a frame whose announced length is over `maxFrameBytes` fails
+ * the connection before any of its body is buffered. Writes are handed to
+ * the stream in pieces of at most {@link MAX_WEBTRANSPORT_WRITE} bytes (the
+ * @fails-components ponyfill stalls on single writes of 64 KiB and more).
+ *
+ * The constructor is injected: the browser's native `WebTransport`, or a
+ * ponyfill such as @fails-components/webtransport's (its WebSocket mapping)
+ * for browsers and runtimes without one. Nothing is read from `globalThis`
+ * until a connection is opened.
+ */
+import { WormholeError } from '@burrow/protocol';
+import type { FrameConnection, MailboxTransport } from './transport.js';
+
+/** A bidirectional WebTransport stream. */
+export interface WebTransportBidiStreamLike {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+}
+
+/** What `closed` resolves with (the peer's close code and reason). */
+export interface WebTransportCloseInfoLike {
+  readonly closeCode?: number;
+  readonly reason?: string;
+}
+
+/** The subset of the W3C `WebTransport` object this transport uses. */
+export interface WebTransportLike {
+  readonly ready: Promise<unknown>;
+  readonly closed: Promise<WebTransportCloseInfoLike | undefined | unknown>;
+  createBidirectionalStream(): Promise<WebTransportBidiStreamLike>;
+  close(info?: { closeCode?: number; reason?: string }): void;
+}
+
+/** A certificate hash for `serverCertificateHashes` (self-signed ECDSA certs valid < 14 days). */
+export interface WebTransportHashLike {
+  readonly algorithm: string;
+  readonly value: ArrayBuffer | ArrayBufferView;
+}
+
+/** The options this transport passes to the constructor. */
+export interface WebTransportInit {
+  serverCertificateHashes?: WebTransportHashLike[];
+}
+
+export type WebTransportConstructor = new (url: string, options?: WebTransportInit) => WebTransportLike;
+
+export interface WebTransportTransportOptions {
+  /** Defaults to `globalThis.WebTransport`, looked up when a connection opens. */
+  WebTransport?: WebTransportConstructor;
+  /** Trust a server certificate by hash instead of by CA (see the WebTransport spec for the certificate rules). */
+  serverCertificateHashes?: readonly WebTransportHashLike[];
+  /** Largest frame accepted from the server; a longer one fails the connection (default {@link DEFAULT_MAX_FRAME_BYTES}). */
+  maxFrameBytes?: number;
+}
+
+/** Largest single write handed to the stream. */
+export const MAX_WEBTRANSPORT_WRITE = 32 * 1024;
+
+/** How long `close()` waits for queued frames to be written before it ends the session. */
+const CLOSE_FLUSH_MS = 2000;
+
+/** Default bound on one incoming frame: far above the mailbox's own message limits. */
+export const DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Length-prefixed frames from a byte stream, incrementally and sans I/O.
+ * The body of a frame is allocated once its length is known and is never
+ * larger than `maxFrameBytes`; chunks are copied once.
+ *
+ * @example
+ *   const p = new LengthPrefixedParser(1024);
+ *   p.push(Uint8Array.of(0, 0, 0, 2, 0x7b));  // → []
+ *   p.push(Uint8Array.of(0x7d));              // → [Uint8Array [0x7b, 0x7d]]
+ */
+export class LengthPrefixedParser {
+  readonly #max: number;
+  readonly #header = new Uint8Array(4);
+  #headerFilled = 0;
+  #body: Uint8Array | undefined;
+  #bodyFilled = 0;
+
+  constructor(maxFrameBytes: number) {
+    if (!Number.isSafeInteger(maxFrameBytes)) throw new TypeError('maxFrameBytes must be an integer');
+    if (maxFrameBytes < 0 || maxFrameBytes > 0xffffffff) throw new RangeError('maxFrameBytes must be between 0 and 2^32 - 1');
+    this.#max = maxFrameBytes;
+  }
+
+  /** Bytes received towards the frame in progress (header included). */
+  get pending(): number {
+    return this.#headerFilled + this.#bodyFilled;
+  }
+
+  /**
+   * Feed bytes; returns the frames they complete. Throws a RangeError, before
+   * buffering any of its body, for a frame announced over the limit; the
+   * parser is unusable after that.
+   */
+  push(chunk: Uint8Array): Uint8Array[] {
+    return [...this.feed(chunk)];
+  }
+
+  /** Like {@link push}, but yields each frame as it completes, so frames before an oversized one are still seen. */
+  *feed(chunk: Uint8Array): Generator<Uint8Array, void, undefined> {
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.#body === undefined) {
+        const take = Math.min(4 - this.#headerFilled, chunk.length - at);
+        this.#header.set(chunk.subarray(at, at + take), this.#headerFilled);
+        this.#headerFilled += take;
+        at += take;
+        if (this.#headerFilled < 4) break;
+        const length = ((this.#header[0]! << 24) | (this.#header[1]! << 16) | (this.#header[2]! << 8) | this.#header[3]!) >>> 0;
+        if (length > this.#max) throw new RangeError(`frame of ${length} bytes is over the limit of ${this.#max}`);
+        this.#body = new Uint8Array(length);
+        this.#bodyFilled = 0;
+      }
+      const take = Math.min(this.#body.length - this.#bodyFilled, chunk.length - at);
+      this.#body.set(chunk.subarray(at, at + take), this.#bodyFilled);
+      this.#bodyFilled += take;
+      at += take;
+      if (this.#bodyFilled === this.#body.length) {
+        const body = this.#body;
+        this.#body = undefined;
+        this.#bodyFilled = 0;
+        this.#headerFilled = 0;
+        yield body;
+      }
+    }
+  }
+}
+
+/** One frame: 4-byte big-endian length, then the payload. */
+export function encodeLengthPrefixed(payload: Uint8Array): Uint8Array {
+  if (payload.length > 0xffffffff) throw new RangeError('payload must be shorter than 2^32 bytes');
+  const out = new Uint8Array(4 + payload.length);
+  new DataView(out.buffer).setUint32(0, payload.length);
+  out.set(payload, 4);
+  return out;
+}
+
+/** The WebTransport URL for a mailbox URL: `wss:` becomes `https:`; `https:` is kept. */
+function sessionUrl(url: string): string {
+  const mapped = url.replace(/^wss:/i, 'https:');
+  if (!/^https:/i.test(mapped)) throw new WormholeError('Usage', `a WebTransport mailbox URL must start with https: or wss: (got ${JSON.stringify(url.slice(0, 40))})`);
+  return mapped;
+}
+
+/** A clean session end: no code, 0 (WebTransport's "no error") or 1000 (WebSocket-style normal closure). */
+function isCleanClose(info: unknown): boolean {
+  if (typeof info !== 'object' || info === null) return true;
+  const code = (info as WebTransportCloseInfoLike).closeCode;
+  return code === undefined || code === 0 || code === 1000;
+}
+
+/**
+ * Mailbox frames over WebTransport: a {@link MailboxTransport} for
+ * `createWormhole({ transport })`.
+ *
+ * @example
+ *   // Chromium's native WebTransport, a self-signed certificate trusted by hash:
+ *   const transport = webTransportTransport({ serverCertificateHashes: [{ algorithm: 'sha-256', value: hash }] });
+ *   // A ponyfill where there is no native one:
+ *   const transport = webTransportTransport({ WebTransport: WebTransportPonyfill });
+ */
+export function webTransportTransport(options: WebTransportTransportOptions = {}): MailboxTransport {
+  const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  // Check the options when the transport is made, not per connection.
+  new LengthPrefixedParser(maxFrameBytes);
+  const hashes = options.serverCertificateHashes ? [...options.serverCertificateHashes] : undefined;
+
+  return (url, handlers) => {
+    let done = false;
+    let closing = false;
+    let session: WebTransportLike | undefined;
+    let writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+
+    const finish = (error?: unknown): void => {
+      if (done) return;
+      done = true;
+      // Once the caller asked to close, what follows is not a failure.
+      handlers.closed(closing ? undefined : error);
+      void reader?.cancel().catch(() => {});
+      try {
+        session?.close();
+      } catch {
+        // already closed
+      }
+    };
+    const fail = (message: string, cause?: unknown): void =>
+      finish(cause instanceof WormholeError ? cause : new WormholeError('Connection', message, cause === undefined ? {} : { cause }));
+
+    const noop: FrameConnection = { send() {}, close() {} };
+    let target: string;
+    try {
+      target = sessionUrl(url);
+    } catch (cause) {
+      queueMicrotask(() => fail('bad WebTransport mailbox URL', cause));
+      return noop;
+    }
+    const Ctor = options.WebTransport ?? (globalThis as { WebTransport?: WebTransportConstructor }).WebTransport;
+    if (!Ctor) {
+      queueMicrotask(() =>
+        finish(new WormholeError('Usage', 'no WebTransport implementation: pass { WebTransport } (a ponyfill where the runtime has none)')),
+      );
+      return noop;
+    }
+    try {
+      session = new Ctor(target, hashes ? { serverCertificateHashes: hashes } : {});
+    } catch (cause) {
+      queueMicrotask(() => fail(`cannot open a WebTransport session to the mailbox: ${String(cause)}`, cause));
+      return noop;
+    }
+    const wt = session;
+
+    wt.closed.then(
+      (info) => {
+        if (isCleanClose(info)) finish();
+        else {
+          const { closeCode, reason } = info as WebTransportCloseInfoLike;
+          fail(`the mailbox closed the WebTransport session (code ${String(closeCode)}${reason ? `: ${reason}` : ''})`);
+        }
+      },
+      (cause: unknown) => fail('the mailbox WebTransport session failed', cause),
+    );
+
+    const run = async (): Promise<void> => {
+      await wt.ready;
+      if (done) return;
+      const stream = await wt.createBidirectionalStream();
+      if (done) {
+        void stream.readable.cancel().catch(() => {});
+        void stream.writable.abort().catch(() => {});
+        return;
+      }
+      writer = stream.writable.getWriter();
+      reader = stream.readable.getReader();
+      handlers.open();
+      const parser = new LengthPrefixedParser(maxFrameBytes);
+      const text = new TextDecoder('utf-8', { fatal: true });
+      for (;;) {
+        const { value, done: end } = await reader.read();
+        if (end || done) break;
+        const frames = parser.feed(value);
+        for (;;) {
+          let next: IteratorResult<Uint8Array, void>;
+          try {
+            next = frames.next();
+          } catch (cause) {
+            throw new WormholeError('ServerProtocol', `the mailbox sent a frame over the limit of ${maxFrameBytes} bytes`, { cause });
+          }
+          if (next.done) break;
+          if (done) return;
+          const frame = next.value;
+          let data: string | Uint8Array;
+          try {
+            data = text.decode(frame);
+          } catch {
+            data = frame; // not UTF-8: hand the bytes over; the session rejects them as a protocol error
+          }
+          handlers.frame(data);
+        }
+      }
+      if (parser.pending > 0) throw new WormholeError('ServerProtocol', 'the mailbox stream ended inside a frame');
+      finish();
+    };
+    run().catch((cause: unknown) => fail('the mailbox WebTransport stream failed', cause));
+
+    const encoder = new TextEncoder();
+    return {
+      send(frame) {
+        if (done || closing || !writer) return;
+        const bytes = encodeLengthPrefixed(encoder.encode(frame));
+        for (let at = 0; at < bytes.length; at += MAX_WEBTRANSPORT_WRITE) {
+          writer.write(bytes.subarray(at, at + MAX_WEBTRANSPORT_WRITE)).catch((cause: unknown) => fail('cannot write to the mailbox WebTransport stream', cause));
+        }
+      },
+      close() {
+        if (done || closing) return;
+        closing = true;
+        // Let queued frames (a final `close`) reach the stream before the
+        // session goes, but do not wait on a server that stopped reading.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const flushed = writer ? writer.close().catch(() => {}) : Promise.resolve();
+        const bounded = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, CLOSE_FLUSH_MS);
+        });
+        void Promise.race([flushed, bounded]).then(() => {
+          clearTimeout(timer);
+          try {
+            wt.close({ closeCode: 0, reason: '' });
+          } catch {
+            // already closed
+          }
+          finish();
+        });
+      },
+    };
+  };
+}
