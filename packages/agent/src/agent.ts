@@ -21,18 +21,36 @@
  * `forward` opens a TCP connection to an allowlisted `host:port`, the name
  * resolved here. Every refusal is logged and published as an event, and
  * never with a secret, a code, a nonce or a proof in it.
+ *
+ * With `remote`, the agent also waits for each paired client at a mailbox
+ * rendezvous derived from the pairing secret (remote.ts) and serves the
+ * resulting `w.connect()` Connection with the same RPC, forwarding and
+ * revocation policy.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
-import { MuxConnection, createWormhole, type Connection, type DuplexStream, type Logger, type MailboxTransport, type WebSocketConstructor, type CallOptions } from '@burrow/client';
+import {
+  MuxConnection,
+  createWormhole,
+  type CallOptions,
+  type ConnectOptions,
+  type Connection,
+  type DuplexStream,
+  type Logger,
+  type MailboxTransport,
+  type RTCPeerConnectionConstructor,
+  type WebSocketConstructor,
+  type Wormhole,
+} from '@burrow/client';
 import { WormholeError, type WormholeErrorCode } from '@burrow/protocol';
 import { Pairings, loadIdentity, type JsonValue, type KeyValueStore, type PairingInfo } from '@burrow/store';
 import { EventHub } from './events.js';
 import { PAIR_APPID, runPairing } from './pair.js';
 import { Policy, isRefusal, type Refusal, type RefusalReason } from './policy.js';
+import { REMOTE_APPID, listenWindows, nextListenChange, rendezvous, type RemoteWindowOptions } from './remote.js';
 import { encodeHeader, parseRequest, readHeader, writeAll } from './rpc.js';
 import { AgentSocket, type SessionPipe, type SocketLike } from './socket.js';
 import {
@@ -83,12 +101,32 @@ export interface AgentOptions {
   forwardConnectTimeoutMs?: number;
   /** Most WebSocket connections at once (default 32). */
   maxConnections?: number;
+  /**
+   * Also accept paired clients from anywhere through the mailbox (remote-v1,
+   * see remote.ts): no code, WebRTC when available, else Transit + mux-v1.
+   * Off unless given.
+   */
+  remote?: RemoteListenOptions;
+}
+
+/** How the agent listens for remote reconnects. */
+export interface RemoteListenOptions extends RemoteWindowOptions {
+  /** Mailbox server (default: `options.mailbox`). */
+  mailbox?: string;
+  /** For WebRTC: on Node, node-datachannel's polyfill. `null` or absent without a global: Transit only. */
+  RTCPeerConnection?: RTCPeerConnectionConstructor | null;
+  /** Passed to `w.connect()`: `rtcConfiguration`, `iceServers`, `relay` (relays and dialers for the Transit fallback), … */
+  connect?: Omit<ConnectOptions, 'signal' | 'logger'>;
+  /** Clock for the rendezvous windows (default `Date.now`). */
+  now?: () => number;
+  /** First retry delay after a failed rendezvous, in ms (default 1 000, doubling up to 30 000). */
+  retryMs?: number;
 }
 
 export type AgentEvent =
   | { readonly type: 'listening'; readonly url: string }
   | { readonly type: 'paired'; readonly pairing: PairingInfo }
-  | { readonly type: 'connected'; readonly pairing: PairingInfo; readonly origin: string }
+  | { readonly type: 'connected'; readonly pairing: PairingInfo; readonly origin: string; readonly via: 'local' | 'remote' }
   | { readonly type: 'disconnected'; readonly pairing: PairingInfo; readonly error?: string }
   | { readonly type: 'refused'; readonly reason: RefusalReason; readonly message: string; readonly pairingId?: string }
   | { readonly type: 'forward'; readonly pairing: PairingInfo; readonly to: string }
@@ -103,7 +141,9 @@ export interface AgentStatus {
   readonly port: number;
   readonly allowOrigins: readonly string[];
   readonly allowForward: readonly string[];
-  readonly sessions: readonly { readonly pairingId: string; readonly name: string; readonly origin: string; readonly since: number }[];
+  readonly sessions: readonly { readonly pairingId: string; readonly name: string; readonly origin: string; readonly since: number; readonly via: 'local' | 'remote' }[];
+  /** Remote rendezvous being listened on (one or two per client pairing), when `remote` is on. */
+  readonly remoteListeners: number;
 }
 
 export interface PairingOffer {
@@ -126,11 +166,19 @@ interface Session {
   readonly pairing: PairingInfo;
   readonly origin: string;
   readonly since: number;
-  readonly socket: AgentSocket;
-  readonly pipe: SessionPipe;
-  readonly mux: MuxConnection;
+  readonly via: 'local' | 'remote';
+  /** The streams: mux-v1 over the local WebSocket, or the remote Connection. */
+  readonly connection: Connection;
   readonly forwards: Set<Socket>;
   readonly abort: AbortController;
+  /** Still usable. */
+  live(): boolean;
+  /** Tell the client it was revoked (best effort) and tear the transport down now. */
+  revoke(code: 'Revoked', message: string): void;
+  /** Tear the transport down. */
+  end(): void;
+  /** Remote sessions: the client's control stream, on which a revocation is announced. */
+  attachControl?(stream: DuplexStream): void;
 }
 
 /**
@@ -184,6 +232,29 @@ function splice(tcp: Socket, writable: WritableStream<Uint8Array>, readable: Rea
   });
 }
 
+/** `promise`, or a rejection when `signal` fires first. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** Wait `ms` (a retry delay), or less if `signal` fires. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 /** Node's `ws` as the agent-protocol socket type. */
 const asSocketLike = (ws: WebSocket): SocketLike => ws as unknown as SocketLike;
 
@@ -218,6 +289,11 @@ export class Agent {
   readonly #pairingAborts = new Set<AbortController>();
   readonly #random: (n: number) => Uint8Array;
   readonly #unwatch: () => void;
+  /** Remote listeners by `pairingId/window`. */
+  readonly #remoteListeners = new Map<string, AbortController>();
+  #remoteTimer: ReturnType<typeof setTimeout> | undefined;
+  #reconciling = false;
+  #reconcileAgain = false;
   #sockets = 0;
   #port = 0;
   #state: 'running' | 'stopped' = 'running';
@@ -257,7 +333,10 @@ export class Agent {
       },
     };
     // Another process (`burrow agent revoke`) or another handle on the store may revoke too.
-    this.#unwatch = store.watch((pid) => void this.#recheck(pid));
+    this.#unwatch = store.watch((pid) => {
+      void this.#recheck(pid);
+      this.#reconcileRemote();
+    });
   }
 
   /** @internal */
@@ -274,6 +353,11 @@ export class Agent {
     this.#policy.setPort(this.#port);
     this.#log('info', 'agent.listening', { url: this.url, origins: this.#policy.origins, forward: this.#policy.destinations });
     this.#events.publish({ type: 'listening', url: this.url });
+    if (this.#options.remote) {
+      if (!(this.#options.remote.mailbox ?? this.#options.mailbox)) throw new WormholeError('Usage', 'options.remote needs a mailbox: pass options.remote.mailbox or options.mailbox');
+      listenWindows(0, this.#options.remote); // checks windowMs and skewMs now, not in the background
+      this.#reconcileRemote();
+    }
   }
 
   get port(): number {
@@ -295,7 +379,8 @@ export class Agent {
       port: this.#port,
       allowOrigins: this.#policy.origins,
       allowForward: this.#policy.destinations,
-      sessions: [...this.#sessions.values()].flatMap((set) => [...set].map((s) => ({ pairingId: s.pairing.id, name: s.pairing.name, origin: s.origin, since: s.since }))),
+      sessions: [...this.#sessions.values()].flatMap((set) => [...set].map((s) => ({ pairingId: s.pairing.id, name: s.pairing.name, origin: s.origin, since: s.since, via: s.via }))),
+      remoteListeners: this.#remoteListeners.size,
     };
   }
 
@@ -339,6 +424,7 @@ export class Agent {
         await w.close();
         this.#log('info', 'agent.paired', { pairing: shortId(pairing.id), name: pairing.name, ...(pairing.origin ? { origin: pairing.origin } : {}) });
         this.#events.publish({ type: 'paired', pairing });
+        this.#reconcileRemote();
         return pairing;
       } catch (err) {
         w.abort(err instanceof WormholeError ? err : new WormholeError('Aborted', 'pairing failed', { cause: err }));
@@ -359,9 +445,9 @@ export class Agent {
   connect(pairingId: string, options: CallOptions = {}): Promise<Connection> {
     options.signal?.throwIfAborted();
     // The newest session that is still open (an older one may be closing right now).
-    const live = [...(this.#sessions.get(pairingId) ?? [])].filter((s) => !s.mux.isClosed && s.socket.isOpen);
+    const live = [...(this.#sessions.get(pairingId) ?? [])].filter((s) => s.live());
     const newest = live[live.length - 1];
-    if (newest) return Promise.resolve(newest.mux);
+    if (newest) return Promise.resolve(newest.connection);
     if (this.#state !== 'running') return Promise.reject(new WormholeError('Closed', 'the agent is shut down'));
     return new Promise<Connection>((resolve, reject) => {
       const set = this.#waiters.get(pairingId) ?? new Set();
@@ -372,7 +458,7 @@ export class Agent {
       };
       const waiter = (s: Session) => {
         options.signal?.removeEventListener('abort', onAbort);
-        resolve(s.mux);
+        resolve(s.connection);
       };
       set.add(waiter);
       options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -384,11 +470,14 @@ export class Agent {
     if (this.#state === 'stopped') return this.closed;
     this.#state = 'stopped';
     this.#unwatch();
+    clearTimeout(this.#remoteTimer);
+    for (const c of this.#remoteListeners.values()) c.abort(new WormholeError('Closed', 'the agent is shutting down'));
+    this.#remoteListeners.clear();
     for (const c of this.#pairingAborts) c.abort(new WormholeError('Closed', 'the agent is shutting down'));
     const closing: Promise<void>[] = [];
     for (const set of this.#sessions.values()) {
       for (const s of set) {
-        closing.push(s.mux.close('agent shutting down').catch(() => {}));
+        closing.push(s.connection.close('agent shutting down').catch(() => {}));
       }
     }
     await Promise.all(closing);
@@ -469,18 +558,41 @@ export class Agent {
   }
 
   #startSession(socket: AgentSocket, pairing: PairingInfo, origin: string, sendKey: Parameters<AgentSocket['records']>[0], receiveKey: Parameters<AgentSocket['records']>[1]): void {
-    const pipe = socket.records(sendKey, receiveKey, () => {});
+    const pipe: SessionPipe = socket.records(sendKey, receiveKey, () => {});
     const mux = new MuxConnection({ pipe, role: 'follower', kind: 'direct', path: `agent:${origin}` });
-    const session: Session = { pairing, origin, since: Date.now(), socket, pipe, mux, forwards: new Set(), abort: new AbortController() };
+    this.#addSession({
+      pairing,
+      origin,
+      since: Date.now(),
+      via: 'local',
+      connection: mux,
+      forwards: new Set(),
+      abort: new AbortController(),
+      live: () => !mux.isClosed && socket.isOpen,
+      revoke: (code, message) => {
+        try {
+          pipe.sendControl(encodeControl({ type: 'revoked', message }));
+        } catch {
+          // the socket is already gone
+        }
+        socket.close(CLOSE_CODES[code], 'revoked');
+        mux.fail(new WormholeError(code, message));
+      },
+      end: () => socket.close(),
+    });
+  }
+
+  #addSession(session: Session): void {
+    const { pairing, origin, via } = session;
     const set = this.#sessions.get(pairing.id) ?? new Set();
     set.add(session);
     this.#sessions.set(pairing.id, set);
     void this.#store.touch(pairing.id).catch(() => {});
-    this.#log('info', 'agent.connected', { pairing: shortId(pairing.id), name: pairing.name, origin });
-    this.#events.publish({ type: 'connected', pairing, origin });
+    this.#log('info', 'agent.connected', { pairing: shortId(pairing.id), name: pairing.name, origin, via, kind: session.connection.kind });
+    this.#events.publish({ type: 'connected', pairing, origin, via });
     for (const waiter of this.#waiters.get(pairing.id) ?? []) waiter(session);
     this.#waiters.delete(pairing.id);
-    mux.closed.then(
+    session.connection.closed.then(
       () => this.#endSession(session),
       (err: unknown) => this.#endSession(session, err),
     );
@@ -494,7 +606,7 @@ export class Agent {
     session.abort.abort();
     for (const s of session.forwards) s.destroy();
     session.forwards.clear();
-    session.socket.close();
+    session.end();
     const error = err instanceof WormholeError ? err.code : err ? 'Error' : undefined;
     this.#log('info', 'agent.disconnected', { pairing: shortId(session.pairing.id), ...(error ? { error } : {}) });
     this.#events.publish({ type: 'disconnected', pairing: session.pairing, ...(error ? { error } : {}) });
@@ -502,7 +614,7 @@ export class Agent {
 
   async #serve(session: Session): Promise<void> {
     try {
-      for await (const stream of session.mux.incoming) void this.#call(session, stream);
+      for await (const stream of session.connection.incoming) void this.#call(session, stream);
     } catch {
       // the session ended; #endSession reports it
     }
@@ -524,6 +636,13 @@ export class Agent {
         return;
       }
       if (request.method === 'forward') return await this.#forward(session, stream, rest, request.params, fail);
+      if (request.method === 'control' && session.attachControl) {
+        // remote-v1: the client keeps this stream open; a revocation is announced on it.
+        await writeAll(stream.writable, encodeHeader({ ok: true, result: { id: this.id, name: this.name } }));
+        session.attachControl(stream);
+        await rest.pipeTo(new WritableStream()).catch(() => {});
+        return;
+      }
       await rest.cancel().catch(() => {});
       if (request.method === 'info') {
         return await respond({ ok: true, result: { id: this.id, name: this.name, version: AGENT_PROTOCOL_VERSION, forward: this.#policy.destinations, methods: ['info', 'forward', ...Object.keys(this.#options.methods ?? {})] } }, true);
@@ -590,6 +709,147 @@ export class Agent {
     await splice(tcp, stream.writable, rest);
   }
 
+  /**
+   * Keep one remote listener per client pairing and rendezvous window
+   * (remote.ts): start the missing ones, stop those of revoked pairings and
+   * past windows, and come back when the windows change.
+   */
+  #reconcileRemote(): void {
+    const remote = this.#options.remote;
+    if (!remote || this.#state !== 'running') return;
+    if (this.#reconciling) {
+      this.#reconcileAgain = true;
+      return;
+    }
+    this.#reconciling = true;
+    void (async () => {
+      try {
+        do {
+          this.#reconcileAgain = false;
+          const now = (remote.now ?? Date.now)();
+          const windows = listenWindows(now, remote);
+          const clients = (await this.#store.list()).filter((p) => p.peerRole === 'client' && p.revokedAt === undefined);
+          if (this.#state !== 'running') return;
+          const want = new Map<string, { pairingId: string; window: number }>();
+          for (const p of clients) for (const window of windows) want.set(`${p.id}/${window}`, { pairingId: p.id, window });
+          for (const [key, controller] of this.#remoteListeners) {
+            if (want.has(key)) continue;
+            controller.abort(new WormholeError('Closed', 'no longer listening on this rendezvous'));
+            this.#remoteListeners.delete(key);
+          }
+          for (const [key, { pairingId, window }] of want) {
+            if (this.#remoteListeners.has(key)) continue;
+            const controller = new AbortController();
+            this.#remoteListeners.set(key, controller);
+            void this.#listenRemote(pairingId, window, controller.signal).finally(() => {
+              if (this.#remoteListeners.get(key) === controller) this.#remoteListeners.delete(key);
+            });
+          }
+          clearTimeout(this.#remoteTimer);
+          this.#remoteTimer = setTimeout(() => this.#reconcileRemote(), Math.max(1, nextListenChange(now, remote) - now));
+        } while (this.#reconcileAgain && this.#state === 'running');
+      } catch (err) {
+        this.#log('warn', 'agent.remote-failed', { error: err instanceof WormholeError ? err.code : 'Error' });
+      } finally {
+        this.#reconciling = false;
+      }
+    })();
+  }
+
+  /** Wait at one pairing's rendezvous for its client, again and again, until `signal` fires or the pairing is revoked. */
+  async #listenRemote(pairingId: string, window: number, signal: AbortSignal): Promise<void> {
+    const remote = this.#options.remote!;
+    const mailbox = (remote.mailbox ?? this.#options.mailbox)!;
+    const firstDelay = remote.retryMs ?? 1000;
+    let delay = firstDelay;
+    while (!signal.aborted && this.#state === 'running') {
+      let w: Wormhole | undefined;
+      try {
+        const secret = await this.#store.secret(pairingId);
+        if (!secret) return; // revoked: #reconcileRemote forgets this listener
+        let code: string;
+        try {
+          code = rendezvous(secret, { agentId: this.id, clientId: pairingId, window }).code;
+        } finally {
+          secret.fill(0);
+        }
+        w = await createWormhole(
+          {
+            mailbox,
+            appid: REMOTE_APPID,
+            WebSocket: this.#options.WebSocket ?? (WebSocket as unknown as WebSocketConstructor),
+            RTCPeerConnection: remote.RTCPeerConnection ?? null,
+            ...(this.#options.transport ? { transport: this.#options.transport } : {}),
+            signal,
+          },
+          { signal },
+        );
+        w.setCode(code);
+        await untilAborted(w.peerVersions, signal);
+        const connection = await w.connect({ ...remote.connect, signal, ...(this.#options.logger ? { logger: this.#options.logger } : {}) });
+        await w.close().catch(() => {});
+        w = undefined;
+        delay = firstDelay;
+        // Revoked while we were connecting? Then this client gets nothing.
+        const pairing = await this.#store.get(pairingId);
+        const still = await this.#store.secret(pairingId);
+        still?.fill(0);
+        if (!pairing || !still || this.#state !== 'running') {
+          this.#refuse({ reason: 'revoked', message: 'the pairing was revoked while the client reconnected remotely' }, pairingId);
+          await connection.close('revoked').catch(() => {});
+          continue;
+        }
+        this.#startRemoteSession(pairing, connection);
+      } catch (err) {
+        if (w) {
+          w.abort(err instanceof WormholeError ? err : new WormholeError('Aborted', 'remote rendezvous failed', { cause: err }));
+          await w.closed.catch(() => {});
+        }
+        if (signal.aborted || this.#state !== 'running') return;
+        const code = err instanceof WormholeError ? err.code : 'Error';
+        if (code === 'WrongPassword') this.#refuse({ reason: 'proof', message: 'someone at the remote rendezvous could not prove the pairing' }, pairingId);
+        else this.#log('warn', 'agent.remote-failed', { pairing: shortId(pairingId), error: code });
+        await pause(delay, signal);
+        delay = Math.min(delay * 2, 30_000);
+      }
+    }
+  }
+
+  #startRemoteSession(pairing: PairingInfo, connection: Connection): void {
+    let open = true;
+    let control: DuplexStream | undefined;
+    let noticeSent = false;
+    connection.closed.then(
+      () => (open = false),
+      () => (open = false),
+    );
+    this.#addSession({
+      pairing,
+      origin: pairing.origin ?? '',
+      since: Date.now(),
+      via: 'remote',
+      connection,
+      forwards: new Set(),
+      abort: new AbortController(),
+      live: () => open,
+      attachControl: (stream) => void (control = stream),
+      revoke: (code, message) => {
+        if (!control) return;
+        noticeSent = true;
+        void writeAll(control.writable, encodeHeader({ ok: false, error: { code, message } }), true).catch(() => {});
+      },
+      end: () => {
+        const close = () => void connection.close('the agent ended the session').catch(() => {});
+        if (!noticeSent || !open) return close();
+        // A data channel closed right after a write may lose it: let the client read the
+        // notice and hang up itself, for up to a second. Nothing is served meanwhile
+        // (the session is gone, its forwards destroyed, every call re-checks the pairing).
+        const timer = setTimeout(close, 1000);
+        void connection.closed.catch(() => {}).finally(() => clearTimeout(timer));
+      },
+    });
+  }
+
   /** Re-read a pairing after the store changed; drop its sessions if it is gone or revoked. */
   async #recheck(pairingId: string): Promise<void> {
     if (!this.#sessions.has(pairingId)) return;
@@ -606,15 +866,10 @@ export class Agent {
     const set = this.#sessions.get(pairingId);
     const sessions = set ? [...set] : [];
     for (const s of sessions) {
-      try {
-        s.pipe.sendControl(encodeControl({ type: 'revoked', message }));
-      } catch {
-        // the socket is already gone
-      }
-      s.socket.close(CLOSE_CODES[code], 'revoked');
-      s.mux.fail(new WormholeError(code, message));
+      s.revoke(code, message);
       this.#endSession(s, new WormholeError(code, message));
     }
+    this.#reconcileRemote();
     this.#log('warn', 'agent.revoked', { pairing: shortId(pairingId), dropped: sessions.length });
     this.#events.publish({ type: 'revoked', pairingId, dropped: sessions.length });
   }

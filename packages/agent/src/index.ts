@@ -8,7 +8,7 @@
  * here for Node callers.
  */
 export { startAgent, Agent, DEFAULT_AGENT_PORT } from './agent.js';
-export type { AgentOptions, AgentEvent, AgentStatus, AgentPairings, PairingOffer, RpcHandler } from './agent.js';
+export type { AgentOptions, AgentEvent, AgentStatus, AgentPairings, PairingOffer, RpcHandler, RemoteListenOptions } from './agent.js';
 export { Policy, normalizeOrigin, parseDestination, type Destination, type Refusal, type RefusalReason } from './policy.js';
 export { runPairing, pairingPurpose, PAIR_APPID, type PairSelf, type RunPairingOptions } from './pair.js';
 export * as wire from './wire.js';

@@ -10,7 +10,8 @@
  *   const res = await session.fetch('http://127.0.0.1:8080/');
  */
 export { pairWithAgent, type PairWithAgentOptions } from './pair.js';
-export { connectAgent, AgentSession, type ConnectAgentOptions, type AgentWebSocketConstructor } from './session.js';
+export { connectAgent, AgentSession, type ConnectAgentOptions, type RemoteConnectOptions, type AgentWebSocketConstructor } from './session.js';
+export { REMOTE_APPID, rendezvous, rendezvousWindow, listenWindows, nextListenChange, type Rendezvous, type RemoteWindowOptions } from '../remote.js';
 export { httpOverStream, destinationOf, type AgentFetchInit } from './http.js';
 export { PAIR_APPID } from '../pair.js';
 export { AGENT_PATH } from '../wire.js';

@@ -7,9 +7,20 @@
  *   const res = await session.fetch('http://127.0.0.1:8080/hello');
  *   await session.close();
  */
-import { MuxConnection, type Connection, type DuplexStream, type CallOptions } from '@burrow/client';
+import {
+  MuxConnection,
+  createWormhole,
+  type CallOptions,
+  type ConnectOptions,
+  type Connection,
+  type DuplexStream,
+  type MailboxTransport,
+  type RTCPeerConnectionConstructor,
+  type WebSocketConstructor,
+} from '@burrow/client';
 import { WormholeError } from '@burrow/protocol';
 import { Pairings, loadIdentity, type KeyValueStore, type PairingInfo } from '@burrow/store';
+import { REMOTE_APPID, rendezvous, rendezvousWindow, type RemoteWindowOptions } from '../remote.js';
 import { readHeader, encodeHeader, parseResponse, writeAll } from '../rpc.js';
 import { AgentSocket, type SocketLike } from '../socket.js';
 import { AGENT_PROTOCOL_VERSION, CLOSE_CODES, encodeHandshake, newNonce, parseHandshake, proof, sessionKeys, verifyProof, type HandshakeParams } from '../wire.js';
@@ -31,7 +42,33 @@ export interface ConnectAgentOptions {
   random?: (n: number) => Uint8Array;
   /** Bound on the whole handshake, in ms (default 10 000). */
   handshakeTimeoutMs?: number;
+  /**
+   * Reconnect through a mailbox when the agent's local endpoint cannot be
+   * reached (remote-v1): no code, WebRTC when available, else Transit.
+   * Without it only the local endpoint is tried.
+   */
+  remote?: RemoteConnectOptions;
   signal?: AbortSignal;
+}
+
+/** How a client reconnects to its agent from elsewhere. */
+export interface RemoteConnectOptions extends Pick<RemoteWindowOptions, 'windowMs'> {
+  /** The mailbox server the agent listens through, e.g. `ws://127.0.0.1:4000/v1`. */
+  mailbox: string;
+  /** `false`: go straight to the mailbox, not trying the local endpoint first (default `true`). */
+  tryLocal?: boolean;
+  /** Mailbox WebSocket (default `globalThis.WebSocket`). */
+  WebSocket?: WebSocketConstructor;
+  /** A custom mailbox transport (tests). */
+  transport?: MailboxTransport;
+  /** For WebRTC: default `globalThis.RTCPeerConnection`; on Node, node-datachannel's polyfill; `null`: Transit only. */
+  RTCPeerConnection?: RTCPeerConnectionConstructor | null;
+  /** Passed to `w.connect()`: `rtcConfiguration`, `iceServers`, `relay`, … */
+  connect?: Omit<ConnectOptions, 'signal'>;
+  /** Clock for the rendezvous window (default `Date.now`). */
+  now?: () => number;
+  /** Bound on meeting the agent and connecting, in ms (default 30 000). */
+  timeoutMs?: number;
 }
 
 const defaultRandom = (n: number): Uint8Array => globalThis.crypto.getRandomValues(new Uint8Array(n));
@@ -63,6 +100,91 @@ export async function connectAgent(options: ConnectAgentOptions): Promise<AgentS
   const pairings = new Pairings(options.store);
   const selfId = await loadIdentity(options.store, options.signal ? { signal: options.signal } : {});
   const pairing = await choosePairing(pairings, options.agent, options.signal ? { signal: options.signal } : {});
+  const remote = options.remote;
+  if (!remote) return connectLocal(options, pairings, selfId, pairing);
+  if (remote.tryLocal !== false && (options.url ?? pairing.endpoint)) {
+    try {
+      return await connectLocal(options, pairings, selfId, pairing);
+    } catch (err) {
+      // Only "nothing answers here" falls through to the mailbox; a refusal is final.
+      if (!(err instanceof WormholeError && (err.code === 'Connection' || err.code === 'Timeout')) || signal?.aborted) throw err;
+    }
+  }
+  return connectRemote(options, remote, pairings, selfId, pairing);
+}
+
+/**
+ * remote-v1 (see remote.ts): meet the agent at this window's rendezvous,
+ * derived from the pairing secret, run the wormhole with the derived code
+ * (the SPAKE2 proves the pairing both ways), connect, then open the control
+ * stream on which the agent accepts us and would announce a revocation.
+ */
+async function connectRemote(options: ConnectAgentOptions, remote: RemoteConnectOptions, pairings: Pairings, selfId: string, pairing: PairingInfo): Promise<AgentSession> {
+  const deadline = AbortSignal.timeout(remote.timeoutMs ?? 30_000);
+  const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+  const secret = await pairings.secret(pairing.id);
+  if (!secret) throw new WormholeError('Revoked', `the pairing with ${pairing.name} was revoked`);
+  let code: string;
+  try {
+    const window = rendezvousWindow((remote.now ?? Date.now)(), remote);
+    code = rendezvous(secret, { agentId: pairing.id, clientId: selfId, window }).code;
+  } finally {
+    secret.fill(0);
+  }
+  const w = await createWormhole(
+    {
+      mailbox: remote.mailbox,
+      appid: REMOTE_APPID,
+      ...(remote.WebSocket ? { WebSocket: remote.WebSocket } : {}),
+      ...(remote.transport ? { transport: remote.transport } : {}),
+      ...(remote.RTCPeerConnection !== undefined ? { RTCPeerConnection: remote.RTCPeerConnection } : {}),
+    },
+    { signal },
+  );
+  let connection: Connection | undefined;
+  try {
+    w.setCode(code);
+    connection = await w.connect({ ...remote.connect, signal });
+    await w.close().catch(() => {});
+    const control = await connection.openStream({ signal });
+    await writeAll(control.writable, encodeHeader({ method: 'control', params: {} }));
+    const { header, rest } = await readHeader(control.readable);
+    const accepted = parseResponse(header);
+    if (!accepted.ok) throw new WormholeError(accepted.error.code, accepted.error.message, { blame: 'peer' });
+    await pairings.touch(pairing.id).catch(() => {});
+    const conn = connection;
+    // The agent answers on the control stream a second time only to say we were revoked.
+    const revoked = (async () => {
+      try {
+        const { header: notice } = await readHeader(rest);
+        const r = parseResponse(notice);
+        return r.ok ? undefined : new WormholeError(r.error.code, r.error.message, { blame: 'peer' });
+      } catch {
+        return undefined;
+      }
+    })();
+    const closed = Promise.all([conn.closed.then(() => undefined, (e: unknown) => e), revoked]).then(([failure, notice]) => {
+      if (notice) throw notice;
+      if (failure !== undefined) throw failure;
+    });
+    void revoked.then((notice) => notice && conn.close('revoked').catch(() => {}));
+    return new AgentSession(pairing, conn, closed);
+  } catch (err) {
+    w.abort(err instanceof WormholeError ? err : new WormholeError('Aborted', 'remote reconnect failed', { cause: err }));
+    await w.closed.catch(() => {});
+    await connection?.close('failed').catch(() => {});
+    if (err instanceof WormholeError && err.code === 'WrongPassword') {
+      throw new WormholeError('Unpaired', `whoever answered at the rendezvous could not prove the pairing with ${pairing.name}: not the agent you paired with`, { cause: err, blame: 'peer' });
+    }
+    if (deadline.aborted && !options.signal?.aborted) {
+      throw new WormholeError('Timeout', `${pairing.name} did not answer at the remote rendezvous: it is offline, not listening remotely, or has revoked this pairing`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+async function connectLocal(options: ConnectAgentOptions, pairings: Pairings, selfId: string, pairing: PairingInfo): Promise<AgentSession> {
+  const { signal } = options;
   const url = options.url ?? pairing.endpoint;
   if (!url) throw new WormholeError('Usage', 'the agent did not say where it listens: pass options.url');
   const secret = await pairings.secret(pairing.id);
@@ -155,10 +277,11 @@ export class AgentSession {
   /** Resolves on a clean close; rejects with e.g. `Revoked` when the agent dropped us. */
   readonly closed: Promise<void>;
 
-  constructor(agent: PairingInfo, connection: Connection) {
+  constructor(agent: PairingInfo, connection: Connection, closed: Promise<void> = connection.closed) {
     this.agent = agent;
     this.connection = connection;
-    this.closed = connection.closed;
+    this.closed = closed;
+    closed.catch(() => {});
   }
 
   /** Call `method` on the agent (one stream); resolves with its result or rejects with its error. */

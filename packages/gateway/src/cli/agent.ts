@@ -16,6 +16,7 @@
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { cliTransit } from './send.js';
 import { PAIR_APPID, Pairings, Policy, DEFAULT_AGENT_PORT, fileStore, loadIdentity, runPairing, startAgent, wire, type PairingInfo } from '@burrow/agent';
 import { createWormhole, type WebSocketConstructor } from '@burrow/client';
 import { DEFAULT_RELAY_URL, intFlag, UsageError, type Flags } from './args.js';
@@ -97,6 +98,8 @@ export async function agent(flags: Flags, rest: string[], io: Io, signal: AbortS
       allowForward: flags['allow-forward'] ?? [],
       mailbox,
       name,
+      // Remote reconnects from the CLI use Transit + mux-v1 (no WebRTC stack in the CLI).
+      ...(flags.remote ? { remote: { mailbox, RTCPeerConnection: null, connect: { relay: cliTransit(flags) } } } : {}),
       logger: jsonLogger(io.stderr),
       WebSocket: WebSocket as unknown as WebSocketConstructor,
     });

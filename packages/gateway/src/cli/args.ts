@@ -33,6 +33,7 @@ export const OPTIONS = {
   'allow-origin': { type: 'string', multiple: true },
   'allow-forward': { type: 'string', multiple: true },
   pair: { type: 'boolean' },
+  remote: { type: 'boolean' },
   name: { type: 'string' },
 } as const;
 
@@ -91,6 +92,8 @@ agent options:
   --allow-origin O     let origin O connect, e.g. chrome-extension://ID (repeatable)
   --allow-forward H:P  let paired clients forward to H:P (repeatable; names resolved by the agent)
   --pair               also print a pairing code and pair one client through --relay-url
+  --remote             also meet paired clients through --relay-url (no code; Transit via
+                       --transit-helper, direct TCP when reachable)
   --name TEXT          how paired clients list this agent
   --data-dir PATH      identity and pairings (default ~/.local/state/burrow/agent)
   agent pair           only pair one client by code, then exit (the running agent sees it)
