@@ -3,11 +3,9 @@
 // split writes, URL mapping, clean close, and every failure reported once
 // through `closed`.
 import { describe, expect, it } from 'vitest';
-import { WormholeError } from '@burrow/protocol';
+import { LengthPrefixedParser, WormholeError, encodeLengthPrefixed } from '@burrow/protocol';
 import {
   DEFAULT_MAX_FRAME_BYTES,
-  encodeLengthPrefixed,
-  LengthPrefixedParser,
   MAX_WEBTRANSPORT_WRITE,
   webTransportTransport,
   type WebTransportBidiStreamLike,

@@ -28,3 +28,4 @@ export * from './transfer/hash.js';
 export * from './uri.js';
 export * from './verifier.js';
 export * from './mux.js';
+export * from './frames.js';

@@ -14,6 +14,7 @@
 import type { Logger } from '@burrow/client';
 import { HARD_FRAME_FACTOR } from './server.js';
 import type { MailboxService } from './service.js';
+import { LengthPrefixedParser as FrameDecoder, encodeLengthPrefixed as encodeFrame } from '@burrow/protocol';
 
 /** A bidirectional WebTransport stream. */
 export interface BidiStreamLike {
@@ -43,48 +44,8 @@ export function peerHost(peer: string | undefined): string {
   return host;
 }
 
-/**
- * Length-prefixed frames from a byte stream, sans I/O.
- *
- * @example
- *   const d = new FrameDecoder(1024);
- *   d.push(Uint8Array.of(0, 0, 0, 2, 0x7b));  // → []
- *   d.push(Uint8Array.of(0x7d));              // → [Uint8Array [0x7b, 0x7d]]
- */
-export class FrameDecoder {
-  readonly #max: number;
-  #buf = new Uint8Array(0);
-
-  constructor(maxFrameBytes: number) {
-    this.#max = maxFrameBytes;
-  }
-
-  /** Feed bytes; returns the complete frames. Throws a RangeError for a frame over the limit. */
-  push(chunk: Uint8Array): Uint8Array[] {
-    const buf = new Uint8Array(this.#buf.length + chunk.length);
-    buf.set(this.#buf);
-    buf.set(chunk, this.#buf.length);
-    const frames: Uint8Array[] = [];
-    let at = 0;
-    while (buf.length - at >= 4) {
-      const length = new DataView(buf.buffer, buf.byteOffset + at, 4).getUint32(0);
-      if (length > this.#max) throw new RangeError(`frame of ${length} bytes is over the limit of ${this.#max}`);
-      if (buf.length - at - 4 < length) break;
-      frames.push(buf.slice(at + 4, at + 4 + length));
-      at += 4 + length;
-    }
-    this.#buf = buf.slice(at);
-    return frames;
-  }
-}
-
-/** One frame: 4-byte big-endian length, then the bytes. */
-export function encodeFrame(payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(4 + payload.length);
-  new DataView(out.buffer).setUint32(0, payload.length);
-  out.set(payload, 4);
-  return out;
-}
+// The frame format is shared with the client's WebTransport transport.
+export { FrameDecoder, encodeFrame };
 
 /**
  * Wait for the session's first bidirectional stream; refuse any later one.
