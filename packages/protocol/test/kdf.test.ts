@@ -20,7 +20,7 @@ interface SpakeVectors {
 }
 
 const load = <T>(name: string): T =>
-  JSON.parse(readFileSync(new URL(`../../../../shared/vectors/${name}`, import.meta.url), 'utf8')) as T;
+  JSON.parse(readFileSync(new URL(`./vectors/${name}`, import.meta.url), 'utf8')) as T;
 const vectors = load<KdfVectors>('wormhole-kdf.json');
 const spake = load<SpakeVectors>('spake2.json');
 

@@ -46,7 +46,7 @@ interface Vectors {
 }
 
 const vectors = JSON.parse(
-  readFileSync(new URL('../../../../shared/vectors/spake2.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('./vectors/spake2.json', import.meta.url), 'utf8'),
 ) as Vectors;
 
 /** 32-byte little-endian hex of a scalar, like python-spake2's scalar_to_bytes. */

@@ -20,7 +20,7 @@ interface TransitVectors {
 }
 
 const { transit: v } = JSON.parse(
-  readFileSync(new URL('../../../../shared/vectors/wormhole-kdf.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('./vectors/wormhole-kdf.json', import.meta.url), 'utf8'),
 ) as TransitVectors;
 const tk = transitKey(fromHex(v.transit_key_hex));
 const record0 = fromHex(v.record0_from_sender.wire_hex);
