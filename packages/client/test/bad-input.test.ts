@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { decodePakeBody, encodePakeBody, encryptPhaseMessage, fromUtf8, startSpake2, toHex, utf8, MAX_SERVER_FRAME, type SessionKey } from '@burrow/protocol';
 import { FakeMailbox, seededRandom, type FakeConnection } from '../../testkit/src/fake-mailbox.js';
 import { createWormhole, DEFAULT_APPID, WormholeError, type Wormhole, type WormholeErrorCode } from '../src/index.js';
+import { bounded, rejection } from './bounded.js';
 
 const T = 10_000;
 const CODE = '4-purple-sausages';
@@ -19,27 +20,6 @@ afterEach(async () => {
   await Promise.allSettled(opened.splice(0).map((w) => w.close()));
 });
 
-/** `p`, or a rejection once `ms` have passed (the deadline timer is always cleared). */
-async function bounded<T>(p: Promise<T>, ms = 5_000): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('test bound exceeded')), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/**
- * Settle `p` within the bound and return its rejection. Never rejects itself
- * (so a pending check cannot become an unhandled rejection); a resolution or
- * a timeout comes back as a plain Error, which the callers' assertions reject.
- */
-async function rejection(p: Promise<unknown>): Promise<WormholeError> {
-  return bounded(p).then(
-    () => new Error('expected a rejection, got a value') as WormholeError,
-    (e: unknown) => e as WormholeError,
-  );
-}
 
 async function open(server: FakeMailbox, seed = 1): Promise<Wormhole> {
   const w = await createWormhole({

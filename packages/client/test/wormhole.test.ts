@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fromUtf8, utf8 } from '@burrow/protocol';
 import { FakeMailbox, seededRandom } from '../../testkit/src/fake-mailbox.js';
 import { createWormhole, WormholeError, type Wormhole, type WormholeOptions } from '../src/index.js';
+import { bounded, rejection } from './bounded.js';
 
 const T = 10_000; // per-test bound
 
@@ -32,27 +33,6 @@ async function pair(server = new FakeMailbox(), extra: Partial<WormholeOptions> 
 }
 
 const text = (bytes: Uint8Array) => fromUtf8(bytes);
-/** `p`, or a rejection once `ms` have passed (the deadline timer is always cleared). */
-async function bounded<T>(p: Promise<T>, ms = 5_000): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('test bound exceeded')), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/**
- * Settle `p` within the bound and return its rejection. Never rejects itself
- * (so a pending check cannot become an unhandled rejection); a resolution or
- * a timeout comes back as a plain Error, which the callers' assertions reject.
- */
-async function rejection(p: Promise<unknown>): Promise<WormholeError> {
-  return bounded(p).then(
-    () => new Error('expected a rejection, got a value') as WormholeError,
-    (e: unknown) => e as WormholeError,
-  );
-}
 
 describe('two clients through the in-memory mailbox', () => {
   it(
