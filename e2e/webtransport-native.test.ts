@@ -18,6 +18,8 @@ import { repoPath, serveStatic, type StaticServer } from './support/static-serve
 const IIFE = repoPath('packages', 'client', 'dist', 'burrow.iife.js');
 const DENO = repoPath('packages', 'gateway', 'node_modules', '.bin', 'deno');
 const SERVER = repoPath('packages', 'gateway', 'src', 'deno', 'webtransport-server.ts');
+/** Maps the one workspace import the served modules need (@burrow/protocol/frames) to its source. */
+const IMPORT_MAP = repoPath('packages', 'gateway', 'src', 'deno', 'import_map.json');
 
 const PAGE = `<!doctype html>
 <meta charset="utf-8">
@@ -106,7 +108,7 @@ async function startDenoServer(certFile: string, keyFile: string, dir: string): 
   const child: ChildProcess = spawn(
     DENO,
     [
-      'run', '--no-config', '--no-npm', '--no-remote', '--sloppy-imports', '--unstable-net',
+      'run', '--no-config', `--import-map=${IMPORT_MAP}`, '--no-npm', '--no-remote', '--sloppy-imports', '--unstable-net',
       '--allow-net=127.0.0.1', `--allow-read=${dir}`,
       SERVER, '--cert', certFile, '--key', keyFile, '--host', '127.0.0.1', '--port', '0',
     ],

@@ -8,7 +8,8 @@
  * (MailboxService + serveMailboxSession, TransitRelay + serveRelaySession)
  * behind Deno's listener:
  *
- *   deno run --no-config --no-npm --no-remote --sloppy-imports --unstable-net \
+ *   deno run --no-config --import-map=packages/gateway/src/deno/import_map.json \
+ *     --no-npm --no-remote --sloppy-imports --unstable-net \
  *     --allow-net=127.0.0.1 --allow-read=DIR \
  *     packages/gateway/src/deno/webtransport-server.ts --cert DIR/cert.pem --key DIR/key.pem [--host 127.0.0.1] [--port 0]
  *

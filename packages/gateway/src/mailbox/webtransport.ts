@@ -14,7 +14,7 @@
 import type { Logger } from '@burrow/client';
 import { HARD_FRAME_FACTOR } from './server.js';
 import type { MailboxService } from './service.js';
-import { LengthPrefixedParser as FrameDecoder, encodeLengthPrefixed as encodeFrame } from '@burrow/protocol';
+import { LengthPrefixedParser as FrameDecoder, encodeLengthPrefixed as encodeFrame } from '@burrow/protocol/frames';
 
 /** A bidirectional WebTransport stream. */
 export interface BidiStreamLike {
