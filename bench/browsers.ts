@@ -18,6 +18,7 @@ import { launchBrowser, type BrowserKind, type Driver, type DriverPage } from '.
 import { repoPath, serveStatic } from '../e2e/support/static-server.js';
 import { WEBRTC_PAGE } from '../e2e/support/webrtc-page.js';
 import { repeat, report, type Sample } from './lib.js';
+import { RAW_CHANNEL_JS } from './raw-channel.js';
 
 const MiB = 1024 * 1024;
 const BYTES = 12 * MiB;
@@ -46,34 +47,7 @@ const BENCH_SCRIPT = `<script>
     return (await Promise.all(reads)).reduce((a, b) => a + b, 0);
   };
   // The raw baseline: one data channel, by hand.
-  let rawPc, rawDc, rawCount = 0, rawWant = Infinity, rawDone = null;
-  const gathered = (pc) => new Promise((res) => { if (pc.iceGatheringState === 'complete') res(); pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && res()); });
-  window.rawOffer = async () => {
-    rawPc = new RTCPeerConnection(); rawDc = rawPc.createDataChannel('raw'); rawDc.binaryType = 'arraybuffer';
-    await rawPc.setLocalDescription(await rawPc.createOffer()); await gathered(rawPc);
-    return rawPc.localDescription.toJSON();
-  };
-  window.rawAnswer = async (offer) => {
-    rawPc = new RTCPeerConnection();
-    rawPc.addEventListener('datachannel', (e) => { rawDc = e.channel; rawDc.binaryType = 'arraybuffer'; });
-    await rawPc.setRemoteDescription(offer); await rawPc.setLocalDescription(await rawPc.createAnswer()); await gathered(rawPc);
-    return rawPc.localDescription.toJSON();
-  };
-  window.rawFinish = async (answer) => { await rawPc.setRemoteDescription(answer); if (rawDc.readyState !== 'open') await new Promise((r) => rawDc.addEventListener('open', r, { once: true })); };
-  window.rawReady = async () => {
-    while (!rawDc || rawDc.readyState !== 'open') await new Promise((r) => setTimeout(r, 5));
-    rawDc.onmessage = (e) => { rawCount += e.data.byteLength; if (rawCount >= rawWant && rawDone) rawDone(rawCount); };
-  };
-  window.rawSend = async (bytes) => {
-    rawDc.bufferedAmountLowThreshold = 256 * 1024;
-    for (let sent = 0; sent < bytes; sent += BCHUNK) {
-      while (rawDc.bufferedAmount > 1024 * 1024) await new Promise((r) => { rawDc.addEventListener('bufferedamountlow', r, { once: true }); setTimeout(r, 5); });
-      rawDc.send(bblock);
-    }
-  };
-  window.rawRecv = (bytes) => new Promise((resolve) => { rawCount = 0; rawWant = bytes; rawDone = resolve; });
-  window.rawClose = () => rawPc?.close();
-</script>`;
+${RAW_CHANNEL_JS}</script>`;
 
 type Win = {
   setup(mailbox: string, code?: string): Promise<string>;

@@ -16,6 +16,7 @@ import { launchChromium, runWormhole, startMailboxServer } from '@burrow/testkit
 import { repoPath, serveStatic } from '../e2e/support/static-server.js';
 import { WEBRTC_PAGE } from '../e2e/support/webrtc-page.js';
 import { repeat, report } from './lib.js';
+import { RAW_CHANNEL_JS } from './raw-channel.js';
 
 const MiB = 1024 * 1024;
 // node-datachannel is a devDependency of @burrow/client: resolve it from there.
@@ -29,7 +30,7 @@ const WS = WebSocket as unknown as WebSocketConstructor;
 
 /** Extra page functions: one Burrow stream, and the raw data channel baseline (signalled through Node). */
 const BENCH_SCRIPT = `<script>
-  const BHIGH = 1024 * 1024, BLOW = 256 * 1024, BCHUNK = 65536;
+  const BCHUNK = 65536;
   const bblock = new Uint8Array(BCHUNK); crypto.getRandomValues(bblock);
   window.burrowSend = async (bytes) => {
     const s = await conn.openStream(); s.readable.cancel().catch(() => {});
@@ -43,35 +44,8 @@ const BENCH_SCRIPT = `<script>
     const reader = r.value.readable.getReader(); let n = 0;
     for (;;) { const { value, done } = await reader.read(); if (done) return n; n += value.length; }
   };
-  let rawPc, rawDc;
-  const gathered = (pc) => new Promise((res) => { if (pc.iceGatheringState === 'complete') res(); pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && res()); });
-  window.rawOffer = async () => {
-    rawPc = new RTCPeerConnection(); rawDc = rawPc.createDataChannel('raw'); rawDc.binaryType = 'arraybuffer';
-    await rawPc.setLocalDescription(await rawPc.createOffer()); await gathered(rawPc);
-    return rawPc.localDescription.toJSON();
-  };
-  window.rawAnswer = async (offer) => {
-    rawPc = new RTCPeerConnection();
-    rawPc.addEventListener('datachannel', (e) => { rawDc = e.channel; rawDc.binaryType = 'arraybuffer'; });
-    await rawPc.setRemoteDescription(offer); await rawPc.setLocalDescription(await rawPc.createAnswer()); await gathered(rawPc);
-    return rawPc.localDescription.toJSON();
-  };
-  window.rawFinish = async (answer) => { await rawPc.setRemoteDescription(answer); if (rawDc.readyState !== 'open') await new Promise((r) => rawDc.addEventListener('open', r, { once: true })); };
-  let rawCount = 0, rawWant = Infinity, rawDone = null;
-  window.rawReady = async () => {
-    while (!rawDc || rawDc.readyState !== 'open') await new Promise((r) => setTimeout(r, 5));
-    rawDc.onmessage = (e) => { rawCount += e.data.byteLength; if (rawCount >= rawWant && rawDone) rawDone(rawCount); };
-  };
-  window.rawSend = async (bytes) => {
-    rawDc.bufferedAmountLowThreshold = BLOW;
-    for (let sent = 0; sent < bytes; sent += BCHUNK) {
-      if (rawDc.bufferedAmount > BHIGH) await new Promise((r) => rawDc.addEventListener('bufferedamountlow', r, { once: true }));
-      rawDc.send(bblock);
-    }
-  };
-  window.rawRecv = (bytes) => new Promise((resolve) => { rawWant = bytes; rawDone = resolve; if (rawCount >= bytes) resolve(rawCount); });
-  window.rawClose = () => rawPc?.close();
-</script>`;
+  // The raw baseline: one data channel, by hand.
+${RAW_CHANNEL_JS}</script>`;
 
 type Fn = (...args: unknown[]) => Promise<unknown>;
 const ev = <R>(p: Page, name: string, ...args: unknown[]): Promise<R> =>

@@ -10,10 +10,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertPrivateNetwork, cleanup, launchChromium } from '@burrow/testkit';
-import { repoPath, serveStatic, type StaticServer } from './support/static-server.js';
+import { repoPath, openPage, serveStatic, type StaticServer } from './support/static-server.js';
 
 const IIFE = repoPath('packages', 'client', 'dist', 'burrow.iife.js');
 const DENO = repoPath('packages', 'gateway', 'node_modules', '.bin', 'deno');
@@ -177,13 +177,7 @@ describe('native HTTP/3 WebTransport mailbox in headless Chromium (Deno listener
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function open(): Promise<{ page: Page; errors: string[] }> {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(site.url);
-    return { page, errors };
-  }
+  const open = () => openPage(browser, site.url);
 
   it('two pages complete a wormhole text exchange over Chromium native WebTransport', async () => {
     const a = await open();

@@ -16,12 +16,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertPrivateNetwork, cleanup, launchChromium, runWormhole } from '@burrow/testkit';
 import { startGateway, type Gateway } from '../packages/gateway/src/index.js';
-import { repoPath, serveStatic, type StaticServer } from './support/static-server.js';
+import { repoPath, openPage, serveStatic, type StaticServer } from './support/static-server.js';
 
 const IIFE = repoPath('packages', 'client', 'dist', 'burrow.iife.js');
 
@@ -140,13 +140,7 @@ describe('WebTransport mailbox in headless Chromium (ponyfill, WebSocket mapping
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function open(): Promise<{ page: Page; errors: string[] }> {
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(site.url);
-    return { page, errors };
-  }
+  const open = () => openPage(context, site.url);
 
   it('bundles the ponyfill without the probe of an outside host or any native WebTransport use', async () => {
     const text = readFileSync(ponyfill, 'utf8');

@@ -48,3 +48,15 @@ export async function serveStatic(routes: Record<string, string>, pages: Record<
 }
 
 export const repoPath = (...parts: string[]): string => join(import.meta.dirname, '..', '..', ...parts);
+
+/** Open `url` in a new page of `owner` (a browser or a context), collecting uncaught page errors. */
+export async function openPage(
+  owner: { newPage(): Promise<import('playwright-core').Page> },
+  url: string,
+): Promise<{ page: import('playwright-core').Page; errors: string[] }> {
+  const page = await owner.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(url);
+  return { page, errors };
+}
