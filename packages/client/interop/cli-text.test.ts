@@ -2,7 +2,7 @@
 // and the Debian `wormhole` 0.12 CLI, on loopback in a private netns.
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertPrivateNetwork, cleanup, runWormhole, startMailboxServer, waitFor, type MailboxServer } from '@burrow/testkit';
+import { assertPrivateNetwork, cleanup, runWormhole, startMailboxServer, waitFor, type MailboxServer, wrongCode } from '@burrow/testkit';
 import { createWormhole, isWormholeError, toHex, type WebSocketConstructor, type Wormhole, type WormholeOptions } from '@burrow/client';
 
 describe('Burrow client ↔ wormhole CLI 0.12 (text)', () => {
@@ -65,7 +65,7 @@ describe('Burrow client ↔ wormhole CLI 0.12 (text)', () => {
   it('wrong code on the CLI side: WrongPassword here, key confirmation error there', async () => {
     const w = await open();
     const code = await w.allocateCode();
-    const wrong = code.replace(/-[a-z]+$/, '-aardvark');
+    const wrong = wrongCode(code);
     const cli = runWormhole(['receive', wrong], { relayUrl: mailbox.url, stdin: '' });
     const err = await w.sendText('never delivered').then(
       () => undefined,
@@ -82,7 +82,7 @@ describe('Burrow client ↔ wormhole CLI 0.12 (text)', () => {
     const cli = runWormhole(['send', '--text', 'secret'], { relayUrl: mailbox.url, stdin: '' });
     const code = await cli.code;
     const w = await open();
-    w.setCode(code.replace(/-[a-z]+$/, '-aardvark'));
+    w.setCode(wrongCode(code));
     await expect(w.receiveText()).rejects.toMatchObject({ code: 'WrongPassword' });
     await expect(w.close()).rejects.toMatchObject({ code: 'WrongPassword' });
     const res = await cli.result;

@@ -501,4 +501,4 @@ export class FakeConnection {
   }
 }
 
-export { seededRandom } from './random.js';
+export { seededRandom, wrongCode } from './random.js';

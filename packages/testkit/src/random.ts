@@ -18,3 +18,14 @@ export function seededRandom(seed = 0x9e3779b9): (n: number) => Uint8Array {
     return out;
   };
 }
+
+/**
+ * The same code with its last word changed: the wrong code for a test. Never
+ * returns `code` itself (a fixed replacement word would be the real one once
+ * in 256 runs).
+ */
+export function wrongCode(code: string): string {
+  const last = /-([^-]+)$/.exec(code)?.[1];
+  if (last === undefined) throw new Error(`not a code: ${code}`);
+  return code.replace(/-[^-]+$/, last === 'aardvark' ? '-absurd' : '-aardvark');
+}
