@@ -29,3 +29,4 @@ export * from './uri.js';
 export * from './verifier.js';
 export * from './mux.js';
 export * from './frames.js';
+export * from './json.js';
