@@ -8,7 +8,9 @@
  *   await w.close();
  */
 export { createWormhole, Wormhole, DEFAULT_APPID, MAX_MESSAGE_SIZE } from './wormhole.js';
-export type { WormholeOptions, CallOptions, Logger, WormholeStatus } from './wormhole.js';
+export type { WormholeOptions, CallOptions, WormholeStatus } from './wormhole.js';
+export type { Logger, RandomSource } from '@burrow/protocol';
+export { systemRandom } from './random.js';
 export { webSocketTransport } from './transport.js';
 export type { MailboxTransport, FrameHandlers, FrameConnection, WebSocketConstructor, WebSocketLike } from './transport.js';
 export { sendText, receiveText, parseAppMessage } from './text.js';

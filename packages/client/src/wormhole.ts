@@ -20,8 +20,14 @@ import {
   type SessionInput,
   type TraceEntry,
   type Welcome,
+  abortError,
+  anySignal,
+  deferred,
+  withSignal,
+  type Deferred,
+  type Logger,
 } from '@burrow/protocol';
-import { abortError, deferred, withSignal, type Deferred } from './deferred.js';
+import { systemRandom } from './random.js';
 import { receiveText, sendText } from './text.js';
 import { webSocketTransport, type FrameConnection, type MailboxTransport, type WebSocketConstructor } from './transport.js';
 import { advertiseConnect, type RTCPeerConnectionConstructor } from './connection/advertise.js';
@@ -37,12 +43,6 @@ export const MAX_MESSAGE_SIZE = 256 * 1024;
 /** The appid the `wormhole` CLI uses for text and file transfer. */
 export const DEFAULT_APPID = 'lothar.com/wormhole/text-or-file-xfer';
 
-/** Leveled, structured logging; the library never prints on its own. */
-export interface Logger {
-  debug?(message: string, fields?: Record<string, unknown>): void;
-  info?(message: string, fields?: Record<string, unknown>): void;
-  warn?(message: string, fields?: Record<string, unknown>): void;
-}
 
 export interface WormholeOptions {
   /** Mailbox server URL, e.g. `ws://127.0.0.1:4000/v1` or `wss://relay.magic-wormhole.io:4000/v1`. */
@@ -83,11 +83,6 @@ export interface CallOptions {
 
 export type WormholeStatus = 'connecting' | 'waiting-for-code' | 'waiting-for-peer' | 'connected' | 'closing' | 'closed';
 
-const defaultRandom = (n: number): Uint8Array => {
-  const out = new Uint8Array(n);
-  globalThis.crypto.getRandomValues(out);
-  return out;
-};
 
 /**
  * Connect to a mailbox server and start a wormhole session. Resolves once the
@@ -101,7 +96,7 @@ export async function createWormhole(options: WormholeOptions, callOptions: Call
   }
   const w = new Wormhole(options);
   try {
-    await withSignal(w.connected, combine(signal, AbortSignal.timeout(options.connectTimeoutMs ?? 15_000)));
+    await withSignal(w.connected, anySignal(signal, AbortSignal.timeout(options.connectTimeoutMs ?? 15_000)));
   } catch (err) {
     w.abort(err instanceof WormholeError ? err : new WormholeError('Connection', 'could not connect to the mailbox server', { cause: err }));
     throw err instanceof WormholeError && err.code === 'Timeout'
@@ -159,7 +154,7 @@ export class Wormhole {
 
   /** Use {@link createWormhole}. */
   constructor(options: WormholeOptions) {
-    this.#random = options.random ?? defaultRandom;
+    this.#random = options.random ?? systemRandom;
     this.side = toHex(this.#random(5));
     this.appid = options.appid ?? DEFAULT_APPID;
     this.#url = options.mailbox;
@@ -423,9 +418,4 @@ export class Wormhole {
     if (error) this.#closed.reject(error);
     else this.#closed.resolve();
   }
-}
-
-function combine(...signals: (AbortSignal | undefined)[]): AbortSignal {
-  const list = signals.filter((s): s is AbortSignal => s !== undefined);
-  return list.length === 1 ? list[0]! : AbortSignal.any(list);
 }

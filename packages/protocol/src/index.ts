@@ -30,3 +30,5 @@ export * from './verifier.js';
 export * from './mux.js';
 export * from './frames.js';
 export * from './json.js';
+export * from './async.js';
+export * from './logger.js';

@@ -5,7 +5,7 @@
  * open stream errors, and an `incoming` loop throws.
  */
 import { WormholeError } from '@burrow/protocol';
-import { deferred, withSignal, type Deferred } from '../deferred.js';
+import { deferred, withSignal, type Deferred } from '@burrow/protocol';
 import type { CallOptions } from '../wormhole.js';
 import { StreamCore, type StreamHooks, type StreamWire } from './stream.js';
 import type { Connection, ConnectionKind, ConnectionStats, DuplexStream } from './types.js';

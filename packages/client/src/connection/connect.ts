@@ -9,9 +9,10 @@
  * (`Tampered`) never falls back: it fails closed.
  */
 import { WormholeError } from '@burrow/protocol';
-import { withSignal } from '../deferred.js';
+import { withSignal } from '@burrow/protocol';
 import { parseAppMessage, sendAppMessage } from '../text.js';
-import type { Logger, Wormhole } from '../wormhole.js';
+import type { Logger } from '@burrow/protocol';
+import type { Wormhole } from '../wormhole.js';
 import type { Connection, ConnectorContext, ConnectRole, Signalling } from './types.js';
 import { CONNECT_V1, MUX_V1, WEBRTC_V1, advertisedFor } from './advertise.js';
 import { transitMuxConnector, type RelayOptions } from './transit.js';

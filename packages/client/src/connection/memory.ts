@@ -6,7 +6,7 @@
  * `{"token": T}`, the follower answers `{"joined": true}`.
  */
 import { WormholeError, toHex } from '@burrow/protocol';
-import { deferred, type Deferred } from '../deferred.js';
+import { deferred, type Deferred } from '@burrow/protocol';
 import { MuxConnection, memoryPipePair, type MessagePipe } from './mux.js';
 import type { ConnectorFactory } from './types.js';
 

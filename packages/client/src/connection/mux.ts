@@ -12,7 +12,7 @@ import {
   muxStreamOpener,
   type MuxFrame,
 } from '@burrow/protocol';
-import { deferred, type Deferred } from '../deferred.js';
+import { deferred, type Deferred } from '@burrow/protocol';
 import type { CallOptions } from '../wormhole.js';
 import { BaseConnection, MAX_INCOMING_STREAMS } from './base.js';
 import type { StreamControl, StreamWire } from './stream.js';

@@ -1,6 +1,6 @@
 /** Pieces shared by the sending and receiving sides of a transfer. */
 import { WormholeError, isWormholeError, parseRelayLocation, transitKey, type RelayHint, type TransitKey } from '@burrow/protocol';
-import { abortError } from '../deferred.js';
+import { abortError } from '@burrow/protocol';
 import { sendAppMessage } from '../text.js';
 import type { Wormhole } from '../wormhole.js';
 import type { TransferProgress } from './types.js';

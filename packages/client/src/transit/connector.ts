@@ -27,8 +27,9 @@ import {
   type TransitKey,
   type TransitRole,
 } from '@burrow/protocol';
-import { abortError } from '../deferred.js';
-import type { Logger } from '../wormhole.js';
+import { abortError } from '@burrow/protocol';
+import { systemRandom as defaultRandom } from '../random.js';
+import type { Logger } from '@burrow/protocol';
 import { TransitConnection, type TransitKind } from './connection.js';
 import type { ByteChannel, TransitDialers, TransitListen, TransitListener } from './types.js';
 import { webSocketDialer } from './websocket.js';
@@ -66,7 +67,6 @@ interface Contender {
   done: boolean;
 }
 
-const defaultRandom = (n: number): Uint8Array => globalThis.crypto.getRandomValues(new Uint8Array(n));
 
 export class TransitConnector {
   readonly role: TransitRole;

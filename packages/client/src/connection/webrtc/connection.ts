@@ -10,7 +10,7 @@
  * if it fails they are closed unread.
  */
 import { WormholeError } from '@burrow/protocol';
-import { deferred, type Deferred } from '../../deferred.js';
+import { deferred, type Deferred } from '@burrow/protocol';
 import type { CallOptions } from '../../wormhole.js';
 import { BaseConnection, MAX_INCOMING_STREAMS } from '../base.js';
 import type { StreamCore } from '../stream.js';

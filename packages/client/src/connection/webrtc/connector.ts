@@ -24,8 +24,8 @@
  * `Tampered` on both sides (`done: failed` tells the peer).
  */
 import { WormholeError, fromHex, toHex } from '@burrow/protocol';
-import { abortError } from '../../deferred.js';
-import type { Logger } from '../../wormhole.js';
+import { abortError } from '@burrow/protocol';
+import type { Logger } from '@burrow/protocol';
 import type { Connection, ConnectorContext, Connector, ConnectorFactory } from '../types.js';
 import { DEFAULT_WATERMARKS, type Watermarks } from './channel.js';
 import { CONFIRM_PURPOSE, checkConfirm, confirmMac, sdpFingerprints } from './confirm.js';

@@ -1,4 +1,9 @@
-import { WormholeError } from '@burrow/protocol';
+/**
+ * Signal and promise helpers shared by every package: one `withSignal`, one
+ * `abortError`, one `deferred`. No timers, no globals touched at import:
+ * they only use the promises and signals they are handed.
+ */
+import { WormholeError } from './errors.js';
 
 /** A promise with its settle functions, for one-time facts. */
 export interface Deferred<T> {
@@ -11,6 +16,10 @@ export interface Deferred<T> {
 /**
  * Create a deferred whose rejection is never reported as unhandled: the
  * error still reaches anyone who awaits `promise`.
+ *
+ *   const ready = deferred<void>();
+ *   socket.onopen = () => ready.resolve();
+ *   await withSignal(ready.promise, signal);
  */
 export function deferred<T>(): Deferred<T> {
   let resolve!: (value: T) => void;
@@ -20,6 +29,7 @@ export function deferred<T>(): Deferred<T> {
     resolve = res;
     reject = rej;
   });
+  // Decision: a one-time fact nobody awaited is not an error of the program.
   promise.catch(() => {});
   return {
     promise,
@@ -39,7 +49,10 @@ export function deferred<T>(): Deferred<T> {
   };
 }
 
-/** Race a promise against an AbortSignal; the listener is always removed. */
+/**
+ * Race a promise against an AbortSignal; the listener is always removed.
+ * Rejects with {@link abortError} of the signal (`Aborted` or `Timeout`).
+ */
 export async function withSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
   if (signal.aborted) throw abortError(signal);
@@ -65,4 +78,11 @@ export function abortError(signal: AbortSignal): WormholeError {
   return timedOut
     ? new WormholeError('Timeout', 'the operation timed out', { cause: reason })
     : new WormholeError('Aborted', 'the operation was aborted', { cause: reason });
+}
+
+/** One signal that fires when any of `signals` does (undefined entries skipped). */
+export function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
+  const list = signals.filter((s): s is AbortSignal => s !== undefined);
+  if (list.length <= 1) return list[0];
+  return AbortSignal.any(list);
 }
