@@ -1,0 +1,5 @@
+/**
+ * @burrow/client/node — Node adapters: TCP transit dialer and listener, file
+ * sources and sinks.
+ */
+export {};
