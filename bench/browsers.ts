@@ -30,7 +30,7 @@ const BENCH_SCRIPT = `<script>
   const bblock = new Uint8Array(BCHUNK); crypto.getRandomValues(bblock);
   window.benchSend = async (n, bytes) => {
     await Promise.all(Array.from({ length: n }, async () => {
-      const s = await conn.openStream(); s.readable.cancel().catch(() => {});
+      const s = await conn.openStream(); s.readable.cancel().catch(() => { /* best-effort teardown: it may be closed already */ });
       const w = s.writable.getWriter();
       for (let sent = 0; sent < bytes / n; sent += BCHUNK) await w.write(bblock);
       await w.close();
@@ -41,7 +41,7 @@ const BENCH_SCRIPT = `<script>
     const reads = [];
     for (let i = 0; i < n; i++) {
       const s = (await it.next()).value;
-      s.writable.close().catch(() => {});
+      s.writable.close().catch(() => { /* best-effort teardown: it may be closed already */ });
       reads.push((async () => { const r = s.readable.getReader(); let got = 0; for (;;) { const { value, done } = await r.read(); if (done) return got; got += value.length; } })());
     }
     return (await Promise.all(reads)).reduce((a, b) => a + b, 0);
@@ -134,7 +134,7 @@ export async function browsersBench(): Promise<void> {
         for (const streams of [1, 4]) {
           samples.push({ name: `${from} → ${to}, Burrow ${streams} stream${streams > 1 ? 's' : ''}`, values: await throughput(a, b, streams), unit: 'MB/s' });
         }
-        await Promise.all([a, b].map((p) => p.evaluate(() => (window as unknown as Win).closeAll(), undefined).catch(() => {})));
+        await Promise.all([a, b].map((p) => p.evaluate(() => (window as unknown as Win).closeAll(), undefined).catch(() => { /* best-effort teardown: it may be closed already */ })));
       } finally {
         await Promise.all([a.close(), b.close()]);
       }

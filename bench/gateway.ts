@@ -70,7 +70,7 @@ function deferred<T = void>(): Deferred<T> {
     resolve = res;
     reject = rej;
   });
-  promise.catch(() => {}); // awaited later, or not at all
+  promise.catch(() => { /* awaited later, or not at all */ });
   return { promise, resolve, reject };
 }
 
@@ -155,7 +155,7 @@ async function startGatewayProcess(options: GatewayOptions): Promise<GatewayProc
     child.once('error', rej);
     child.once('exit', (code, signal) => rej(new Error(`gateway process exited (${code ?? signal})`)));
   });
-  failed.catch(() => {});
+  failed.catch(() => { /* awaited below; only keeps an early rejection from being unhandled */ });
   const nextLine = (label: string): Promise<string> => {
     const queued = lines.shift();
     if (queued !== undefined) return Promise.resolve(queued);
@@ -582,7 +582,7 @@ export async function gatewayBench(): Promise<void> {
 
       // 2 first, on fresh processes.
       const memBurrow = await idleMemory(gw.url, gw.pid, idle, rounds, () => gw.gc());
-      const memDebian = await idleMemory(debian.url, debianPid, idle, rounds, async () => {});
+      const memDebian = await idleMemory(debian.url, debianPid, idle, rounds, async () => { /* the Debian server needs no settling between rounds */ });
       report(
         `Mailbox: server RSS per idle bound connection (${rounds} rounds of ${idle}, all kept open)`,
         [

@@ -23,17 +23,17 @@ import {
   assertPrivateNetwork,
   makeTempDir,
   onCleanup,
+  randomFile,
   removeDir,
   runWormhole,
   sha256File,
   startMailboxServer,
   startTransitRelay,
 } from '@burrow/testkit';
-import { randomFile } from '../packages/gateway/interop/transfer-helpers.js';
 import { repeat, report, type Sample } from './lib.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
-const MAIN = join(ROOT, 'packages/gateway/src/cli/main.ts');
+const MAIN = join(ROOT, 'packages/cli/src/main.ts');
 const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 
 function envNumber(name: string, fallback: number): number {
@@ -89,7 +89,7 @@ function burrowProc(args: string[], cwd: string, timeoutMs: number): Proc {
       (e: unknown) => (clearInterval(t), rej(e)),
     );
   });
-  code.catch(() => {});
+  code.catch(() => { /* awaited below; only keeps an early rejection from being unhandled */ });
   return { stderr: () => err, code, done };
 }
 

@@ -11,7 +11,8 @@ import { existsSync } from 'node:fs';
 import WebSocket from 'ws';
 import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
-import { createWormhole, webrtcConnector, type RTCPeerConnectionConstructor, type Signalling, type WebSocketConstructor } from '@burrow/client';
+import { createWormhole, type RTCPeerConnectionConstructor, type WebSocketConstructor } from '@burrow/client';
+import { webrtcConnector, type Signalling } from '@burrow/client/testing';
 import { launchChromium, runWormhole, startMailboxServer } from '@burrow/testkit';
 import { repoPath, serveStatic } from '../e2e/support/static-server.js';
 import { WEBRTC_PAGE } from '../e2e/support/webrtc-page.js';
@@ -94,7 +95,7 @@ export async function browserThroughput(mailboxUrl: string, bytes: number, runs:
         await Promise.all([ev(a, 'burrowSend', bytes), ev(b, 'burrowRecv')]);
         const mbps = bytes / 1e6 / ((performance.now() - t0) / 1000);
         if (i > 0) burrow.push(mbps);
-        await Promise.all([ev(a, 'closeAll').catch(() => {}), ev(b, 'closeAll').catch(() => {})]);
+        await Promise.all([ev(a, 'closeAll').catch(() => { /* best-effort teardown: it may be closed already */ }), ev(b, 'closeAll').catch(() => { /* best-effort teardown: it may be closed already */ })]);
         await Promise.all([a.context().close(), b.context().close()]);
       }
     }
@@ -132,11 +133,11 @@ export async function nodeThroughput(bytes: number, runs: number): Promise<{ raw
     const b = new RTC(config);
     a.addEventListener('icecandidate', (e) => {
       const c = (e as RTCPeerConnectionIceEvent).candidate;
-      if (c?.candidate) b.addIceCandidate({ candidate: c.candidate, sdpMid: c.sdpMid }).catch(() => {});
+      if (c?.candidate) b.addIceCandidate({ candidate: c.candidate, sdpMid: c.sdpMid }).catch(() => { /* a late candidate after close: the run measures throughput, not ICE */ });
     });
     b.addEventListener('icecandidate', (e) => {
       const c = (e as RTCPeerConnectionIceEvent).candidate;
-      if (c?.candidate) a.addIceCandidate({ candidate: c.candidate, sdpMid: c.sdpMid }).catch(() => {});
+      if (c?.candidate) a.addIceCandidate({ candidate: c.candidate, sdpMid: c.sdpMid }).catch(() => { /* a late candidate after close: the run measures throughput, not ICE */ });
     });
     const dc = a.createDataChannel('raw');
     const gotChannel = new Promise<RTCDataChannel>((r) => b.addEventListener('datachannel', (e) => r((e as RTCDataChannelEvent).channel)));

@@ -56,7 +56,7 @@ describe('connect() across browsers (Firefox ↔ Chromium)', () => {
     browsers.set('chromium', chromium).set('firefox', firefox);
   });
   afterEach(async () => {
-    await Promise.all(pages.map((p) => call.closeAll(p).catch(() => {})));
+    await Promise.all(pages.map((p) => call.closeAll(p).catch(() => { /* best-effort teardown: it may be closed already */ })));
     await Promise.all(pages.map((p) => p.close()));
     pages = [];
   });

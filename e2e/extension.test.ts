@@ -85,7 +85,7 @@ describe('MV3 extension ↔ local agent in headless Chromium', () => {
   });
 
   afterAll(async () => {
-    await context?.close().catch(() => {});
+    await context?.close().catch(() => { /* best-effort teardown: it may be closed already */ });
     await agent?.shutdown();
     await Promise.all([gateway?.close(), echo?.close(), site?.close()]);
     await cleanup();

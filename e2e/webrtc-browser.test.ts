@@ -102,8 +102,8 @@ describe('connect() between Chromium pages', () => {
     await cleanup();
   });
   const closePages = async () => {
-    await Promise.all(pages.map((p) => call.closeAll(p).catch(() => {})));
-    await Promise.all(pages.map((p) => p.context().close().catch(() => {})));
+    await Promise.all(pages.map((p) => call.closeAll(p).catch(() => { /* best-effort teardown: it may be closed already */ })));
+    await Promise.all(pages.map((p) => p.context().close().catch(() => { /* best-effort teardown: it may be closed already */ })));
     pages = [];
   };
 
@@ -229,7 +229,7 @@ describe('connect() between Chromium pages', () => {
     expect(stats.bytesReceived).toBe(n * each);
     console.log(`browser ↔ node: ${(2 * n * each) / MiB} MiB in ${x.ms.toFixed(0)} ms; node path ${stats.path}`);
     await conn.close();
-    await node.close().catch(() => {});
+    await node.close().catch(() => { /* best-effort teardown: it may be closed already */ });
     await closePages();
   }, 60_000);
 });

@@ -130,7 +130,7 @@ class ChromiumPage implements DriverPage {
     return sha256File(await download.path());
   }
   async close(): Promise<void> {
-    await this.context.close().catch(() => {});
+    await this.context.close().catch(() => { /* best-effort teardown: it may be closed already */ });
   }
 }
 
@@ -239,7 +239,7 @@ class FirefoxPage implements DriverPage {
     return sha256File(path);
   }
   async close(): Promise<void> {
-    await this.context.close().catch(() => {});
+    await this.context.close().catch(() => { /* best-effort teardown: it may be closed already */ });
   }
 }
 

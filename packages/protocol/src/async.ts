@@ -29,8 +29,9 @@ export function deferred<T>(): Deferred<T> {
     resolve = res;
     reject = rej;
   });
-  // Decision: a one-time fact nobody awaited is not an error of the program.
-  promise.catch(() => {});
+  promise.catch(() => {
+    /* a one-time fact nobody awaited is not an error of the program */
+  });
   return {
     promise,
     get settled() {

@@ -66,7 +66,7 @@ function launchOptions(opts: LaunchChromiumOptions): LaunchOptions {
 export async function launchChromium(opts: LaunchChromiumOptions = {}): Promise<Browser> {
   assertPrivateNetwork();
   const browser = await chromium.launch(launchOptions(opts));
-  const unregister = onCleanup(() => browser.close().catch(() => {}));
+  const unregister = onCleanup(() => browser.close().catch(() => { /* best-effort teardown: it may be closed already */ }));
   browser.once('disconnected', unregister);
   return browser;
 }
@@ -81,7 +81,7 @@ export async function newPersistentContext(
 ): Promise<BrowserContext> {
   assertPrivateNetwork();
   const context = await chromium.launchPersistentContext(userDataDir, launchOptions(opts));
-  const unregister = onCleanup(() => context.close().catch(() => {}));
+  const unregister = onCleanup(() => context.close().catch(() => { /* best-effort teardown: it may be closed already */ }));
   context.once('close', unregister);
   return context;
 }

@@ -266,7 +266,7 @@ export async function launchFirefox(opts: LaunchFirefoxOptions = {}): Promise<Fi
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      await browser.close().catch(() => {});
+      await browser.close().catch(() => { /* best-effort teardown: it may be closed already */ });
       browser.process()?.kill('SIGKILL');
       removeDir(dir);
     })());

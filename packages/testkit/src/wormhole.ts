@@ -113,7 +113,7 @@ export function runWormhole(args: readonly string[], opts: RunWormholeOptions): 
     notify();
   });
   // The CLI may exit before reading stdin; that is not our error.
-  child.stdin?.on('error', () => {});
+  child.stdin?.on('error', () => { /* EPIPE when the CLI exits before reading its input: the exit code tells */ });
   if (opts.stdin !== undefined) child.stdin?.end(opts.stdin);
 
   const describe = (): string =>
@@ -140,7 +140,7 @@ export function runWormhole(args: readonly string[], opts: RunWormholeOptions): 
       resolve({ exitCode: code, signal, stdout, stderr });
     });
   });
-  result.catch(() => {});
+  result.catch(() => { /* awaited by the caller; only keeps an early rejection from being unhandled */ });
 
   const waitForOutput = (pattern: RegExp | string, timeoutMs = 20_000): Promise<RegExpMatchArray> => {
     const re = typeof pattern === 'string' ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : pattern;
@@ -169,7 +169,7 @@ export function runWormhole(args: readonly string[], opts: RunWormholeOptions): 
   };
 
   const code = waitForOutput(CODE_RE, opts.codeTimeoutMs ?? 20_000).then((m) => m[1] as string);
-  code.catch(() => {});
+  code.catch(() => { /* awaited by the caller; only keeps an early rejection from being unhandled */ });
 
   return {
     code,

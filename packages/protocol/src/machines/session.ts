@@ -39,7 +39,6 @@ export type SessionInput =
   | { type: 'abort'; error: WormholeError };
 
 // Every machine's table, by name; `any` only at this one erasure point.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyMachine = Machine<string, any, string, any, Routed, SessionEnv>;
 
 export const MACHINES: { readonly [K in MachineName]: AnyMachine } = {
