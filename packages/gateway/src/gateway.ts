@@ -18,16 +18,16 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import type { Logger } from '@burrow/client';
+import type { Logger } from '@burrow/protocol';
 import { JsonFileMailboxStore } from './mailbox/file-store.js';
-import type { WelcomeOptions } from './mailbox/server.js';
+import type { WelcomeOptions } from '@burrow/protocol/server';
 import { MailboxService, type MailboxServiceLimits, type MailboxServiceStats } from './mailbox/service.js';
 import type { MailboxStore } from './mailbox/store.js';
 import { MailboxWebSocketServer, refuseUpgrade } from './mailbox/ws.js';
 import { TransitRelay, type RelayLimits, type RelayStats } from './relay/relay.js';
 import { listenTcpRelay, type TcpRelayListener } from './relay/tcp.js';
 import { RelayWebSocketServer } from './relay/ws.js';
-import { RELAYS_WELCOME_KEY } from '@burrow/client';
+import { RELAYS_WELCOME_KEY } from '@burrow/protocol';
 import { serveMailboxSession, type WebTransportSessionLike } from './mailbox/webtransport.js';
 import { serveRelaySession } from './relay/webtransport.js';
 

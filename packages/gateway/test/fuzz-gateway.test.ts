@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createWormhole, type WebSocketConstructor } from '@burrow/client';
 import { startGateway, type Gateway } from '../src/index.js';
-import { seededRandom } from './mailbox-helpers.js';
+import { seededRandom } from '@burrow/testkit';
 
 const bytes = seededRandom(0xc0ffee);
 /** Uniform integer in [0, n). */

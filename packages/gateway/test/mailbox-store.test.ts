@@ -4,8 +4,9 @@ import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { JsonFileMailboxStore, MemoryMailboxStore, type MailboxStore, type StoreChange } from '../src/index.js';
-import { APPID, harness } from './mailbox-helpers.js';
+import type { StoreChange } from '@burrow/protocol/server';
+import { JsonFileMailboxStore, MemoryMailboxStore, type MailboxStore } from '../src/index.js';
+import { APPID, errors, harness } from '../../protocol/test/support/mailbox-harness.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -110,5 +111,32 @@ describe('JsonFileMailboxStore', () => {
     const dir = tempDir();
     appendFileSync(join(dir, 'mailbox-state.json'), '{"hello":1}');
     await expect(new JsonFileMailboxStore({ dir }).load()).rejects.toThrow(/not a burrow-mailbox\/1 snapshot/);
+  });
+});
+
+describe('a core restored from a store', () => {
+  it('resumes from stored changes: nameplates, sides and messages', async () => {
+    const h = harness();
+    const a = h.connect();
+    a.bind(APPID, 'aaaa');
+    const [allocated] = a.send({ type: 'allocate' });
+    const nameplate = allocated!['nameplate'] as string;
+    const [claimed] = a.send({ type: 'claim', nameplate });
+    const mailbox = claimed!['mailbox'] as string;
+    a.send({ type: 'open', mailbox });
+    a.send({ type: 'add', phase: 'pake', body: 'aa' });
+    const b0 = h.connect();
+    b0.bind(APPID, 'bbbb');
+    b0.send({ type: 'claim', nameplate });
+    const store = new MemoryMailboxStore();
+    store.write(h.core.takeChanges());
+    const h2 = harness({ restored: await store.load() });
+    const b = h2.connect();
+    b.bind(APPID, 'bbbb');
+    expect(b.send({ type: 'claim', nameplate })).toMatchObject([{ type: 'claimed', mailbox }]);
+    expect(b.send({ type: 'open', mailbox })).toMatchObject([{ type: 'message', side: 'aaaa', phase: 'pake', body: 'aa' }]);
+    const c = h2.connect();
+    c.bind(APPID, 'cccc');
+    expect(errors(c.send({ type: 'claim', nameplate }))).toEqual(['crowded']);
   });
 });

@@ -22,6 +22,7 @@ export * from './transit/crypto.js';
 export * from './transit/records.js';
 export * from './transit/hints.js';
 export * from './transit/handshake.js';
+export * from './transit/relays-welcome.js';
 export * from './transfer/messages.js';
 export * from './transfer/zip.js';
 export * from './transfer/hash.js';

@@ -1,6 +1,6 @@
 /** Pieces shared by the sending and receiving sides of a transfer. */
 import { WormholeError, isWormholeError, parseRelayLocation, transitKey, type RelayHint, type TransitKey } from '@burrow/protocol';
-import { abortError } from '@burrow/protocol';
+import { abortError, RELAYS_WELCOME_KEY } from '@burrow/protocol';
 import { sendAppMessage } from '../text.js';
 import type { Wormhole } from '../wormhole.js';
 import type { TransferProgress } from './types.js';
@@ -175,12 +175,8 @@ export function tellPeer(w: Wormhole, error: WormholeError): void {
   }
 }
 
-/**
- * Welcome key under which a Burrow gateway announces its transit relay:
- * `[{ "tcp": "tcp:HOST:PORT", "websocket": ["ws://HOST:PORT/relay"] }]`.
- * Python clients ignore unknown welcome keys.
- */
-export const RELAYS_WELCOME_KEY = 'burrow-relays-v1';
+/** Welcome key under which a Burrow gateway announces its transit relay (wire format: @burrow/protocol). */
+export { RELAYS_WELCOME_KEY };
 
 /** The relays a Burrow gateway announced in its welcome; malformed entries are ignored. */
 export function relaysFromWelcome(welcome: Readonly<Record<string, unknown>>): RelayHint[] {

@@ -17,8 +17,8 @@
  */
 import { mkdir, open, readFile, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from '@burrow/client';
-import { EMPTY_STATE, type StoreChange, type StoredState } from './model.js';
+import type { Logger } from '@burrow/protocol';
+import { EMPTY_STATE, type StoreChange, type StoredState } from '@burrow/protocol/server';
 import { StoreMirror, type MailboxStore } from './store.js';
 
 const FORMAT = 'burrow-mailbox/1';

@@ -5,8 +5,8 @@
  * (the WebSocket binding is in ./ws.ts).
  */
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '@burrow/client';
-import { HARD_FRAME_FACTOR, MailboxCore, type ConnId, type MailboxCoreStats, type MailboxEffect, type MailboxLimits, type WelcomeOptions } from './server.js';
+import type { Logger } from '@burrow/protocol';
+import { HARD_FRAME_FACTOR, MailboxCore, type ConnId, type MailboxCoreStats, type MailboxEffect, type MailboxLimits, type WelcomeOptions } from '@burrow/protocol/server';
 import { MemoryMailboxStore, type MailboxStore } from './store.js';
 
 export interface ConnectionLimits {

@@ -8,7 +8,7 @@
  * disk ({@link JsonFileMailboxStore}). A shared store for several gateway
  * processes would implement the same contract.
  */
-import type { StoreChange, StoredMailbox, StoredMailboxHeader, StoredMessage, StoredNameplate, StoredState } from './model.js';
+import type { StoreChange, StoredMailbox, StoredMailboxHeader, StoredMessage, StoredNameplate, StoredState } from '@burrow/protocol/server';
 
 export interface MailboxStore {
   /** Everything stored, to rebuild the server. Called once, before any `write`. */

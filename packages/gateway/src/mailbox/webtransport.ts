@@ -11,8 +11,8 @@
  * Writes are split into pieces of at most {@link MAX_WRITE} bytes: that
  * library stalls on single writes of 64 KiB and more.
  */
-import type { Logger } from '@burrow/client';
-import { HARD_FRAME_FACTOR } from './server.js';
+import type { Logger } from '@burrow/protocol';
+import { HARD_FRAME_FACTOR } from '@burrow/protocol/server';
 import type { MailboxService } from './service.js';
 import { LengthPrefixedParser as FrameDecoder, encodeLengthPrefixed as encodeFrame } from '@burrow/protocol/frames';
 

@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Logger } from '@burrow/client';
+import type { Logger } from '@burrow/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { MailboxService } from './service.js';
 

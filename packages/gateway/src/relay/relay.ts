@@ -21,8 +21,8 @@
  * looks inside the bytes: after the handshake everything is ciphertext
  * between the peers.
  */
-import type { Logger } from '@burrow/client';
-import { checkHandshake, MAX_HANDSHAKE_BYTES, RELAY_BAD_HANDSHAKE, RELAY_IMPATIENT, RELAY_OK } from './handshake.js';
+import type { Logger } from '@burrow/protocol';
+import { checkHandshake, MAX_HANDSHAKE_BYTES, RELAY_BAD_HANDSHAKE, RELAY_IMPATIENT, RELAY_OK } from '@burrow/protocol/server';
 import { TokenMatcher } from './matcher.js';
 
 /** One client connection, as a transport presents it. */

@@ -3,7 +3,7 @@
  * `--transit-helper tcp:HOST:PORT`).
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import type { Logger } from '@burrow/client';
+import type { Logger } from '@burrow/protocol';
 import type { TransitRelay } from './relay.js';
 
 export interface TcpRelayListener {

@@ -3,7 +3,7 @@
  * `/relay`, then one bidirectional stream, and uses it exactly like a TCP
  * connection to the relay (handshake line, "ok\n", then ciphertext).
  */
-import type { Logger } from '@burrow/client';
+import type { Logger } from '@burrow/protocol';
 import { CountingWriter, firstBidiStream, peerHost, type BidiStreamLike, type WebTransportSessionLike } from '../mailbox/webtransport.js';
 import type { TransitRelay } from './relay.js';
 

@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Logger } from '@burrow/client';
+import type { Logger } from '@burrow/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { refuseUpgrade, remoteAddress } from '../mailbox/ws.js';
 import type { TransitRelay } from './relay.js';

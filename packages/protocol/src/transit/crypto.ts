@@ -14,13 +14,14 @@
 import { abytes, toHex, utf8 } from '../bytes.js';
 import { deriveKey } from '../kdf.js';
 import { KEY_LENGTH, type RecordKey, type TransitKey } from '../keys.js';
+import { relayLine } from './relay-handshake.js';
 
 /** Sent by the sender on the connection it keeps. */
 export const TRANSIT_GO: Uint8Array = utf8('go\n');
 /** Sent by the sender on connections it drops. */
 export const TRANSIT_NEVERMIND: Uint8Array = utf8('nevermind\n');
 /** The relay's answer once both sides of a token are connected. */
-export const RELAY_OK: Uint8Array = utf8('ok\n');
+export { RELAY_OK } from './relay-handshake.js';
 
 function subkey(key: TransitKey, info: string): Uint8Array {
   abytes(key, 'transit key', KEY_LENGTH);
@@ -59,7 +60,7 @@ const RELAY_SIDE_RE = /^[0-9a-f]{16}$/;
 export function relayHandshake(key: TransitKey, side: string): Uint8Array {
   if (typeof side !== 'string') throw new TypeError('side must be a string');
   if (!RELAY_SIDE_RE.test(side)) throw new RangeError('side must be 16 lowercase hex characters');
-  return utf8(`please relay ${toHex(subkey(key, 'transit_relay_token'))} for side ${side}\n`);
+  return utf8(relayLine(toHex(subkey(key, 'transit_relay_token')), side));
 }
 
 /** Record keys for one end of a transit connection. */

@@ -1,8 +1,8 @@
 // The mailbox server's protocol rules, checked against the behaviour of
 // wormhole_mailbox_server 0.4.1 (server_websocket.py / server.py).
 import { describe, expect, it } from 'vitest';
-import { MemoryMailboxStore } from '../src/index.js';
-import { APPID, errors, harness, type TestClient } from './mailbox-helpers.js';
+import { MAX_CLIENT_FRAME_DEPTH } from '../src/server/index.js';
+import { APPID, errors, harness, type TestClient } from './support/mailbox-harness.js';
 
 /** Two bound clients that claimed and opened the same nameplate. */
 function pair(h: ReturnType<typeof harness>): { a: TestClient; b: TestClient; nameplate: string; mailbox: string } {
@@ -95,12 +95,13 @@ describe('mailbox: connection basics', () => {
     expect(errors(c.send('[1,2]'))).toEqual(['invalid frame (not object)']);
     expect(errors(c.send(new Uint8Array([0xff, 0xfe])))).toEqual(['invalid frame (not utf8)']);
     expect(errors(c.send('x'.repeat(300_000)))).toEqual(['invalid frame (too large)']);
-    // Echoes that cannot be serialised (nesting deep enough to exhaust the
-    // stack) go back as null instead of throwing.
+    // Nesting is bounded: a frame deeper than MAX_CLIENT_FRAME_DEPTH is
+    // refused before JSON.parse sees it; one within the bound is echoed.
     const deep = `${'['.repeat(60_000)}${']'.repeat(60_000)}`;
-    const echoed = c.sendRaw(`{"type":"ping","id":${deep},"ping":${deep}}`);
-    expect(echoed).toMatchObject([{ type: 'ack', id: null }, { type: 'pong', pong: null }]);
-    expect(errors(c.send(`{"type":"bind","x":${deep}}`))).toEqual(["bind requires 'appid'"]);
+    expect(c.sendRaw(`{"type":"ping","id":${deep},"ping":${deep}}`)).toMatchObject([{ type: 'error', error: 'invalid frame (too deep)', orig: null }]);
+    const within = `${'['.repeat(MAX_CLIENT_FRAME_DEPTH - 1)}${']'.repeat(MAX_CLIENT_FRAME_DEPTH - 1)}`;
+    expect(c.sendRaw(`{"type":"ping","id":1,"ping":${within}}`)).toMatchObject([{ type: 'ack', id: 1 }, { type: 'pong', pong: JSON.parse(within) }]);
+    expect(errors(c.send(`{"type":"bind","x":${within}}`))).toEqual(["bind requires 'appid'"]);
     // Binary frames holding JSON are read like text, as Python does.
     expect(c.send(new TextEncoder().encode('{"type":"ping","ping":2}'))).toMatchObject([{ type: 'pong', pong: 2 }]);
   });
@@ -382,13 +383,11 @@ describe('mailbox: expiry and limits', () => {
 });
 
 describe('mailbox: restore', () => {
-  it('resumes from stored changes: nameplates, sides and messages', async () => {
+  it('resumes from a snapshot: nameplates, sides and messages', () => {
     const h = harness();
     const { a, nameplate, mailbox } = pair(h);
     a.send({ type: 'add', phase: 'pake', body: 'aa' });
-    const store = new MemoryMailboxStore();
-    store.write(h.core.takeChanges());
-    const h2 = harness({ restored: await store.load() });
+    const h2 = harness({ restored: h.core.snapshot() });
     const b = h2.connect();
     b.bind(APPID, 'bbbb');
     expect(b.send({ type: 'claim', nameplate })).toMatchObject([{ type: 'claimed', mailbox }]);

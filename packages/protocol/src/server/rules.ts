@@ -25,88 +25,18 @@
  * Time (`now`, ms) and randomness are passed in; every change to stored
  * records is queued for the store (`takeChanges`).
  */
+import type { RandomSource } from '../logger.js';
+import { mailboxId, pickNameplate } from './ids.js';
+import { DEFAULT_RULE_LIMITS, ERR_ADDRESS_FULL, ERR_CROWDED, ERR_MAILBOX_FULL, ERR_RECLAIMED, ERR_SERVER_FULL, MailboxRuleError, type RuleLimits } from './limits.js';
 import type { StoreChange, StoredMessage, StoredState } from './model.js';
+import { liveMailbox, liveNameplate, snapshotApps, storedMailboxHeader, storedNameplate, type App, type ListenerId, type Mailbox, type Nameplate } from './state.js';
 
-/** A refusal the client sees as `{type: "error", error: explain}`. */
-export class MailboxRuleError extends Error {
-  constructor(readonly explain: string) {
-    super(explain);
-    this.name = 'MailboxRuleError';
-  }
-}
-
-/** The Python server's strings, for the errors that come from the rules. */
-export const ERR_CROWDED = 'crowded';
-export const ERR_RECLAIMED = 'reclaimed';
-export const ERR_NO_FREE_NAMEPLATE = 'unable to find a free nameplate-id';
-/** Ours: bounds the Python server does not have. */
-export const ERR_SERVER_FULL = 'server is full, try again later';
-export const ERR_ADDRESS_FULL = 'too many nameplates and mailboxes from your address';
-export const ERR_MAILBOX_FULL = 'mailbox is full';
-
-export interface RuleLimits {
-  /** Nameplates alive at once, all apps together. */
-  readonly maxNameplates: number;
-  /** Mailboxes alive at once, all apps together. */
-  readonly maxMailboxes: number;
-  /** Nameplates + stand-alone mailboxes one client address may have created and still alive. */
-  readonly maxAllocationsPerAddress: number;
-  /** Messages one mailbox may hold. */
-  readonly maxMessagesPerMailbox: number;
-  /** Characters of phase + body one mailbox may hold. */
-  readonly maxMailboxChars: number;
-  /** Characters of phase + body all mailboxes together may hold. */
-  readonly maxTotalChars: number;
-}
-
-export const DEFAULT_RULE_LIMITS: RuleLimits = {
-  maxNameplates: 10_000,
-  maxMailboxes: 20_000,
-  maxAllocationsPerAddress: 1_000,
-  maxMessagesPerMailbox: 1_000,
-  maxMailboxChars: 8 << 20,
-  maxTotalChars: 256 << 20,
-};
+export type { ListenerId } from './state.js';
 
 export interface RulesOptions {
   /** `n` random bytes. */
-  readonly random: (n: number) => Uint8Array;
+  readonly random: RandomSource;
   readonly limits?: Partial<RuleLimits>;
-}
-
-/** A subscriber to a mailbox: the id of a client connection. */
-export type ListenerId = number;
-
-interface NameplateSide {
-  claimed: boolean;
-  readonly added: number;
-}
-interface Nameplate {
-  readonly name: string;
-  readonly mailbox: string;
-  readonly sides: Map<string, NameplateSide>;
-  updated: number;
-  /** The client address charged for creating it (not persisted). */
-  readonly owner: string | undefined;
-}
-interface MailboxSide {
-  open: boolean;
-  mood: string | null;
-  readonly added: number;
-}
-interface Mailbox {
-  readonly id: string;
-  readonly forNameplate: boolean;
-  readonly sides: Map<string, MailboxSide>;
-  readonly messages: StoredMessage[];
-  chars: number;
-  updated: number;
-  readonly listeners: Set<ListenerId>;
-  readonly owner: string | undefined;
-}
-interface App {
-  readonly nameplates: Map<string, Nameplate>;
-  readonly mailboxes: Map<string, Mailbox>;
 }
 
 export interface RulesStats {
@@ -126,37 +56,8 @@ export interface PruneResult {
   mailboxes: number;
 }
 
-const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
-
-/** Python's generate_mailbox_id: base32 of 8 random bytes, lower case, no padding (13 chars). */
-export function mailboxId(random: (n: number) => Uint8Array): string {
-  const bytes = random(8);
-  let out = '';
-  let bits = 0;
-  let value = 0;
-  for (const b of bytes) {
-    value = (value << 8) | b;
-    bits += 8;
-    while (bits >= 5) {
-      out += BASE32[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-    value &= (1 << bits) - 1;
-  }
-  if (bits > 0) out += BASE32[(value << (5 - bits)) & 31];
-  return out;
-}
-
-/** A uniform-enough integer in [0, n) from 6 random bytes. */
-function randomBelow(random: (n: number) => Uint8Array, n: number): number {
-  const b = random(6);
-  let v = 0;
-  for (const x of b) v = v * 256 + x;
-  return v % n;
-}
-
 export class MailboxRules {
-  readonly #random: (n: number) => Uint8Array;
+  readonly #random: RandomSource;
   readonly #limits: RuleLimits;
   readonly #apps = new Map<string, App>();
   readonly #owners = new Map<string, number>();
@@ -178,16 +79,7 @@ export class MailboxRules {
     for (const m of state.mailboxes) {
       const app = this.#app(m.app);
       if (app.mailboxes.has(m.id)) continue;
-      const mailbox: Mailbox = {
-        id: m.id,
-        forNameplate: m.forNameplate,
-        sides: new Map(m.sides.map((s) => [s.side, { open: s.open, mood: s.mood, added: s.added }])),
-        messages: [...m.messages],
-        chars: m.messages.reduce((n, msg) => n + msg.phase.length + msg.body.length, 0),
-        updated: now,
-        listeners: new Set(),
-        owner: undefined,
-      };
+      const mailbox = liveMailbox(m, now);
       app.mailboxes.set(m.id, mailbox);
       this.#mailboxCount++;
       this.#totalChars += mailbox.chars;
@@ -195,15 +87,17 @@ export class MailboxRules {
     for (const n of state.nameplates) {
       const app = this.#app(n.app);
       if (app.nameplates.has(n.name)) continue;
-      app.nameplates.set(n.name, {
-        name: n.name,
-        mailbox: n.mailbox,
-        sides: new Map(n.sides.map((s) => [s.side, { claimed: s.claimed, added: s.added }])),
-        updated: now,
-        owner: undefined,
-      });
+      app.nameplates.set(n.name, liveNameplate(n, now));
       this.#nameplateCount++;
     }
+  }
+
+  /**
+   * Everything held now, as the stored model: for tests and tools that
+   * inspect the server (a store keeps its own copy from {@link takeChanges}).
+   */
+  snapshot(): StoredState {
+    return snapshotApps(this.#apps);
   }
 
   /** Changes to stored records since the last call, in order. */
@@ -225,19 +119,7 @@ export class MailboxRules {
    * `side`, as Python does.
    */
   allocate(appid: string, side: string, now: number, owner: string): string {
-    const app = this.#apps.get(appid);
-    const taken = app?.nameplates;
-    let name: string | undefined;
-    for (let lo = 1; lo < 1000 && name === undefined; lo *= 10) {
-      const free: string[] = [];
-      for (let i = lo; i < lo * 10; i++) if (!taken?.has(String(i))) free.push(String(i));
-      if (free.length > 0) name = free[randomBelow(this.#random, free.length)];
-    }
-    for (let tries = 0; tries < 1000 && name === undefined; tries++) {
-      const guess = String(1000 + randomBelow(this.#random, 999_000));
-      if (!taken?.has(guess)) name = guess;
-    }
-    if (name === undefined) throw new MailboxRuleError(ERR_NO_FREE_NAMEPLATE);
+    const name = pickNameplate(this.#random, this.#apps.get(appid)?.nameplates);
     this.claim(appid, name, side, now, owner);
     return name;
   }
@@ -534,26 +416,10 @@ export class MailboxRules {
   }
 
   #saveNameplate(appid: string, n: Nameplate): void {
-    this.#changes.push({
-      type: 'nameplate',
-      nameplate: {
-        app: appid,
-        name: n.name,
-        mailbox: n.mailbox,
-        sides: [...n.sides].map(([side, s]) => ({ side, claimed: s.claimed, added: s.added })),
-      },
-    });
+    this.#changes.push({ type: 'nameplate', nameplate: storedNameplate(appid, n) });
   }
 
   #saveMailbox(appid: string, m: Mailbox): void {
-    this.#changes.push({
-      type: 'mailbox',
-      mailbox: {
-        app: appid,
-        id: m.id,
-        forNameplate: m.forNameplate,
-        sides: [...m.sides].map(([side, s]) => ({ side, open: s.open, mood: s.mood, added: s.added })),
-      },
-    });
+    this.#changes.push({ type: 'mailbox', mailbox: storedMailboxHeader(appid, m) });
   }
 }

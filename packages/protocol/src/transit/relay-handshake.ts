@@ -1,5 +1,7 @@
 /**
- * The transit relay's handshake line, as wormhole_transit_relay 0.2.1
+ * The transit relay's handshake line, both ends, sans I/O. Clients write it
+ * with {@link relayLine} (via `relayHandshake` in ./crypto.ts) and wait for
+ * {@link RELAY_OK}; the relay judges it as wormhole_transit_relay 0.2.1
  * (transit_server.py) reads it:
  *
  *   new: "please relay {64 word chars} for side {16 word chars}\n"   (104 bytes)
@@ -22,14 +24,24 @@ export type HandshakeResult =
   /** `side` is null for the old (unsided) form, which matches any side. */
   | { readonly kind: 'ok'; readonly token: string; readonly side: string | null };
 
-const OLD_LENGTH = 'please relay \n'.length + 64;
-const NEW_LENGTH = 'please relay  for side \n'.length + 64 + 16;
+const PLEASE_RELAY = 'please relay ';
+const FOR_SIDE = ' for side ';
+const OLD_LENGTH = PLEASE_RELAY.length + 64 + 1;
+const NEW_LENGTH = PLEASE_RELAY.length + 64 + FOR_SIDE.length + 16 + 1;
 /** Nothing longer can ever be a handshake still in progress. */
 export const MAX_HANDSHAKE_BYTES = NEW_LENGTH;
 
 const NEWLINE = 0x0a;
-const OLD_RE = /please relay (\w{64})\n/y;
-const NEW_RE = /please relay (\w{64}) for side (\w{16})\n/y;
+const OLD_RE = new RegExp(`${PLEASE_RELAY}(\\w{64})\\n`, 'y');
+const NEW_RE = new RegExp(`${PLEASE_RELAY}(\\w{64})${FOR_SIDE}(\\w{16})\\n`, 'y');
+
+/**
+ * The client's line, as text: `please relay TOKEN for side SIDE\n` (callers
+ * check TOKEN and SIDE; see `relayHandshake`).
+ */
+export function relayLine(tokenHex: string, side: string): string {
+  return `${PLEASE_RELAY}${tokenHex}${FOR_SIDE}${side}\n`;
+}
 
 type Check = { readonly state: 'yes'; readonly groups: readonly string[] } | { readonly state: 'waiting' | 'no' };
 
@@ -83,7 +95,13 @@ function latin1(buf: Uint8Array): string {
   return out;
 }
 
-/** The relay's answers (each ends the line; `ok` also starts the piping). */
-export const RELAY_OK = new Uint8Array([0x6f, 0x6b, 0x0a]); // "ok\n"
-export const RELAY_BAD_HANDSHAKE = new TextEncoder().encode('bad handshake\n');
-export const RELAY_IMPATIENT = new TextEncoder().encode('impatient\n');
+/** ASCII text as bytes, without a TextEncoder (safe at import). */
+function ascii(text: string): Uint8Array {
+  return Uint8Array.from(text, (c) => c.charCodeAt(0));
+}
+
+/** The relay's answer once both sides of a token are connected; piping starts after it. */
+export const RELAY_OK: Uint8Array = ascii('ok\n');
+/** The relay's refusals (each ends the line, then the connection). */
+export const RELAY_BAD_HANDSHAKE: Uint8Array = ascii('bad handshake\n');
+export const RELAY_IMPATIENT: Uint8Array = ascii('impatient\n');

@@ -1,6 +1,6 @@
 /**
  * The mailbox server's edge: inbound client frames are parsed once, here,
- * with a size bound; outbound frames are built here. No I/O.
+ * with a size and depth bound; outbound frames are built here. No I/O.
  *
  * Wire facts (wormhole_mailbox_server/server_websocket.py, 0.4.1):
  * - Frames are JSON objects. The server parses text and binary frames alike
@@ -10,19 +10,26 @@
  * - Unknown keys are ignored. Keys keep whatever JSON type the client sent
  *   until a handler needs them (an `ack` echoes `id` verbatim).
  */
+import { fromUtf8 } from '../bytes.js';
+import { DEFAULT_JSON_MAX_DEPTH, JsonError, parseJsonObject } from '../json.js';
 
 /** A client frame that parsed as a JSON object. */
 export type ClientFrame = Readonly<Record<string, unknown>>;
 
 export type ParseResult =
   | { readonly ok: true; readonly frame: ClientFrame }
-  | { readonly ok: false; readonly reason: 'too-large' | 'not-utf8' | 'not-json' | 'not-object' };
+  | { readonly ok: false; readonly reason: ClientFrameRefusal };
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
+/** Why a frame was refused; the error sent back reads `invalid frame (too large)` etc. */
+export type ClientFrameRefusal = 'too-large' | 'not-utf8' | 'not-json' | 'not-object' | 'too-deep';
+
+/** Deepest nesting accepted in a client frame (real clients send 2 levels). */
+export const MAX_CLIENT_FRAME_DEPTH = DEFAULT_JSON_MAX_DEPTH;
 
 /**
  * Parse one inbound frame. Never throws: anything that is not a JSON object
- * of at most `maxBytes` bytes comes back as `{ ok: false, reason }`.
+ * of at most `maxBytes` bytes and {@link MAX_CLIENT_FRAME_DEPTH} levels
+ * comes back as `{ ok: false, reason }`.
  *
  * @example
  *   parseClientFrame('{"type":"ping","ping":1}', 65536)
@@ -38,20 +45,26 @@ export function parseClientFrame(data: string | Uint8Array, maxBytes: number): P
   } else {
     if (data.byteLength > maxBytes) return { ok: false, reason: 'too-large' };
     try {
-      text = decoder.decode(data);
+      text = fromUtf8(data);
     } catch {
       return { ok: false, reason: 'not-utf8' };
     }
   }
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
-  } catch {
-    return { ok: false, reason: 'not-json' };
+    return { ok: true, frame: parseJsonObject(text, { maxLength: maxBytes, maxDepth: MAX_CLIENT_FRAME_DEPTH }) };
+  } catch (err) {
+    if (!(err instanceof JsonError)) throw err;
+    return { ok: false, reason: REFUSALS[err.reason] };
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { ok: false, reason: 'not-object' };
-  return { ok: true, frame: parsed as ClientFrame };
 }
+
+const REFUSALS: Record<JsonError['reason'], ClientFrameRefusal> = {
+  type: 'not-json',
+  size: 'too-large',
+  depth: 'too-deep',
+  syntax: 'not-json',
+  'not-object': 'not-object',
+};
 
 /** Whether `frame` has its own key `name` (Python's `name in msg`). */
 export function has(frame: ClientFrame, name: string): boolean {
@@ -86,7 +99,8 @@ export type ServerFrame =
 /**
  * Serialise a server frame, stamping `server_tx` (seconds) from `nowMs`.
  * Echoed client values (`ack.id`, `pong.pong`, `error.orig`) that cannot be
- * serialised (nesting deep enough to exhaust the stack) are sent as null.
+ * serialised (a caller-built frame nesting deep enough to exhaust the
+ * stack; parsed frames are depth-bounded) are sent as null.
  */
 export function encodeServerFrame(frame: ServerFrame, nowMs: number): string {
   // `id: undefined` (an ack for a message without id) must still be sent as

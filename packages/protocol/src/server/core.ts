@@ -1,8 +1,9 @@
 /**
  * The mailbox server's protocol, sans I/O: one object that takes client
  * connections, frames, disconnects and clock ticks, and answers with frames
- * to send and log events. Transports (WebSocket here, WebTransport later)
- * only move frames.
+ * to send and log events. Transports (the gateway's WebSocket and
+ * WebTransport listeners, the client's in-memory test transport) only move
+ * frames.
  *
  * Per connection it follows wormhole_mailbox_server/server_websocket.py
  * (0.4.1) line by line: `welcome` on connect; every frame with a `type` is
@@ -13,16 +14,18 @@
  */
 import { encodeServerFrame, get, has, parseClientFrame, type ClientFrame, type ServerFrame } from './frames.js';
 import type { StoreChange, StoredMessage, StoredState } from './model.js';
+import type { RandomSource } from '../logger.js';
 import {
+  DEFAULT_SESSION_LIMITS,
   ERR_ADDRESS_FULL,
   ERR_CROWDED,
   ERR_MAILBOX_FULL,
   ERR_SERVER_FULL,
   MailboxRuleError,
-  MailboxRules,
-  type RuleLimits,
-  type RulesStats,
-} from './rules.js';
+  type MailboxLimits,
+  type SessionLimits,
+} from './limits.js';
+import { MailboxRules, type RulesStats } from './rules.js';
 
 export type ConnId = number;
 
@@ -35,29 +38,8 @@ export interface WelcomeOptions {
   readonly error?: string;
 }
 
-export interface SessionLimits {
-  /**
-   * Largest inbound frame in bytes; a larger one is answered with an
-   * `error` (clients then fail cleanly). Transports drop the connection for
-   * frames over {@link HARD_FRAME_FACTOR} times this.
-   */
-  readonly maxFrameBytes: number;
-  /** Longest appid, side, nameplate, mailbox id, phase or mood (characters). */
-  readonly maxFieldChars: number;
-}
-
-export const DEFAULT_SESSION_LIMITS: SessionLimits = {
-  maxFrameBytes: 256 * 1024,
-  maxFieldChars: 1024,
-};
-
-export type MailboxLimits = RuleLimits & SessionLimits;
-
-/** Transports refuse (close 1009) frames over this many times `maxFrameBytes` without reading them whole. */
-export const HARD_FRAME_FACTOR = 4;
-
 export interface MailboxCoreOptions {
-  readonly random: (n: number) => Uint8Array;
+  readonly random: RandomSource;
   readonly welcome?: WelcomeOptions;
   /** Answer `list` with the nameplates in use (default true; Python's --disallow-list turns it off). */
   readonly allowList?: boolean;
@@ -204,6 +186,11 @@ export class MailboxCore {
   /** Changes to persist since the last call. */
   takeChanges(): StoreChange[] {
     return this.#rules.takeChanges();
+  }
+
+  /** Everything the server holds now, as the stored model (for inspection). */
+  snapshot(): StoredState {
+    return this.#rules.snapshot();
   }
 
   stats(): MailboxCoreStats {

@@ -1,11 +1,10 @@
 /**
  * Drive a MailboxCore by hand: connect clients, send frames, read what the
  * server answered. Deterministic: the clock and randomness are ours.
+ * (The gateway's store tests use it too, to get real changes from a core.)
  */
-import { MailboxCore, type ConnId, type MailboxCoreOptions, type MailboxEffect } from '../src/index.js';
-
-import { seededRandom } from '@burrow/testkit';
-export { seededRandom };
+import { MailboxCore, type ConnId, type MailboxCoreOptions, type MailboxEffect } from '../../src/server/index.js';
+import { seededRandom } from '../../../testkit/src/random.js';
 
 export type Frame = Record<string, unknown> & { type: string };
 
