@@ -4,8 +4,8 @@
  */
 import { join } from 'node:path';
 import { createServer } from 'vite';
-import { startGateway } from '../packages/gateway/src/gateway.js';
-import { jsonLogger } from '../packages/gateway/src/cli/log.js';
+import { startGateway } from '@burrow/gateway';
+import { jsonLogger } from '@burrow/cli/log';
 
 const root = join(import.meta.dirname, '..');
 const port = Number(process.env['BURROW_PORT'] ?? 4000);

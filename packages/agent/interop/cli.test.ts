@@ -13,7 +13,7 @@ import { connectAgent, pairWithAgent } from '../src/client/index.js';
 import { EXTENSION_ORIGIN, NodeWebSocket, startEcho, webSocketWithOrigin, type EchoService } from './support.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
-const MAIN = join(ROOT, 'packages', 'gateway', 'src', 'cli', 'main.ts');
+const MAIN = join(ROOT, 'packages', 'cli', 'src', 'main.ts');
 
 interface Run {
   child: ChildProcess;

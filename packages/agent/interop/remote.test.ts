@@ -11,7 +11,7 @@ import { createWormhole, isWormholeError, type RTCPeerConnectionConstructor } fr
 import { Pairings, loadIdentity, memoryStore, type KeyValueStore } from '@burrow/store';
 import { startAgent, type Agent, type AgentEvent } from '../src/index.js';
 import { REMOTE_APPID, connectAgent, pairWithAgent, rendezvous, rendezvousWindow, type RemoteConnectOptions } from '../src/client/index.js';
-import { tcpDialer } from '../../gateway/src/transit-node.js';
+import { tcpDialer } from '@burrow/client/node';
 import { EXTENSION_ORIGIN, NodeWebSocket, recordingLogger, startEcho, webSocketWithOrigin, type EchoService } from './support.js';
 
 // node-datachannel is a dev dependency of @burrow/client; load its polyfill from there.

@@ -19,7 +19,7 @@ import {
   type WebSocketConstructor,
   type Wormhole,
 } from '@burrow/client';
-import { tcpDialer, tcpListen } from '../../gateway/src/transit-node.js';
+import { tcpDialer, tcpListen } from '@burrow/client/node';
 import { connectionCompliance, readAll, signallingPair, writeRandom } from '../test/connection-compliance.js';
 
 const RTC = NdcPeerConnection as unknown as RTCPeerConnectionConstructor;

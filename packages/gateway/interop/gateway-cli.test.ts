@@ -1,18 +1,15 @@
 // The Debian `wormhole` 0.12 CLI against Burrow's gateway only (no Python
 // mailbox server, no Python relay), on loopback in a private network
 // namespace: text and files CLI↔CLI (the file forced through the gateway's
-// TCP relay with --no-listen), Burrow's Node client ↔ CLI, and a CLI that
-// waits across a gateway restart.
+// TCP relay with --no-listen), and a CLI that waits across a gateway
+// restart. (Burrow's own client against the gateway and the CLI: the
+// client's interop tests.)
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { createWormhole, type WebSocketConstructor } from '@burrow/client';
 import { assertPrivateNetwork, cleanup, makeTempDir, removeDir, runWormhole, sha256File } from '@burrow/testkit';
 import { startGateway, type Gateway } from '../src/index.js';
-
-const WS = WebSocket as unknown as WebSocketConstructor;
 
 describe('gateway ↔ wormhole CLI 0.12', () => {
   let gw: Gateway;
@@ -82,34 +79,6 @@ describe('gateway ↔ wormhole CLI 0.12', () => {
     expect(sent.exitCode, sent.stderr).toBe(0);
     expect(received.exitCode, received.stderr).toBe(0);
     expect(await sha256File(join(dst, 'tree', 'sub', 'b.bin'))).toBe(await sha256File(join(src, 'tree', 'sub', 'b.bin')));
-  });
-
-  it('Burrow client → CLI text through the gateway mailbox', async () => {
-    const w = await createWormhole({ mailbox: gw.url, WebSocket: WS });
-    try {
-      const code = await w.allocateCode();
-      const receiver = runWormhole(['receive', code], cli());
-      await w.sendText('from burrow via the gateway');
-      const received = await receiver.result;
-      expect(received.exitCode, received.stderr).toBe(0);
-      expect(received.stdout).toBe('from burrow via the gateway\n');
-    } finally {
-      await w.close().catch(() => {});
-    }
-  });
-
-  it('CLI → Burrow client text through the gateway mailbox', async () => {
-    const sender = runWormhole(['send', '--text', 'from the CLI via the gateway'], cli());
-    const code = await sender.code;
-    const w = await createWormhole({ mailbox: gw.url, WebSocket: WS });
-    try {
-      w.setCode(code);
-      expect(await w.receiveText()).toBe('from the CLI via the gateway');
-    } finally {
-      await w.close().catch(() => {});
-    }
-    const sent = await sender.result;
-    expect(sent.exitCode, sent.stderr).toBe(0);
   });
 
   it('a CLI sender survives a gateway restart while it waits (state in the data dir)', async () => {

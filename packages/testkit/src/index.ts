@@ -65,3 +65,4 @@ export function sha256(data: Uint8Array | string): string {
 }
 export * from './fake-mailbox.js';
 export * from './firefox.js';
+export * from './trees.js';

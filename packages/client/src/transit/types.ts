@@ -1,7 +1,7 @@
 /**
  * The platform seam of Transit: byte channels and how to get them. The
  * connector never touches a socket API; Node injects TCP dialers and a
- * listener (`@burrow/gateway`'s transit-node), browsers use the WebSocket
+ * listener (`@burrow/client/node`), browsers use the WebSocket
  * dialer of this package.
  */
 

@@ -4,47 +4,28 @@
 // zips contain only files (Python's zipfile walk), so empty folders cannot
 // survive CLI → Burrow, nor can directory modes; Burrow → CLI keeps both.
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { receiveOffer, sendDirectory } from '@burrow/client';
-import {
-  assertPrivateNetwork,
-  cleanup,
-  makeTempDir,
-  removeDir,
-  runWormhole,
-  startMailboxServer,
-  startTransitRelay,
-  type MailboxServer,
-  type TransitRelay,
-} from '@burrow/testkit';
-import { directorySink, directorySource, nodeTransit } from '../src/transit-node.js';
-import { burrow, describeTree, ignoreDirModes, listNames, makeTree, withoutEmptyDirs } from './transfer-helpers.js';
+import { directorySink, directorySource, nodeTransit } from '@burrow/client/node';
+import { describeTree, ignoreDirModes, inTempDir, listNames, makeTree, runWormhole, withoutEmptyDirs } from '@burrow/testkit';
+import { burrow, useTransferRig } from './support/transfer.js';
 
 describe('directory transfer with the wormhole CLI', () => {
-  let mailbox: MailboxServer;
-  let relay: TransitRelay;
-  let dir: string;
   let tree: string;
-
-  beforeAll(async () => {
-    assertPrivateNetwork();
-    [mailbox, relay] = await Promise.all([startMailboxServer(), startTransitRelay()]);
-    dir = makeTempDir('burrow-xfer-dir-');
-    tree = join(dir, 'tree');
-    makeTree(tree);
-  }, 60_000);
-
-  afterAll(async () => {
-    await cleanup();
-    removeDir(dir);
+  const rig = useTransferRig('dir', {
+    relay: true,
+    setup: (dir) => {
+      tree = join(dir, 'tree');
+      makeTree(tree);
+    },
   });
 
   for (const mode of ['direct', 'relay'] as const) {
     const noListen = mode === 'relay';
 
     it(`Burrow → CLI (${mode})`, async () => {
-      const outDir = makeTempDir('burrow-xfer-dir-out-');
-      try {
+      const { mailbox, relay } = rig;
+      await inTempDir('burrow-xfer-dir-out-', async (outDir) => {
         const w = await burrow(mailbox.url);
         const code = await w.allocateCode();
         const cli = runWormhole(['receive', '--accept-file', '--hide-progress', ...(noListen ? ['--no-listen'] : []), code], {
@@ -59,14 +40,12 @@ describe('directory transfer with the wormhole CLI', () => {
         expect(r.exitCode, r.stderr).toBe(0);
         expect(result.via).toBe(mode);
         expect(await describeTree(join(outDir, 'tree'))).toEqual(await describeTree(tree));
-      } finally {
-        removeDir(outDir);
-      }
+      });
     }, 90_000);
 
     it(`CLI → Burrow (${mode})`, async () => {
-      const outDir = makeTempDir('burrow-xfer-dir-in-');
-      try {
+      const { mailbox, relay, dir } = rig;
+      await inTempDir('burrow-xfer-dir-in-', async (outDir) => {
         const cli = runWormhole(['send', '--hide-progress', ...(noListen ? ['--no-listen'] : []), tree], {
           relayUrl: mailbox.url,
           transitHelper: relay.hint,
@@ -88,9 +67,7 @@ describe('directory transfer with the wormhole CLI', () => {
         expect(result.via).toBe(mode);
         expect(listNames(outDir)).toEqual(['tree']);
         expect(ignoreDirModes(await describeTree(join(outDir, 'tree')))).toEqual(ignoreDirModes(withoutEmptyDirs(await describeTree(tree))));
-      } finally {
-        removeDir(outDir);
-      }
+      });
     }, 90_000);
   }
 });

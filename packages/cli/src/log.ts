@@ -1,5 +1,5 @@
 /** Structured logs: one JSON object per line. Callers never pass codes, keys or bodies. */
-import type { Logger } from '@burrow/client';
+import type { Logger } from '@burrow/protocol';
 
 export function jsonLogger(out: NodeJS.WritableStream, minLevel: 'debug' | 'info' | 'warn' = 'info'): Logger {
   const levels = ['debug', 'info', 'warn'] as const;

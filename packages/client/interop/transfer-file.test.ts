@@ -2,50 +2,32 @@
 // both directions, once over direct TCP and once forced through the Debian
 // transit relay 0.2.1 (nobody listens: Burrow `noListen`, CLI `--no-listen`).
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { receiveOffer, sendFile } from '@burrow/client';
-import {
-  assertPrivateNetwork,
-  cleanup,
-  makeTempDir,
-  removeDir,
-  runWormhole,
-  sha256File,
-  startMailboxServer,
-  startTransitRelay,
-  type MailboxServer,
-  type TransitRelay,
-} from '@burrow/testkit';
-import { fileSink, fileSource, nodeTransit } from '../src/transit-node.js';
-import { burrow, listNames, randomFile } from './transfer-helpers.js';
+import { fileSink, fileSource, nodeTransit } from '@burrow/client/node';
+import { inTempDir, listNames, randomFile, runWormhole, sha256File } from '@burrow/testkit';
+import { burrow, useTransferRig } from './support/transfer.js';
 
 const SIZE = 52 * 1024 * 1024 + 12345;
 
 describe('file transfer with the wormhole CLI', () => {
-  let mailbox: MailboxServer;
-  let relay: TransitRelay;
-  let dir: string;
   let big: string;
   let bigSha: string;
-
-  beforeAll(async () => {
-    assertPrivateNetwork();
-    [mailbox, relay] = await Promise.all([startMailboxServer(), startTransitRelay()]);
-    dir = makeTempDir('burrow-xfer-file-');
-    big = join(dir, 'big.bin');
-    randomFile(big, SIZE);
-    bigSha = await sha256File(big);
-  }, 120_000);
-
-  afterAll(async () => {
-    await cleanup();
-    removeDir(dir);
+  const rig = useTransferRig('file', {
+    relay: true,
+    setupTimeoutMs: 120_000,
+    setup: async (dir) => {
+      big = join(dir, 'big.bin');
+      randomFile(big, SIZE);
+      bigSha = await sha256File(big);
+    },
   });
 
   for (const mode of ['direct', 'relay'] as const) {
     const noListen = mode === 'relay';
 
     it(`Burrow → CLI (${mode})`, async () => {
+      const { mailbox, relay, dir } = rig;
       const out = join(dir, `from-burrow-${mode}.bin`);
       const w = await burrow(mailbox.url);
       const code = await w.allocateCode();
@@ -66,8 +48,8 @@ describe('file transfer with the wormhole CLI', () => {
     }, 180_000);
 
     it(`CLI → Burrow (${mode})`, async () => {
-      const outDir = makeTempDir('burrow-xfer-in-');
-      try {
+      const { mailbox, relay, dir } = rig;
+      await inTempDir('burrow-xfer-in-', async (outDir) => {
         const cli = runWormhole(['send', '--hide-progress', ...(noListen ? ['--no-listen'] : []), big], {
           relayUrl: mailbox.url,
           transitHelper: relay.hint,
@@ -90,9 +72,7 @@ describe('file transfer with the wormhole CLI', () => {
         expect(listNames(outDir)).toEqual(['big.bin']);
         expect(await sha256File(join(outDir, 'big.bin'))).toBe(bigSha);
         console.log(`CLI → Burrow ${mode}: ${(SIZE / 1e6 / (result.elapsedMs / 1000)).toFixed(1)} MB/s via ${result.connection}`);
-      } finally {
-        removeDir(outDir);
-      }
+      });
     }, 180_000);
   }
 });

@@ -9,19 +9,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   assertPrivateNetwork,
   cleanup,
+  describeTree,
+  ignoreDirModes,
+  listNames,
   makeTempDir,
+  makeTree,
+  randomFile,
   removeDir,
   runWormhole,
   sha256File,
   startMailboxServer,
   startTransitRelay,
+  withoutEmptyDirs,
   type MailboxServer,
   type TransitRelay,
 } from '@burrow/testkit';
-import { describeTree, ignoreDirModes, listNames, makeTree, randomFile, withoutEmptyDirs } from './transfer-helpers.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
-const MAIN = join(ROOT, 'packages/gateway/src/cli/main.ts');
+const MAIN = join(ROOT, 'packages/cli/src/main.ts');
 // Absolute, because the CLI runs in temporary folders where `tsx` does not resolve.
 const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 

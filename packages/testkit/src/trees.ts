@@ -1,18 +1,13 @@
 /**
- * Shared pieces of the transfer interop tests: Burrow peers wired the way the
- * CLI wires them (ws for the mailbox, Node TCP for transit), fixture files
- * and directories, and tree comparison (sha256 + mode of every entry).
+ * Files and folders for transfer tests: random files, a nested directory with
+ * awkward names and modes, and tree comparison (sha256 + mode of every
+ * entry), plus a temporary folder that is removed whatever happens.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, lstatSync, mkdirSync, openSync, readdirSync, writeSync, closeSync } from 'node:fs';
+import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readdirSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import WebSocket from 'ws';
-import { createWormhole, type Wormhole, type WebSocketConstructor } from '@burrow/client';
-import { sha256File } from '@burrow/testkit';
-
-export async function burrow(mailbox: string, signal?: AbortSignal): Promise<Wormhole> {
-  return createWormhole({ mailbox, WebSocket: WebSocket as unknown as WebSocketConstructor, ...(signal ? { signal } : {}) });
-}
+import { sha256File } from './index.js';
+import { makeTempDir, removeDir } from './process.js';
 
 /** Write `size` random bytes to `path` in 1 MiB pieces. */
 export function randomFile(path: string, size: number): void {
@@ -31,7 +26,7 @@ export function randomFile(path: string, size: number): void {
 /**
  * A nested directory: empty folders, several files (one larger and
  * compressible, one random), odd names (spaces, unicode, quotes, a leading
- * dash, a very long name) and various modes.
+ * dash, a very long name) and various modes. Nine files in all.
  */
 export function makeTree(root: string): void {
   mkdirSync(root);
@@ -93,12 +88,27 @@ export function withoutEmptyDirs(tree: Map<string, TreeEntry>): Map<string, Tree
   return out;
 }
 
+/** The CLI's zips carry no directory entries, hence no directory modes: compare those as existence only. */
+export function ignoreDirModes(tree: Map<string, TreeEntry>): Map<string, TreeEntry> {
+  return new Map([...tree].map(([p, e]) => [p, e.type === 'dir' ? { type: 'dir', mode: 0 } : e]));
+}
+
 /** Names in `dir` (to check nothing stray was left behind). */
 export function listNames(dir: string): string[] {
   return readdirSync(dir).sort();
 }
 
-/** The CLI's zips carry no directory entries, hence no directory modes: compare those as existence only. */
-export function ignoreDirModes(tree: Map<string, TreeEntry>): Map<string, TreeEntry> {
-  return new Map([...tree].map(([p, e]) => [p, e.type === 'dir' ? { type: 'dir', mode: 0 } : e]));
+/**
+ * Run `fn` with a fresh temporary folder, removed afterwards whatever happens.
+ *
+ * @example
+ * await inTempDir('burrow-out-', async (out) => { … });
+ */
+export async function inTempDir<T>(prefix: string, fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = makeTempDir(prefix);
+  try {
+    return await fn(dir);
+  } finally {
+    removeDir(dir);
+  }
 }

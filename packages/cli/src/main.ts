@@ -1,8 +1,9 @@
-#!/usr/bin/env node
 /**
  * `burrow`: magic-wormhole compatible send/receive, and the gateway.
  * Exit status: 0 on success, 1 on a transfer error, 2 on a usage error.
  */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { isWormholeError } from '@burrow/client';
 import { HELP, parse, UsageError } from './args.js';
 import type { Io } from './common.js';
@@ -71,8 +72,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
 }
 
-const isEntry = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
-if (isEntry) {
+/** Run `main` on this process's arguments and streams, then exit with its status. */
+export function run(): void {
   main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }).then(
     (code) => process.exit(code),
     (err: unknown) => {
@@ -81,3 +82,16 @@ if (isEntry) {
     },
   );
 }
+
+/** Run as a program (`node main.ts`), not imported (the `burrow` bin calls {@link run}). */
+function isEntry(): boolean {
+  const argv1 = process.argv[1];
+  if (argv1 === undefined) return false;
+  try {
+    return realpathSync(argv1) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry()) run();

@@ -2,7 +2,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { WormholeError, sendDirectory, sendFile, type TransferProgress, type TransitOptions } from '@burrow/client';
-import { directorySource, fileSource, nodeSha256, nodeTransit } from '../transit-node.js';
+import { directorySource, fileSource, nodeSha256, nodeTransit } from '@burrow/client/node';
 import { DEFAULT_TRANSIT_HELPER, intFlag, UsageError, type Flags } from './args.js';
 import { openWormhole, verify, type Io } from './common.js';
 

@@ -6,10 +6,11 @@
 // The attacker is a real wormhole peer (Burrow's client on the Debian mailbox
 // server) with a hand-driven TCP transit endpoint built from the protocol
 // package's primitives.
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { TRANSIT_KEY_PURPOSE, isWormholeError, receiveOffer, type Wormhole } from '@burrow/client';
 import {
   Crc32,
@@ -26,9 +27,9 @@ import {
   type TransitKey,
   type ZipWriteEntry,
 } from '@burrow/protocol';
-import { assertPrivateNetwork, cleanup, makeTempDir, removeDir, startMailboxServer, type MailboxServer } from '@burrow/testkit';
-import { directorySink, fileSink, nodeTransit } from '../src/transit-node.js';
-import { burrow, listNames } from './transfer-helpers.js';
+import { directorySink, fileSink, nodeTransit } from '@burrow/client/node';
+import { inTempDir, listNames } from '@burrow/testkit';
+import { burrow, useTransferRig } from './support/transfer.js';
 
 type Script = (socket: Socket, key: TransitKey) => void;
 
@@ -65,20 +66,11 @@ function zipOf(files: { entry: ZipWriteEntry; data: Uint8Array }[]): Uint8Array 
 }
 
 describe('malicious sender', () => {
-  let mailbox: MailboxServer;
-  let base: string;
+  const rig = useTransferRig('evil');
   const servers: Server[] = [];
 
-  beforeAll(async () => {
-    assertPrivateNetwork();
-    mailbox = await startMailboxServer();
-    base = makeTempDir('burrow-xfer-evil-');
-  }, 60_000);
-
-  afterAll(async () => {
+  afterAll(() => {
     for (const s of servers) s.close();
-    await cleanup();
-    removeDir(base);
   });
 
   /**
@@ -86,8 +78,8 @@ describe('malicious sender', () => {
    * the attacker's only hint, send `offer`, and return the victim's offer.
    */
   async function attack(offer: Record<string, unknown>, script: Script) {
-    const evil = await burrow(mailbox.url);
-    const victim = await burrow(mailbox.url);
+    const evil = await burrow(rig.mailbox.url);
+    const victim = await burrow(rig.mailbox.url);
     const code = await evil.allocateCode();
     victim.setCode(code);
     const key = transitKey(await evil.deriveKey(TRANSIT_KEY_PURPOSE, 32));
@@ -106,8 +98,7 @@ describe('malicious sender', () => {
   }
 
   async function expectFileRefused(script: Script, code: string) {
-    const out = makeTempDir('burrow-xfer-evil-out-');
-    try {
+    return inTempDir('burrow-xfer-evil-out-', async (out) => {
       const { incoming, close } = await attack({ file: { filename: 'x.bin', filesize: 100_000 } }, script);
       if (incoming.type !== 'file') throw new Error('expected a file offer');
       const err = await incoming.accept(await fileSink(join(out, incoming.name))).then(() => undefined, (e: unknown) => e);
@@ -116,9 +107,7 @@ describe('malicious sender', () => {
       expect(listNames(out)).toEqual([]);
       await close();
       return err as Error;
-    } finally {
-      removeDir(out);
-    }
+    });
   }
 
   it('wrong handshake', async () => {
@@ -148,11 +137,9 @@ describe('malicious sender', () => {
   }, 30_000);
 
   async function expectZipRefused(zip: Uint8Array, numbytes: number, numfiles: number, pattern: RegExp) {
-    const root = makeTempDir('burrow-xfer-evil-root-');
-    const out = join(root, 'target');
-    const { mkdirSync } = await import('node:fs');
-    mkdirSync(out);
-    try {
+    await inTempDir('burrow-xfer-evil-root-', async (root) => {
+      const out = join(root, 'target');
+      mkdirSync(out);
       const offer = { directory: { mode: 'zipfile/deflated', dirname: 'd', zipsize: zip.length, numbytes, numfiles } };
       const { incoming, close } = await attack(offer, honestHandshakeThen((s, enc) => s.write(enc.encode(zip))));
       if (incoming.type !== 'directory') throw new Error('expected a directory offer');
@@ -163,9 +150,7 @@ describe('malicious sender', () => {
       expect(listNames(out)).toEqual([]);
       expect(listNames(root)).toEqual(['target']);
       await close();
-    } finally {
-      removeDir(root);
-    }
+    });
   }
 
   it('zip path traversal with ..', async () => {
@@ -174,9 +159,9 @@ describe('malicious sender', () => {
   }, 30_000);
 
   it('zip absolute path', async () => {
-    const zip = zipOf([stored(`${base}/abs-evil.txt`, utf8('pwned'))]);
+    const zip = zipOf([stored(`${rig.dir}/abs-evil.txt`, utf8('pwned'))]);
     await expectZipRefused(zip, 100, 1, /absolute/);
-    expect(listNames(base)).not.toContain('abs-evil.txt');
+    expect(listNames(rig.dir)).not.toContain('abs-evil.txt');
   }, 30_000);
 
   it('zip bomb: entries larger than the offered numbytes', async () => {

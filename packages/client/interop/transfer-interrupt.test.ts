@@ -2,40 +2,32 @@
 // the transit relay killed mid-stream. Burrow must fail with a clear error,
 // quickly, and leave nothing that looks like a complete file.
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isWormholeError, receiveOffer, sendFile, type TransferProgress } from '@burrow/client';
-import {
-  assertPrivateNetwork,
-  cleanup,
-  makeTempDir,
-  removeDir,
-  runWormhole,
-  startMailboxServer,
-  startTransitRelay,
-  type MailboxServer,
-} from '@burrow/testkit';
-import { fileSink, fileSource, nodeTransit } from '../src/transit-node.js';
-import { burrow, listNames, randomFile } from './transfer-helpers.js';
+import { fileSink, fileSource, nodeTransit } from '@burrow/client/node';
+import { inTempDir, listNames, randomFile, runWormhole, startTransitRelay, type TransitRelay } from '@burrow/testkit';
+import { burrow, useTransferRig } from './support/transfer.js';
 
 const SIZE = 60 * 1024 * 1024;
 
 describe('interrupted transfers', () => {
-  let mailbox: MailboxServer;
-  let dir: string;
   let big: string;
-
-  beforeAll(async () => {
-    assertPrivateNetwork();
-    mailbox = await startMailboxServer();
-    dir = makeTempDir('burrow-xfer-int-');
-    big = join(dir, 'big.bin');
-    randomFile(big, SIZE);
-  }, 60_000);
-
-  afterAll(async () => {
-    await cleanup();
-    removeDir(dir);
+  const rig = useTransferRig('int', {
+    setup: (dir) => {
+      big = join(dir, 'big.bin');
+      randomFile(big, SIZE);
+    },
   });
+
+  /** A Debian relay of its own (the test may kill it) and an output folder, both gone afterwards. */
+  const withRelay = async (fn: (relay: TransitRelay, outDir: string) => Promise<void>): Promise<void> => {
+    const relay = await startTransitRelay();
+    try {
+      await inTempDir('burrow-xfer-int-out-', (outDir) => fn(relay, outDir));
+    } finally {
+      await relay.stop();
+    }
+  };
 
   /** Progress callback that runs `fn` once, after `after` bytes. */
   const once = (after: number, fn: () => void) => {
@@ -49,9 +41,8 @@ describe('interrupted transfers', () => {
   };
 
   it('CLI sender killed mid-stream: receiver fails, no file is left', async () => {
-    const relay = await startTransitRelay();
-    const outDir = makeTempDir('burrow-xfer-int-out-');
-    try {
+    const { mailbox, dir } = rig;
+    await withRelay(async (relay, outDir) => {
       const cli = runWormhole(['send', '--hide-progress', big], { relayUrl: mailbox.url, transitHelper: relay.hint, cwd: dir });
       const w = await burrow(mailbox.url);
       w.setCode(await cli.code);
@@ -65,16 +56,12 @@ describe('interrupted transfers', () => {
       expect(Date.now() - started).toBeLessThan(15_000);
       expect(listNames(outDir)).toEqual([]);
       await w.close().catch(() => {});
-    } finally {
-      removeDir(outDir);
-      await relay.stop();
-    }
+    });
   }, 60_000);
 
   it('CLI receiver killed mid-stream: sender fails without hanging', async () => {
-    const relay = await startTransitRelay();
-    const outDir = makeTempDir('burrow-xfer-int-out-');
-    try {
+    const { mailbox } = rig;
+    await withRelay(async (relay, outDir) => {
       const w = await burrow(mailbox.url);
       const code = await w.allocateCode();
       const out = join(outDir, 'big.bin');
@@ -94,16 +81,12 @@ describe('interrupted transfers', () => {
       // Python writes to OUT.tmp and only renames on success.
       expect(listNames(outDir)).not.toContain('big.bin');
       await w.close().catch(() => {});
-    } finally {
-      removeDir(outDir);
-      await relay.stop();
-    }
+    });
   }, 60_000);
 
   it('relay killed mid-stream: receiver fails, no file is left', async () => {
-    const relay = await startTransitRelay();
-    const outDir = makeTempDir('burrow-xfer-int-out-');
-    try {
+    const { mailbox, dir } = rig;
+    await withRelay(async (relay, outDir) => {
       const cli = runWormhole(['send', '--hide-progress', '--no-listen', big], { relayUrl: mailbox.url, transitHelper: relay.hint, cwd: dir });
       const w = await burrow(mailbox.url);
       w.setCode(await cli.code);
@@ -119,9 +102,6 @@ describe('interrupted transfers', () => {
       const r = await cli.result;
       expect(r.exitCode).not.toBe(0);
       await w.close().catch(() => {});
-    } finally {
-      removeDir(outDir);
-      await relay.stop();
-    }
+    });
   }, 60_000);
 });

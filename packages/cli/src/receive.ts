@@ -2,7 +2,7 @@
 import { lstat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { WormholeError, receiveOffer, type FileOffer, type DirectoryOffer } from '@burrow/client';
-import { directorySink, fileSink, nodeSha256 } from '../transit-node.js';
+import { directorySink, fileSink, nodeSha256 } from '@burrow/client/node';
 import { UsageError, type Flags } from './args.js';
 import { ask, openWormhole, verify, type Io } from './common.js';
 import { cliTransit, formatBytes, progressBar, rate } from './send.js';

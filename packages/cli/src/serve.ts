@@ -1,6 +1,6 @@
 /** `burrow serve`: the gateway (mailbox + transit relay) until interrupted. */
 import { readFileSync } from 'node:fs';
-import { startGateway } from '../gateway.js';
+import { startGateway } from '@burrow/gateway';
 import { intFlag, UsageError, type Flags } from './args.js';
 import type { Io } from './common.js';
 import { jsonLogger } from './log.js';
