@@ -11,22 +11,21 @@ import { assertPrivateNetwork, cleanup, startMailboxServer, startTransitRelay, t
 import {
   createWormhole,
   isWormholeError,
-  transitMuxConnector,
-  webrtcConnector,
   type Connection,
   type RTCPeerConnectionConstructor,
-  type Signalling,
   type WebSocketConstructor,
   type Wormhole,
 } from '@burrow/client';
+import { transitMuxConnector, webrtcConnector, type Signalling } from '@burrow/client/testing';
 import { tcpDialer, tcpListen } from '@burrow/client/node';
+import { sdpWithoutCandidates } from '@burrow/protocol/webrtc';
 import { connectionCompliance, readAll, signallingPair, writeRandom } from '../test/connection-compliance.js';
 
 const RTC = NdcPeerConnection as unknown as RTCPeerConnectionConstructor;
 const LOOPBACK = { bindAddress: '127.0.0.1' } as const;
 const key = new Uint8Array(32).fill(3);
 /** Candidates go as trickle messages only (libdatachannel can trip over candidates inside a remote description). */
-const noCandidates = (sdp: string) => sdp.split('\r\n').filter((l) => !l.startsWith('a=candidate:') && l !== 'a=end-of-candidates').join('\r\n');
+const noCandidates = sdpWithoutCandidates;
 const deriveKey = async () => key;
 
 async function webrtcPair(options: Parameters<typeof webrtcConnector>[0] = {}, signalling = signallingPair()): Promise<[Connection, Connection]> {

@@ -6,6 +6,12 @@
  *   const code = await w.allocateCode();
  *   await w.sendText('hello');
  *   await w.close();
+ *
+ * This entry is the happy path and its types: the wormhole, text, files,
+ * connect() and its options, errors, codes, mailbox transports and OPFS
+ * sinks. Test helpers (in-memory pairs and hubs, the connectors and the
+ * Transit connector) are in `@burrow/client/testing`; Node adapters in
+ * `@burrow/client/node`.
  */
 export { createWormhole, Wormhole, DEFAULT_APPID, MAX_MESSAGE_SIZE } from './wormhole.js';
 export type { WormholeOptions, CallOptions, WormholeStatus } from './wormhole.js';
@@ -13,13 +19,10 @@ export type { Logger, RandomSource } from '@burrow/protocol';
 export { systemRandom } from './random.js';
 export { webSocketTransport } from './transport.js';
 export type { MailboxTransport, FrameHandlers, FrameConnection, WebSocketConstructor, WebSocketLike } from './transport.js';
-export { sendText, receiveText, parseAppMessage } from './text.js';
+export { sendText, receiveText, parseAppMessage } from './app-messages.js';
 export { WormholeError, isWormholeError, parseCode, completeCode, generateCode, toHex, fromHex } from '@burrow/protocol';
 export type { WormholeErrorCode, Blame } from '@burrow/protocol';
-export { TransitConnector } from './transit/connector.js';
-export type { TransitOptions, TransitConnectorInit } from './transit/connector.js';
-export { TransitConnection } from './transit/connection.js';
-export type { TransitKind } from './transit/connection.js';
+export type { TransitOptions } from './transit/connector.js';
 export { webSocketDialer } from './transit/websocket.js';
 export type { WebSocketDialerOptions } from './transit/websocket.js';
 export type { ByteChannel, DialOptions, TcpDialer, WebSocketDialer, TransitDialers, TransitListen, TransitListener } from './transit/types.js';
@@ -40,34 +43,18 @@ export type {
 export { TRANSIT_KEY_PURPOSE, RELAYS_WELCOME_KEY, relaysFromWelcome } from './transfer/common.js';
 export { parseRelayLocation } from '@burrow/protocol';
 export type { RelayHint, TcpHint, TransitHints, Hasher } from '@burrow/protocol';
-export {
-  webrtcConnector,
-  transitMuxConnector,
-  memoryConnector,
-  MemoryHub,
-  MuxConnection,
-  memoryConnectionPair,
-  memoryPipePair,
-  wormholeSignalling,
-  DEFAULT_WATERMARKS,
-} from './connection/index.js';
-export type {
-  Connection,
-  ConnectionKind,
-  ConnectionStats,
-  DuplexStream,
-  ConnectRole,
-  Connector,
-  ConnectorContext,
-  ConnectorFactory,
-  Signalling,
-  ConnectOptions,
-  WebRtcOptions,
-  RelayOptions,
-  RTCPeerConnectionConstructor,
-  Watermarks,
-  MessagePipe,
-} from './connection/index.js';
+// connect(): listed module by module, never through a barrel, so that
+// connect() itself (connection/connect.ts, WebRTC, mux-v1, Transit) stays out
+// of the static graph: `w.connect()` loads it on first use. Only types and
+// the small pieces below are imported statically.
+export type { Connection, ConnectionKind, ConnectionStats, DuplexStream, ConnectRole } from './connection/types.js';
+export type { ConnectOptions } from './connection/connect.js';
+export type { WebRtcOptions } from './connection/webrtc/connector.js';
+export type { RTCPeerConnectionConstructor } from './connection/advertise.js';
+export type { RelayOptions } from './connection/transit.js';
+export { DEFAULT_WATERMARKS, type Watermarks } from './connection/webrtc/channel.js';
+/** A `Connection` over your own ordered message pipe (mux-v1), e.g. a WebSocket to a local agent. */
+export { MuxConnection, type MuxConnectionInit, type MessagePipe } from './connection/mux.js';
 export { opfsFileSink, opfsDirectorySink } from './browser/opfs.js';
 export type { OpfsFileSink, OpfsDirectorySink } from './browser/opfs.js';
 export { webTransportTransport, type WebTransportTransportOptions, type WebTransportConstructor, type WebTransportLike, type WebTransportInit, type WebTransportHashLike, type WebTransportBidiStreamLike } from './transport-webtransport.js';

@@ -5,3 +5,14 @@
  * API stays readable.
  */
 export {};
+// Connections without a network: in-memory pipes, pairs and a hub for the memory connector.
+export { memoryConnector, MemoryHub } from './connection/memory.js';
+export { memoryPipePair, memoryConnectionPair } from './connection/mux.js';
+// The connectors behind w.connect(), to drive one directly over your own signalling.
+export { webrtcConnector } from './connection/webrtc/connector.js';
+export { transitMuxConnector } from './connection/transit.js';
+export { wormholeSignalling } from './connection/connect.js';
+export type { Connector, ConnectorContext, ConnectorFactory, Signalling } from './connection/types.js';
+// The Transit connector (file transfer and the mux-v1 fallback) and its connection.
+export { TransitConnector, type TransitConnectorInit } from './transit/connector.js';
+export { TransitConnection, type TransitKind } from './transit/connection.js';

@@ -28,7 +28,7 @@ import {
   type Logger,
 } from '@burrow/protocol';
 import { systemRandom } from './random.js';
-import { receiveText, sendText } from './text.js';
+import { receiveText, sendText } from './app-messages.js';
 import { webSocketTransport, type FrameConnection, type MailboxTransport, type WebSocketConstructor } from './transport.js';
 import { advertiseConnect, type RTCPeerConnectionConstructor } from './connection/advertise.js';
 import type { ConnectOptions } from './connection/connect.js';

@@ -7,7 +7,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isWormholeError, type Connection, type DuplexStream, type Signalling } from '@burrow/client';
+import { isWormholeError, type Connection, type DuplexStream } from '@burrow/client';
+import type { Signalling } from '@burrow/client/testing';
 
 export type PairFactory = () => Promise<[Connection, Connection]>;
 

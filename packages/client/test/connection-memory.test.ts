@@ -2,7 +2,8 @@
 // in-memory pipe), plus the mux-v1 frame codec and the connector contract's
 // negotiation through a signalling pair.
 import { describe, expect, it } from 'vitest';
-import { MemoryHub, MuxConnection, memoryConnectionPair, memoryConnector, memoryPipePair, type Connection } from '@burrow/client';
+import { MuxConnection, type Connection } from '@burrow/client';
+import { MemoryHub, memoryConnectionPair, memoryConnector, memoryPipePair } from '@burrow/client/testing';
 import { MUX_INITIAL_WINDOW, MUX_MAX_DATA, decodeMuxFrame, encodeMuxFrame, isWormholeError } from '@burrow/protocol';
 import { connectionCompliance, signallingPair } from './connection-compliance.js';
 

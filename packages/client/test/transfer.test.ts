@@ -4,7 +4,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeMailbox } from '@burrow/testkit';
 import {
-  TransitConnector,
   createWormhole,
   isWormholeError,
   receiveOffer,
@@ -17,6 +16,7 @@ import {
   type TransitListen,
   type Wormhole,
 } from '../src/index.js';
+import { TransitConnector } from '../src/testing.js';
 import { createSha256, fromUtf8, transitKey, utf8 } from '@burrow/protocol';
 
 /** Two connected byte channels; `close()` on either ends both. */

@@ -1,14 +1,12 @@
 /**
  * What our `version` message says about connect() (kept tiny: the Wormhole
  * constructor needs it, the connection code itself is loaded on demand).
- *
- *   {"app_versions": {…}, "abilities": ["webrtc-v1", "mux-v1"], "connect-v1": {"side": "<our side>"}}
- *
- * `webrtc-v1` only when an RTCPeerConnection is available.
+ * The format is connect-v1 (`@burrow/protocol/webrtc` abilities.ts);
+ * `webrtc-v1` is advertised only when an RTCPeerConnection is available.
  */
-export const CONNECT_V1 = 'connect-v1';
-export const WEBRTC_V1 = 'webrtc-v1';
-export const MUX_V1 = 'mux-v1';
+import { CONNECT_V1, MUX_V1, WEBRTC_V1, connectVersionExtras } from '@burrow/protocol/webrtc';
+
+export { CONNECT_V1, MUX_V1, WEBRTC_V1 };
 
 /** The RTCPeerConnection constructor: the browser's, or node-datachannel's polyfill on Node. */
 export type RTCPeerConnectionConstructor = new (configuration?: RTCConfiguration) => RTCPeerConnection;
@@ -38,9 +36,7 @@ export function advertiseConnect(
 ): Record<string, unknown> {
   const abilities = [...(hasWebRtc(options) ? [WEBRTC_V1] : []), MUX_V1];
   advertised.set(w, { abilities, side, RTCPeerConnection: options.RTCPeerConnection ?? undefined });
-  const extras = options.versionExtras ?? {};
-  const theirs = Array.isArray(extras['abilities']) ? (extras['abilities'] as unknown[]) : [];
-  return { ...extras, abilities: [...new Set([...theirs, ...abilities])], [CONNECT_V1]: { side } };
+  return connectVersionExtras(options.versionExtras ?? {}, abilities, side);
 }
 
 /** What we advertised for `w` (undefined if it was not made by createWormhole). */

@@ -1,17 +1,31 @@
 /**
  * What every connection shares: the registry of streams, the queue behind
- * `incoming`, byte counters and rates, and the one-time `closed` fact.
+ * `incoming`, byte counters and rates, the ping/pong round trip behind
+ * `getStats().rttMs`, and the one-time `closed` fact.
  * Failures surface once: `closed` rejects (no unhandled rejection), every
  * open stream errors, and an `incoming` loop throws.
  */
-import { WormholeError } from '@burrow/protocol';
-import { deferred, withSignal, type Deferred } from '@burrow/protocol';
+import { WormholeError, deferred, withSignal, type Deferred } from '@burrow/protocol';
 import type { CallOptions } from '../wormhole.js';
 import { StreamCore, type StreamHooks, type StreamWire } from './stream.js';
 import type { Connection, ConnectionKind, ConnectionStats, DuplexStream } from './types.js';
 
 /** Bound on streams the peer may have open at once (each holds up to a window of our memory). */
 export const MAX_INCOMING_STREAMS = 256;
+/** A ping unanswered this long gives `rttMs: undefined`. */
+export const PING_TIMEOUT_MS = 1000;
+/** How long a close waits for what was written to leave (and the peer to hang up). */
+export const CLOSE_FLUSH_MS = 2000;
+
+/** Wait for `promise` to settle, but no longer than `ms`; never rejects. */
+export async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([promise.catch(() => {}), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export abstract class BaseConnection implements Connection {
   abstract readonly kind: ConnectionKind;
@@ -28,6 +42,8 @@ export abstract class BaseConnection implements Connection {
   #lastStats = { at: this.#openedAt, sent: 0, received: 0 };
   #failure: WormholeError | undefined;
   #ended = false;
+  #pingNonce = 0;
+  readonly #pings = new Map<number, { at: number; done: Deferred<number | undefined> }>();
 
   constructor(window: number) {
     this.#window = window;
@@ -41,17 +57,22 @@ export abstract class BaseConnection implements Connection {
 
   abstract openStream(options?: CallOptions): Promise<DuplexStream>;
   abstract close(reason?: string): Promise<void>;
-  /** Path details and RTT for getStats. */
-  protected abstract describe(options: CallOptions): Promise<{ path: string; rttMs: number | undefined; localCandidateType?: string; remoteCandidateType?: string }>;
+  /** Path details for getStats (the RTT is measured here, by {@link rtt}). */
+  protected abstract describe(options: CallOptions): Promise<{ path: string; localCandidateType?: string; remoteCandidateType?: string }>;
+  /** Send a ping carrying `nonce`; false when no ping can be sent now. The peer answers with a pong: call {@link pong}. */
+  protected abstract sendPing(nonce: number): boolean;
+  /** Tear down the transport (called once, after streams were failed). */
+  protected abstract release(): void;
 
   async getStats(options: CallOptions = {}): Promise<ConnectionStats> {
     options.signal?.throwIfAborted();
-    const details = await withSignal(this.describe(options), options.signal);
+    const [details, rttMs] = await withSignal(Promise.all([this.describe(options), this.rtt()]), options.signal);
     const now = performance.now();
     const dt = Math.max(1e-3, (now - this.#lastStats.at) / 1000);
     const stats: ConnectionStats = {
       kind: this.kind,
       ...details,
+      rttMs,
       bytesSent: this.#bytesSent,
       bytesReceived: this.#bytesReceived,
       sendRate: (this.#bytesSent - this.#lastStats.sent) / dt,
@@ -61,6 +82,35 @@ export abstract class BaseConnection implements Connection {
     };
     this.#lastStats = { at: now, sent: this.#bytesSent, received: this.#bytesReceived };
     return stats;
+  }
+
+  /** Rejects with the reason when the connection is already closed or the call aborted (`openStream`'s first step). */
+  protected async assertOpen(options: CallOptions): Promise<void> {
+    options.signal?.throwIfAborted();
+    if (this.#ended) throw await this.closed.then(() => new WormholeError('Closed', 'the connection is closed'), (e: unknown) => e);
+  }
+
+  /** The application-level round trip in ms: undefined when closed, when no ping can be sent, or without an answer in time. */
+  protected rtt(): Promise<number | undefined> {
+    if (this.#ended) return Promise.resolve(undefined);
+    const nonce = (this.#pingNonce = (this.#pingNonce + 1) >>> 0);
+    const done = deferred<number | undefined>();
+    this.#pings.set(nonce, { at: performance.now(), done });
+    if (!this.sendPing(nonce)) {
+      this.#pings.delete(nonce);
+      return Promise.resolve(undefined);
+    }
+    const timer = setTimeout(() => done.resolve(undefined), PING_TIMEOUT_MS);
+    return done.promise.finally(() => {
+      clearTimeout(timer);
+      this.#pings.delete(nonce);
+    });
+  }
+
+  /** The peer answered our ping `nonce` (unknown nonces are ignored). */
+  protected pong(nonce: number): void {
+    const p = this.#pings.get(nonce);
+    p?.done.resolve(performance.now() - p.at);
   }
 
   /** Make the stream object for `id` over `wire` and register it. */
@@ -117,11 +167,10 @@ export abstract class BaseConnection implements Connection {
       if (this.#failure) w.reject(this.#failure);
       else w.resolve({ value: undefined, done: true });
     }
+    for (const p of this.#pings.values()) p.done.resolve(undefined);
+    this.#pings.clear();
     this.release();
   }
-
-  /** Tear down the transport (called once, after streams were failed). */
-  protected abstract release(): void;
 
   #iterator(): AsyncIterator<DuplexStream> {
     return {

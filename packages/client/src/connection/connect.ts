@@ -2,19 +2,18 @@
  * `w.connect()`: agree a bulk-data connection with the peer over the
  * wormhole and return it as a {@link Connection}.
  *
- * Our `version` message advertises what we can do (advertise.ts). The side with
+ * Our `version` message advertises what we can do (connect-v1, advertise.ts). The side with
  * the smaller wormhole side is the leader. If both advertise `webrtc-v1`
  * they try WebRTC first; if the leader gives up (ICE failed or too slow)
  * both fall back to Transit + mux-v1 (`relay` or `direct`). Tampering
  * (`Tampered`) never falls back: it fails closed.
  */
-import { WormholeError } from '@burrow/protocol';
-import { withSignal } from '@burrow/protocol';
-import { parseAppMessage, sendAppMessage } from '../text.js';
-import type { Logger } from '@burrow/protocol';
+import { WormholeError, appErrorText, isJsonObject, parseAppMessage, withSignal, type Logger } from '@burrow/protocol';
+import { MUX_V1, WEBRTC_V1, connectRole, parsePeerConnectInfo } from '@burrow/protocol/webrtc';
+import { sendAppMessage } from '../app-messages.js';
 import type { Wormhole } from '../wormhole.js';
-import type { Connection, ConnectorContext, ConnectRole, Signalling } from './types.js';
-import { CONNECT_V1, MUX_V1, WEBRTC_V1, advertisedFor } from './advertise.js';
+import type { Connection, ConnectorContext, Signalling } from './types.js';
+import { advertisedFor } from './advertise.js';
 import { transitMuxConnector, type RelayOptions } from './transit.js';
 import { webrtcConnector, type WebRtcOptions } from './webrtc/connector.js';
 
@@ -25,15 +24,6 @@ export interface ConnectOptions extends WebRtcOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
   logger?: Logger;
-}
-
-/** What the peer's `version` says about connect(): undefined if it is not a Burrow peer. */
-export function peerConnectInfo(versions: Record<string, unknown>): { abilities: string[]; side: string } | undefined {
-  const info = versions[CONNECT_V1];
-  const side = typeof info === 'object' && info !== null ? (info as Record<string, unknown>)['side'] : undefined;
-  if (typeof side !== 'string' || side.length === 0 || side.length > 64) return undefined;
-  const raw = Array.isArray(versions['abilities']) ? (versions['abilities'] as unknown[]) : [];
-  return { side, abilities: raw.filter((a): a is string => typeof a === 'string').slice(0, 32) };
 }
 
 /** The wormhole as one connector's signalling channel: messages `{"<namespace>": body}`. */
@@ -55,8 +45,9 @@ export function wormholeSignalling(w: Wormhole, namespace: string): Signalling {
       }
       const message = parseAppMessage(bytes);
       const body = message[namespace];
-      if (typeof body === 'object' && body !== null && !Array.isArray(body)) return body as Record<string, unknown>;
-      if ('error' in message) throw new WormholeError('Rejected', `peer reported an error: ${String(message['error']).slice(0, 500)}`);
+      if (isJsonObject(body)) return body;
+      const error = appErrorText(message);
+      if (error !== undefined) throw new WormholeError('Rejected', `peer reported an error: ${error}`);
       throw new WormholeError('RemoteProtocol', `peer sent a message without "${namespace}" while the connection was being negotiated`);
     },
   };
@@ -80,10 +71,10 @@ export async function connect(w: Wormhole, options: ConnectOptions = {}): Promis
   const ours = advertisedFor(w);
   if (!ours) throw new WormholeError('Usage', 'this wormhole was not created by createWormhole');
   const versions = await withSignal(w.peerVersions, signal);
-  const peer = peerConnectInfo(versions);
+  const peer = parsePeerConnectInfo(versions);
   if (!peer) throw new WormholeError('Connection', 'the peer does not support connect() (it is not a Burrow client)', { blame: 'peer' });
   if (peer.side === ours.side) throw new WormholeError('RemoteProtocol', 'the peer claims our own side');
-  const role: ConnectRole = ours.side < peer.side ? 'leader' : 'follower';
+  const role = connectRole(ours.side, peer.side);
   const context = (namespace: string): ConnectorContext => ({
     role,
     signalling: wormholeSignalling(w, namespace),

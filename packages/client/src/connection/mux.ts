@@ -12,9 +12,8 @@ import {
   muxStreamOpener,
   type MuxFrame,
 } from '@burrow/protocol';
-import { deferred, type Deferred } from '@burrow/protocol';
 import type { CallOptions } from '../wormhole.js';
-import { BaseConnection, MAX_INCOMING_STREAMS } from './base.js';
+import { BaseConnection, CLOSE_FLUSH_MS, MAX_INCOMING_STREAMS, settleWithin } from './base.js';
 import type { StreamControl, StreamWire } from './stream.js';
 import type { ConnectionKind, ConnectRole, DuplexStream } from './types.js';
 
@@ -34,9 +33,6 @@ export interface MuxConnectionInit {
   path: string;
 }
 
-const PING_TIMEOUT_MS = 1000;
-const CLOSE_FLUSH_MS = 2000;
-
 export class MuxConnection extends BaseConnection {
   readonly kind: ConnectionKind;
   readonly #pipe: MessagePipe;
@@ -45,8 +41,6 @@ export class MuxConnection extends BaseConnection {
   readonly #path: string;
   #nextId: number;
   #highestPeerId = 0;
-  #pingNonce = 0;
-  readonly #pings = new Map<number, { at: number; done: Deferred<number> }>();
   #closing = false;
 
   constructor(init: MuxConnectionInit) {
@@ -62,8 +56,7 @@ export class MuxConnection extends BaseConnection {
   }
 
   async openStream(options: CallOptions = {}): Promise<DuplexStream> {
-    options.signal?.throwIfAborted();
-    if (this.isClosed) throw await this.closed.then(() => new WormholeError('Closed', 'the connection is closed'), (e: unknown) => e);
+    await this.assertOpen(options);
     const id = this.#nextId;
     this.#nextId += 2;
     this.#frame({ type: 'open', id });
@@ -76,37 +69,24 @@ export class MuxConnection extends BaseConnection {
     this.#frame({ type: 'goaway', reason });
     this.finish();
     // Flush what was written (the goodbye included), but do not wait on a peer that stopped reading.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([this.#writer.close().catch(() => {}), new Promise((r) => (timer = setTimeout(r, CLOSE_FLUSH_MS)))]);
-    clearTimeout(timer);
+    await settleWithin(this.#writer.close(), CLOSE_FLUSH_MS);
     this.#pipe.close();
   }
 
-  protected async describe(): Promise<{ path: string; rttMs: number | undefined }> {
-    return { path: this.#path, rttMs: await this.#ping() };
+  protected describe(): Promise<{ path: string }> {
+    return Promise.resolve({ path: this.#path });
+  }
+
+  protected sendPing(nonce: number): boolean {
+    this.#frame({ type: 'ping', nonce });
+    return true;
   }
 
   protected release(): void {
-    for (const p of this.#pings.values()) p.done.resolve(Number.NaN);
-    this.#pings.clear();
     if (!this.#closing) {
       this.#writer.abort().catch(() => {});
       this.#pipe.close();
     }
-  }
-
-  #ping(): Promise<number | undefined> {
-    if (this.isClosed) return Promise.resolve(undefined);
-    const nonce = (this.#pingNonce = (this.#pingNonce + 1) >>> 0);
-    const done = deferred<number>();
-    this.#pings.set(nonce, { at: performance.now(), done });
-    this.#frame({ type: 'ping', nonce });
-    const timer = setTimeout(() => done.resolve(Number.NaN), PING_TIMEOUT_MS);
-    return done.promise.then((ms) => {
-      clearTimeout(timer);
-      this.#pings.delete(nonce);
-      return Number.isNaN(ms) ? undefined : ms;
-    });
   }
 
   #frame(frame: Exclude<MuxFrame, { type: 'unknown' }>): void {
@@ -157,11 +137,9 @@ export class MuxConnection extends BaseConnection {
       case 'ping':
         this.#frame({ type: 'pong', nonce: frame.nonce });
         return;
-      case 'pong': {
-        const p = this.#pings.get(frame.nonce);
-        p?.done.resolve(performance.now() - p.at);
+      case 'pong':
+        this.pong(frame.nonce);
         return;
-      }
       case 'goaway':
         this.finish();
         this.#pipe.close();

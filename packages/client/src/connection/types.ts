@@ -7,6 +7,7 @@
  *   const { readable, writable } = await conn.openStream();
  *   for await (const s of conn.incoming) { … }
  */
+import type { ConnectRole } from '@burrow/protocol/webrtc';
 import type { CallOptions } from '../wormhole.js';
 
 /** Which path carries the bytes. */
@@ -57,7 +58,7 @@ export interface Connection {
 }
 
 /** Which side of the negotiation we are: decided by comparing the two wormhole sides. */
-export type ConnectRole = 'leader' | 'follower';
+export type { ConnectRole } from '@burrow/protocol/webrtc';
 
 /**
  * A connector's private conversation with its peer counterpart, carried as

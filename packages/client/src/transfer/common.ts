@@ -1,7 +1,7 @@
 /** Pieces shared by the sending and receiving sides of a transfer. */
 import { WormholeError, isWormholeError, parseRelayLocation, transitKey, type RelayHint, type TransitKey } from '@burrow/protocol';
 import { abortError, RELAYS_WELCOME_KEY } from '@burrow/protocol';
-import { sendAppMessage } from '../text.js';
+import { sendAppMessage } from '../app-messages.js';
 import type { Wormhole } from '../wormhole.js';
 import type { TransferProgress } from './types.js';
 import type { TransitOptions } from '../transit/connector.js';

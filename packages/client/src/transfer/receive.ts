@@ -22,7 +22,7 @@ import {
   parseTransferMessage,
   safeOfferName,
 } from '@burrow/protocol';
-import { parseAppMessage, sendAppMessage } from '../text.js';
+import { parseAppMessage, sendAppMessage } from '../app-messages.js';
 import type { Wormhole } from '../wormhole.js';
 import { TransitConnector } from '../transit/connector.js';
 import type { TransitConnection } from '../transit/connection.js';

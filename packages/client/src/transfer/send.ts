@@ -10,7 +10,7 @@
  *   await sendFile(w, { name: f.name, size: f.size, stream: () => f.stream() }, { onProgress });
  */
 import { WormholeError, createSha256, directoryOffer, fileOffer, parseTransferAck, parseTransferMessage } from '@burrow/protocol';
-import { parseAppMessage, sendAppMessage } from '../text.js';
+import { parseAppMessage, sendAppMessage } from '../app-messages.js';
 import type { Wormhole } from '../wormhole.js';
 import { TransitConnector } from '../transit/connector.js';
 import type { TransitConnection } from '../transit/connection.js';

@@ -1,15 +1,15 @@
 /**
  * A data channel as a stream wire (webrtc-v1 streams). On a stream channel,
  * binary messages are payload (≤ 64 KiB each) and text messages are JSON
- * control: `{"credit": N}`, `{"fin": true}`, `{"reset": REASON}`,
- * `{"stop": REASON}`; unknown text messages are ignored.
+ * control (`@burrow/protocol/webrtc` control.ts); unknown text is ignored.
  *
  * Sending follows `bufferedAmount`: above the high watermark (≈ 1 MiB) the
  * writer waits until it falls to the low watermark (≈ 256 KiB), told by
  * `bufferedamountlow` or, for stacks that never fire it, by polling.
  */
 import { WormholeError } from '@burrow/protocol';
-import type { StreamControl, StreamWire } from '../stream.js';
+import { encodeChannelControl } from '@burrow/protocol/webrtc';
+import type { StreamWire } from '../stream.js';
 
 export interface Watermarks {
   /** Pause writes while `bufferedAmount` is above this (default 1 MiB). */
@@ -23,7 +23,6 @@ export interface Watermarks {
 export const DEFAULT_WATERMARKS: Watermarks = { high: 1024 * 1024, low: 256 * 1024, pollMs: 5 };
 /** Largest message we send on a data channel. */
 export const MAX_CHUNK = 64 * 1024;
-const MAX_CONTROL_TEXT = 4096;
 
 /** Wait until `channel.bufferedAmount <= low` (or the channel is no longer open). */
 export function drained(channel: RTCDataChannel, marks: Watermarks): Promise<void> {
@@ -61,13 +60,7 @@ export function channelWire(channel: RTCDataChannel, marks: Watermarks, maxMessa
   return {
     maxChunk,
     sendData: (chunk) => send(chunk),
-    sendControl: (c: StreamControl) => {
-      send(
-        JSON.stringify(
-          c.type === 'credit' ? { credit: c.increment } : c.type === 'fin' ? { fin: true } : c.type === 'reset' ? { reset: c.reason } : { stop: c.reason },
-        ),
-      );
-    },
+    sendControl: (c) => send(encodeChannelControl(c)),
     ready: () => (channel.bufferedAmount > marks.high ? drained(channel, marks) : undefined),
     release: (lastByPeer) => {
       if (!lastByPeer) return; // the peer closes once it has read our last message
@@ -78,24 +71,6 @@ export function channelWire(channel: RTCDataChannel, marks: Watermarks, maxMessa
       }
     },
   };
-}
-
-/** Parse a text message on a stream channel; undefined for anything unknown. */
-export function parseChannelControl(text: string): StreamControl | undefined {
-  if (text.length > MAX_CONTROL_TEXT) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== 'object' || v === null) return undefined;
-  const o = v as Record<string, unknown>;
-  if (typeof o['credit'] === 'number' && Number.isSafeInteger(o['credit']) && o['credit'] > 0) return { type: 'credit', increment: o['credit'] };
-  if (o['fin'] === true) return { type: 'fin' };
-  if (typeof o['reset'] === 'string') return { type: 'reset', reason: o['reset'].slice(0, 1024) };
-  if (typeof o['stop'] === 'string') return { type: 'stop', reason: o['stop'].slice(0, 1024) };
-  return undefined;
 }
 
 /** Bytes of a binary message event (`binaryType` is `arraybuffer`; a view is accepted too). */

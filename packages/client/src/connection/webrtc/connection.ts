@@ -2,51 +2,31 @@
  * A WebRTC peer connection as a `Connection`: every stream is its own
  * ordered data channel (label `burrow/stream`), and one control channel
  * (`burrow/control`, opened by the leader) carries the PAKE confirmation,
- * pings for RTT and the goodbye. Text messages on the control channel are
- * JSON: `{"confirm": HEX}`, `{"ping": N}`, `{"pong": N}`, `{"bye": REASON}`.
+ * pings for RTT and the goodbye; its messages are in
+ * `@burrow/protocol/webrtc` control.ts.
  *
  * Peer streams that open before our side has verified the peer's
  * confirmation are held back and only reach `incoming` once it passes;
  * if it fails they are closed unread.
  */
-import { WormholeError } from '@burrow/protocol';
-import { deferred, type Deferred } from '@burrow/protocol';
+import { WormholeError, deferred, type Deferred } from '@burrow/protocol';
+import {
+  CONTROL_LABEL,
+  STREAM_LABEL,
+  encodeControlMessage,
+  parseChannelControl,
+  parseControlMessage,
+  type ControlMessage,
+} from '@burrow/protocol/webrtc';
 import type { CallOptions } from '../../wormhole.js';
-import { BaseConnection, MAX_INCOMING_STREAMS } from '../base.js';
+import { BaseConnection, CLOSE_FLUSH_MS, MAX_INCOMING_STREAMS, settleWithin } from '../base.js';
 import type { StreamCore } from '../stream.js';
 import type { DuplexStream } from '../types.js';
-import { channelWire, drained, messageBytes, parseChannelControl, type Watermarks } from './channel.js';
+import { channelWire, drained, messageBytes, type Watermarks } from './channel.js';
 
-export const CONTROL_LABEL = 'burrow/control';
-export const STREAM_LABEL = 'burrow/stream';
 /** Credit each direction of a webrtc-v1 stream starts with. */
 export const WEBRTC_INITIAL_WINDOW = 4 * 1024 * 1024;
-const PING_TIMEOUT_MS = 1000;
-const CLOSE_FLUSH_MS = 2000;
 const CLOSE_GRACE_MS = 100;
-
-export type ControlMessage =
-  | { readonly type: 'confirm'; readonly mac: string }
-  | { readonly type: 'ping'; readonly n: number }
-  | { readonly type: 'pong'; readonly n: number }
-  | { readonly type: 'bye'; readonly reason: string };
-
-export function parseControlMessage(data: unknown): ControlMessage | undefined {
-  if (typeof data !== 'string' || data.length > 4096) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(data);
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== 'object' || v === null) return undefined;
-  const o = v as Record<string, unknown>;
-  if (typeof o['confirm'] === 'string' && /^[0-9a-f]{64}$/.test(o['confirm'])) return { type: 'confirm', mac: o['confirm'] };
-  if (typeof o['ping'] === 'number') return { type: 'ping', n: o['ping'] };
-  if (typeof o['pong'] === 'number') return { type: 'pong', n: o['pong'] };
-  if (typeof o['bye'] === 'string') return { type: 'bye', reason: o['bye'].slice(0, 256) };
-  return undefined;
-}
 
 export class WebRtcConnection extends BaseConnection {
   readonly kind = 'webrtc' as const;
@@ -61,8 +41,6 @@ export class WebRtcConnection extends BaseConnection {
   readonly #held: StreamCore[] = [];
   readonly #channels = new Map<number, RTCDataChannel>();
   #nextLocal = 1;
-  #pingN = 0;
-  readonly #pings = new Map<number, { at: number; done: Deferred<number> }>();
   #closing = false;
   /** Resolves when the control channel or the peer connection is gone. */
   readonly #transportGone: Deferred<void> = deferred<void>();
@@ -94,10 +72,10 @@ export class WebRtcConnection extends BaseConnection {
     return this.#controlReady.promise;
   }
 
-  sendControl(message: Record<string, unknown>): void {
+  sendControl(message: ControlMessage): void {
     const c = this.#control;
     try {
-      if (c?.readyState === 'open') c.send(JSON.stringify(message));
+      if (c?.readyState === 'open') c.send(encodeControlMessage(message));
     } catch {
       // closing under us: the close/failure path reports it
     }
@@ -118,8 +96,7 @@ export class WebRtcConnection extends BaseConnection {
   }
 
   async openStream(options: CallOptions = {}): Promise<DuplexStream> {
-    options.signal?.throwIfAborted();
-    if (this.isClosed) throw await this.closed.then(() => new WormholeError('Closed', 'the connection is closed'), (e: unknown) => e);
+    await this.assertOpen(options);
     const channel = this.pc.createDataChannel(STREAM_LABEL, { ordered: true });
     channel.binaryType = 'arraybuffer';
     const stream = this.#attach(channel, channel.id ?? -this.#nextLocal++);
@@ -147,28 +124,26 @@ export class WebRtcConnection extends BaseConnection {
     // Let what the application already wrote leave before the goodbye.
     const open = [...this.#channels.values()].filter((c) => c.readyState === 'open' && c.bufferedAmount > 0);
     if (open.length > 0) {
-      const flush = Promise.all(open.map((c) => drained(c, { ...this.#marks, low: 0 }).catch(() => {})));
-      await Promise.race([flush, new Promise((r) => setTimeout(r, CLOSE_FLUSH_MS))]);
+      await settleWithin(Promise.all(open.map((c) => drained(c, { ...this.#marks, low: 0 }).catch(() => {}))), CLOSE_FLUSH_MS);
     }
     // Say goodbye and let the peer hang up first (so the goodbye is not lost in our teardown), within a bound.
-    this.sendControl({ bye: reason });
-    if (this.#control?.readyState === 'open') {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([this.#transportGone.promise, new Promise((r) => (timer = setTimeout(r, CLOSE_FLUSH_MS / 2)))]);
-      clearTimeout(timer);
-    }
+    this.sendControl({ type: 'bye', reason });
+    if (this.#control?.readyState === 'open') await settleWithin(this.#transportGone.promise, CLOSE_FLUSH_MS / 2);
     this.finish();
   }
 
-  protected async describe(): Promise<{ path: string; rttMs: number | undefined; localCandidateType?: string; remoteCandidateType?: string }> {
-    const [path, rttMs] = await Promise.all([selectedPath(this.pc), this.#ping()]);
-    return { ...path, rttMs };
+  protected describe(): Promise<{ path: string; localCandidateType?: string; remoteCandidateType?: string }> {
+    return selectedPath(this.pc);
+  }
+
+  protected sendPing(n: number): boolean {
+    if (this.#control?.readyState !== 'open') return false;
+    this.sendControl({ type: 'ping', n });
+    return true;
   }
 
   protected release(): void {
     this.#transportGone.resolve();
-    for (const p of this.#pings.values()) p.done.resolve(Number.NaN);
-    this.#pings.clear();
     this.#confirmWaiter?.reject(new WormholeError('Closed', 'the connection closed before the peer confirmed'));
     for (const s of this.#held.splice(0)) s.fail(new WormholeError('Closed', 'the connection closed'));
     for (const c of this.#channels.values()) {
@@ -216,13 +191,11 @@ export class WebRtcConnection extends BaseConnection {
         return;
       }
       case 'ping':
-        this.sendControl({ pong: message.n });
+        this.sendControl({ type: 'pong', n: message.n });
         return;
-      case 'pong': {
-        const p = this.#pings.get(message.n);
-        p?.done.resolve(performance.now() - p.at);
+      case 'pong':
+        this.pong(message.n);
         return;
-      }
       case 'bye':
         this.#closing = true;
         this.finish();
@@ -266,20 +239,6 @@ export class WebRtcConnection extends BaseConnection {
       setTimeout(() => stream.wireClosed(), CLOSE_GRACE_MS);
     });
     return stream;
-  }
-
-  #ping(): Promise<number | undefined> {
-    if (this.isClosed || this.#control?.readyState !== 'open') return Promise.resolve(undefined);
-    const n = ++this.#pingN;
-    const done = deferred<number>();
-    this.#pings.set(n, { at: performance.now(), done });
-    this.sendControl({ ping: n });
-    const timer = setTimeout(() => done.resolve(Number.NaN), PING_TIMEOUT_MS);
-    return done.promise.then((ms) => {
-      clearTimeout(timer);
-      this.#pings.delete(n);
-      return Number.isNaN(ms) ? undefined : ms;
-    });
   }
 }
 

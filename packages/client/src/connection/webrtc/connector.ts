@@ -2,13 +2,9 @@
  * The webrtc-v1 connector: one RTCPeerConnection, negotiated through the
  * encrypted wormhole, its DTLS fingerprints bound to the PAKE.
  *
- * Signalling (wormhole messages `{"webrtc-v1": BODY}`, in this order):
- *
- *   leader → follower  {"description": {"type": "offer", "sdp": …}}
- *   follower → leader  {"description": {"type": "answer", "sdp": …}}
- *   both (trickle)     {"candidate": {candidate, sdpMid, sdpMLineIndex, usernameFragment}}
- *                      {"candidate": null}                     end of candidates
- *   both, last         {"done": "webrtc" | "fallback" | "failed", "reason"?: …}
+ * Signalling: wormhole messages `{"webrtc-v1": BODY}` whose bodies are in
+ * `@burrow/protocol/webrtc` signalling.ts (description, trickled
+ * candidates, and `done` last).
  *
  * On the control channel, once it opens: the follower sends its confirm
  * MAC (confirm.ts); the leader checks it and only then sends its own (at
@@ -23,14 +19,27 @@
  * caller can try the relay. A MAC that does not verify fails closed with
  * `Tampered` on both sides (`done: failed` tells the peer).
  */
-import { WormholeError, fromHex, toHex } from '@burrow/protocol';
-import { abortError } from '@burrow/protocol';
-import type { Logger } from '@burrow/protocol';
-import type { Connection, ConnectorContext, Connector, ConnectorFactory } from '../types.js';
+import { WormholeError, abortError, fromHex, toHex, type Logger } from '@burrow/protocol';
+import {
+  CONFIRM_PURPOSE,
+  WEBRTC_V1,
+  checkConfirm,
+  confirmMac,
+  encodeCandidate,
+  encodeDescription,
+  encodeDone,
+  isRelayCandidate,
+  outgoingCandidate,
+  parseWebRtcSignal,
+  sdpFingerprints,
+  type IceCandidate,
+  type SessionDescription,
+  type WebRtcDone,
+} from '@burrow/protocol/webrtc';
+import type { Connection, ConnectorContext, ConnectorFactory } from '../types.js';
 import { DEFAULT_WATERMARKS, type Watermarks } from './channel.js';
-import { CONFIRM_PURPOSE, checkConfirm, confirmMac, sdpFingerprints } from './confirm.js';
 import { WebRtcConnection } from './connection.js';
-import { WEBRTC_V1, type RTCPeerConnectionConstructor } from '../advertise.js';
+import type { RTCPeerConnectionConstructor } from '../advertise.js';
 
 export { WEBRTC_V1, hasWebRtc, type RTCPeerConnectionConstructor } from '../advertise.js';
 
@@ -48,44 +57,6 @@ export interface WebRtcOptions {
   /** Send-side watermarks on `bufferedAmount`. */
   watermarks?: Partial<Watermarks>;
   logger?: Logger;
-}
-
-type Done = 'webrtc' | 'fallback' | 'failed';
-
-/** Parsed `webrtc-v1` signalling body; unknown bodies are `{type: 'unknown'}`. */
-type Signal =
-  | { type: 'description'; description: RTCSessionDescriptionInit }
-  | { type: 'candidate'; candidate: RTCIceCandidateInit | null }
-  | { type: 'done'; done: Done; reason: string }
-  | { type: 'unknown' };
-
-const MAX_SDP = 64 * 1024;
-
-export function parseSignal(body: Record<string, unknown>): Signal {
-  const d = body['description'];
-  if (typeof d === 'object' && d !== null) {
-    const { type, sdp } = d as Record<string, unknown>;
-    if ((type === 'offer' || type === 'answer') && typeof sdp === 'string' && sdp.length <= MAX_SDP) return { type: 'description', description: { type, sdp } };
-    throw new WormholeError('RemoteProtocol', 'webrtc-v1: malformed description');
-  }
-  if ('candidate' in body) {
-    const c = body['candidate'];
-    if (c === null) return { type: 'candidate', candidate: null };
-    if (typeof c === 'object' && typeof (c as Record<string, unknown>)['candidate'] === 'string') {
-      const o = c as Record<string, unknown>;
-      const init: RTCIceCandidateInit = { candidate: String(o['candidate']).slice(0, 1024) };
-      if (typeof o['sdpMid'] === 'string') init.sdpMid = o['sdpMid'];
-      if (typeof o['sdpMLineIndex'] === 'number') init.sdpMLineIndex = o['sdpMLineIndex'];
-      if (typeof o['usernameFragment'] === 'string') init.usernameFragment = o['usernameFragment'];
-      return { type: 'candidate', candidate: init };
-    }
-    throw new WormholeError('RemoteProtocol', 'webrtc-v1: malformed candidate');
-  }
-  const done = body['done'];
-  if (done === 'webrtc' || done === 'fallback' || done === 'failed') {
-    return { type: 'done', done, reason: typeof body['reason'] === 'string' ? body['reason'].slice(0, 500) : '' };
-  }
-  return { type: 'unknown' };
 }
 
 function tampered(message: string, cause?: unknown): WormholeError {
@@ -119,13 +90,13 @@ async function negotiate(ctx: ConnectorContext, options: WebRtcOptions): Promise
   let described = false;
   let sentDone = false;
   let sentEnd = false;
-  const early: (RTCIceCandidateInit | null)[] = [];
-  const sendCandidate = (c: RTCIceCandidateInit | null) => {
+  const early: (IceCandidate | null)[] = [];
+  const sendCandidate = (c: IceCandidate | null) => {
     if (sentDone || sentEnd) return;
     if (!described) return void early.push(c);
     if (c === null) sentEnd = true;
     try {
-      ctx.signalling.send({ candidate: c });
+      ctx.signalling.send(encodeCandidate(c));
     } catch (err) {
       // Called from event listeners: never throw there. A dead wormhole also fails the reading loop.
       log?.debug?.('webrtc: could not send a candidate', { error: String(err) });
@@ -134,9 +105,8 @@ async function negotiate(ctx: ConnectorContext, options: WebRtcOptions): Promise
   pc.addEventListener('icecandidate', (ev) => {
     const c = (ev as RTCPeerConnectionIceEvent).candidate;
     if (!c || !c.candidate) return sendCandidate(null);
-    if (options.relayOnly && !/ typ relay( |$)/.test(c.candidate)) return; // never reveal our addresses
-    // node-datachannel writes SDP attribute lines (`a=candidate:…`); browsers want the bare `candidate:…`.
-    sendCandidate({ candidate: c.candidate.replace(/^a=/, ''), sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex, ...(c.usernameFragment ? { usernameFragment: c.usernameFragment } : {}) });
+    if (options.relayOnly && !isRelayCandidate(c.candidate)) return; // never reveal our addresses
+    sendCandidate(outgoingCandidate(c));
   });
   pc.addEventListener('icegatheringstatechange', () => {
     // Stacks without a null candidate event (node-datachannel) may report `complete` before the
@@ -146,25 +116,24 @@ async function negotiate(ctx: ConnectorContext, options: WebRtcOptions): Promise
   const sendDescription = (d: RTCSessionDescriptionInit) => {
     // Candidates travel only as trickle messages (relay-only filtering applies to them, and
     // libdatachannel can fail on candidates inside a remote description).
-    const sdp = (d.sdp ?? '').split(/\r\n/).filter((l) => !l.startsWith('a=candidate:') && l !== 'a=end-of-candidates').join('\r\n');
-    ctx.signalling.send({ description: { type: d.type, sdp } });
+    ctx.signalling.send(encodeDescription(d));
     described = true;
     for (const c of early.splice(0)) sendCandidate(c);
   };
-  const sendDone = (done: Done, reason?: string) => {
+  const sendDone = (done: WebRtcDone, reason?: string) => {
     if (sentDone) return;
     sentDone = true;
-    ctx.signalling.send(reason ? { done, reason } : { done });
+    ctx.signalling.send(encodeDone(done, reason));
   };
 
   // ---- incoming signalling
   let localFp: string | undefined;
   let remoteFp: string | undefined;
   let remoteSet = false;
-  const pendingRemote: RTCIceCandidateInit[] = [];
-  const addCandidate = (c: RTCIceCandidateInit) =>
+  const pendingRemote: IceCandidate[] = [];
+  const addCandidate = (c: IceCandidate) =>
     pc.addIceCandidate(c).catch((err: unknown) => log?.debug?.('webrtc: ignoring a candidate', { error: String(err) }));
-  const applyRemote = async (d: RTCSessionDescriptionInit) => {
+  const applyRemote = async (d: SessionDescription) => {
     if ((d.type === 'offer') !== !leader || remoteSet) throw new WormholeError('RemoteProtocol', `webrtc-v1: unexpected ${d.type}`);
     remoteFp = sdpFingerprints(d.sdp ?? '', 'remote');
     await pc.setRemoteDescription(d);
@@ -179,11 +148,11 @@ async function negotiate(ctx: ConnectorContext, options: WebRtcOptions): Promise
     for (const c of pendingRemote.splice(0)) void addCandidate(c);
   };
 
-  let peerDone: { done: Done; reason: string } | undefined;
+  let peerDone: { done: WebRtcDone; reason: string } | undefined;
   let onPeerDone: (() => void) | undefined;
   const reading = (async () => {
     for (;;) {
-      const s = parseSignal(await ctx.signalling.next(ctx.signal ? { signal: ctx.signal } : {}));
+      const s = parseWebRtcSignal(await ctx.signalling.next(ctx.signal ? { signal: ctx.signal } : {}));
       if (s.type === 'description') await applyRemote(s.description);
       else if (s.type === 'candidate') {
         if (s.candidate === null) {
@@ -207,7 +176,7 @@ async function negotiate(ctx: ConnectorContext, options: WebRtcOptions): Promise
   };
   const sendConfirm = () => {
     const { l, f } = fps();
-    conn.sendControl({ confirm: toHex(confirmMac(confirmKey, ctx.role, l, f)) });
+    conn.sendControl({ type: 'confirm', mac: toHex(confirmMac(confirmKey, ctx.role, l, f)) });
   };
   const verifyConfirm = async () => {
     const mac = await conn.nextConfirm();
@@ -221,7 +190,7 @@ async function negotiate(ctx: ConnectorContext, options: WebRtcOptions): Promise
   let settle!: { resolve: (c: Connection) => void; reject: (e: unknown) => void };
   const result = new Promise<Connection>((resolve, reject) => (settle = { resolve, reject }));
   let finished = false;
-  const fail = (error: unknown, done?: Done) => {
+  const fail = (error: unknown, done?: WebRtcDone) => {
     if (finished) return;
     finished = true;
     if (done) {

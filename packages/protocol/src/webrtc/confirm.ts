@@ -2,7 +2,7 @@
  * Binding the DTLS connection to the PAKE (webrtc-v1). Each side takes the
  * certificate fingerprints from the two SDPs it applied (its own, and the
  * one that came through the encrypted wormhole), and sends over the open
- * control channel
+ * control channel (control.ts) `{"confirm": HEX}` with
  *
  *   HMAC-SHA256(derive_key(key, "burrow/webrtc-v1/confirm"),
  *               "burrow/webrtc-v1/confirm\n" + sender role + "\n" +
@@ -14,12 +14,20 @@
  */
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { equalBytes, utf8, WormholeError } from '@burrow/protocol';
-import type { ConnectRole } from '../types.js';
+import { equalBytes, utf8 } from '../bytes.js';
+import { WormholeError } from '../errors.js';
+import type { ConnectRole } from './abilities.js';
 
+/** The HKDF purpose of the confirmation key: `derive_key(key, CONFIRM_PURPOSE)`. */
 export const CONFIRM_PURPOSE = 'burrow/webrtc-v1/confirm';
 
-/** The `a=fingerprint` lines of an SDP, canonical. Throws `RemoteProtocol` if there are none. */
+/**
+ * The `a=fingerprint` lines of an SDP, canonical. Throws `RemoteProtocol`
+ * (blame: the side `whose` SDP it is) if there are none.
+ *
+ * @example
+ * sdpFingerprints('a=fingerprint:SHA-256 ab:cd\r\n', 'remote') // → 'sha-256 AB:CD'
+ */
 export function sdpFingerprints(sdp: string, whose: 'local' | 'remote'): string {
   const found = new Set<string>();
   for (const line of sdp.split(/\r?\n/)) {
