@@ -28,7 +28,7 @@ import { TransitConnector } from '../transit/connector.js';
 import type { TransitConnection } from '../transit/connection.js';
 import { ProgressMeter, deriveTransferKey, finalError, readOne, tellPeer, withAnnouncedRelays } from './common.js';
 import type { DirectorySink, TransferOptions, TransferResult } from './types.js';
-import { ZipExtractor } from './zip.js';
+import { ZipExtractor } from './zip-extract.js';
 
 const MAX_SKIPPED = 16;
 
