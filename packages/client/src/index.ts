@@ -17,8 +17,9 @@ export { createWormhole, Wormhole, DEFAULT_APPID, MAX_MESSAGE_SIZE } from './wor
 export type { WormholeOptions, CallOptions, WormholeStatus } from './wormhole.js';
 export type { Logger, RandomSource } from '@burrow/protocol';
 export { systemRandom } from './random.js';
-export { webSocketTransport } from './transport.js';
-export type { MailboxTransport, FrameHandlers, FrameConnection, WebSocketConstructor, WebSocketLike } from './transport.js';
+export { webSocketTransport } from './transports/websocket.js';
+export type { WebSocketConstructor, WebSocketLike } from './transports/websocket.js';
+export type { MailboxTransport, FrameHandlers, FrameConnection } from './transports/types.js';
 export { sendText, receiveText, parseAppMessage } from './app-messages.js';
 export { WormholeError, isWormholeError, parseCode, completeCode, generateCode, toHex, fromHex } from '@burrow/protocol';
 export type { WormholeErrorCode, Blame } from '@burrow/protocol';
@@ -57,4 +58,4 @@ export { DEFAULT_WATERMARKS, type Watermarks } from './connection/webrtc/channel
 export { MuxConnection, type MuxConnectionInit, type MessagePipe } from './connection/mux.js';
 export { opfsFileSink, opfsDirectorySink } from './browser/opfs.js';
 export type { OpfsFileSink, OpfsDirectorySink } from './browser/opfs.js';
-export { webTransportTransport, type WebTransportTransportOptions, type WebTransportConstructor, type WebTransportLike, type WebTransportInit, type WebTransportHashLike, type WebTransportBidiStreamLike } from './transport-webtransport.js';
+export { webTransportTransport, type WebTransportTransportOptions, type WebTransportConstructor, type WebTransportLike, type WebTransportInit, type WebTransportHashLike, type WebTransportBidiStreamLike } from './transports/webtransport.js';

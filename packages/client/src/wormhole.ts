@@ -29,7 +29,8 @@ import {
 } from '@burrow/protocol';
 import { systemRandom } from './random.js';
 import { receiveText, sendText } from './app-messages.js';
-import { webSocketTransport, type FrameConnection, type MailboxTransport, type WebSocketConstructor } from './transport.js';
+import type { FrameConnection, MailboxTransport } from './transports/types.js';
+import { webSocketTransport, type WebSocketConstructor } from './transports/websocket.js';
 import { advertiseConnect, type RTCPeerConnectionConstructor } from './connection/advertise.js';
 import type { ConnectOptions } from './connection/connect.js';
 import type { Connection } from './connection/types.js';

@@ -7,7 +7,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodePakeBody, encodePakeBody, encryptPhaseMessage, fromUtf8, startSpake2, toHex, utf8, MAX_SERVER_FRAME, type SessionKey } from '@burrow/protocol';
-import { FakeMailbox, seededRandom, type FakeConnection } from '../../testkit/src/fake-mailbox.js';
+import { seededRandom } from '@burrow/testkit';
+import { MemoryMailbox, type MemoryConnection } from '../src/testing.js';
 import { createWormhole, DEFAULT_APPID, WormholeError, type Wormhole, type WormholeErrorCode } from '../src/index.js';
 import { bounded, rejection } from './bounded.js';
 
@@ -21,7 +22,7 @@ afterEach(async () => {
 });
 
 
-async function open(server: FakeMailbox, seed = 1): Promise<Wormhole> {
+async function open(server: MemoryMailbox, seed = 1): Promise<Wormhole> {
   const w = await createWormhole({
     mailbox: server.url,
     transport: server.transport,
@@ -33,7 +34,7 @@ async function open(server: FakeMailbox, seed = 1): Promise<Wormhole> {
 }
 
 /** One wormhole with CODE set and its mailbox open on the server. */
-async function lone(server = new FakeMailbox()) {
+async function lone(server = new MemoryMailbox()) {
   const w = await open(server);
   w.setCode(CODE);
   const conn = await server.waitFor(() => {
@@ -64,7 +65,7 @@ class ScriptedPeer {
   key: SessionKey | undefined;
 
   constructor(
-    readonly server: FakeMailbox,
+    readonly server: MemoryMailbox,
     readonly mailbox: string,
     readonly w: Wormhole,
   ) {}
@@ -121,7 +122,7 @@ describe('bad frames from the mailbox server end the wormhole with ServerProtoco
   it(
     'a bad frame before a code was set: closed and the code promise reject',
     async () => {
-      const server = new FakeMailbox();
+      const server = new MemoryMailbox();
       const w = await open(server);
       const code = rejection(w.code);
       const conn = await server.waitFor(() => server.connectionOf(w.side), 'bind');
@@ -163,7 +164,7 @@ describe('server errors', () => {
   it(
     'crowded: a third side claiming the nameplate gets Crowded',
     async () => {
-      const server = new FakeMailbox();
+      const server = new MemoryMailbox();
       const a = await open(server, 1);
       const b = await open(server, 2);
       const c = await open(server, 3);
@@ -202,7 +203,7 @@ describe('server errors', () => {
   it(
     'a welcome with an error: Welcome, and allocateCode rejects too',
     async () => {
-      const server = new FakeMailbox({ welcome: { error: 'this client is too old' } });
+      const server = new MemoryMailbox({ welcome: { error: 'this client is too old' } });
       const w = await createWormhole({ mailbox: server.url, transport: server.transport, random: seededRandom(1) });
       opened.push(w);
       const code = rejection(w.allocateCode());
@@ -220,10 +221,10 @@ describe('input the protocol says to ignore', () => {
   it(
     'unknown message types, unknown keys and stray answers do not disturb an exchange',
     async () => {
-      const server = new FakeMailbox();
+      const server = new MemoryMailbox();
       const a = await open(server, 1);
       const b = await open(server, 2);
-      const junk = (conn: FakeConnection) => {
+      const junk = (conn: MemoryConnection) => {
         conn.send({ type: 'future-feature', payload: { x: 1 } });
         conn.send({ type: 'ack', id: 'zzzz', extra: [1, 2, 3] });
         conn.send({ type: 'pong', pong: 'whatever' });
@@ -241,7 +242,7 @@ describe('input the protocol says to ignore', () => {
       for (const w of [a, b]) junk(server.connectionOf(w.side)!);
       b.sendMessage(utf8('and back'));
       expect(fromUtf8(await bounded(a.nextMessage()))).toBe('and back');
-      expect(await a.welcome).toEqual({ motd: 'fake mailbox for tests' });
+      expect(await a.welcome).toEqual({ motd: 'in-memory mailbox for tests' });
       await bounded(Promise.all([a.close(), b.close()]));
       expect(server.closes.map((c) => c.mood)).toEqual(['happy', 'happy']);
     },
@@ -396,7 +397,7 @@ describe('a peer that proves the key and then misbehaves', () => {
   it(
     'a real peer whose adds the server corrupts: the receiver fails closed',
     async () => {
-      const server = new FakeMailbox();
+      const server = new MemoryMailbox();
       const a = await open(server, 1);
       const b = await open(server, 2);
       server.intercept((m, conn) => (m.type === 'add' && m.phase === 'version' && conn.side === a.side ? { ...m, body: 'not-hex' } : undefined));

@@ -2,7 +2,7 @@
 // testkit's in-memory mailbox and an in-memory "network" of byte channels
 // (listeners, a TCP dialer, a transit relay that glues by token).
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeMailbox } from '@burrow/testkit';
+import { MemoryMailbox } from '../src/testing.js';
 import {
   createWormhole,
   isWormholeError,
@@ -177,8 +177,8 @@ const streamOf = (data: Uint8Array, chunk = 10_000) =>
 
 const wormholes: Wormhole[] = [];
 async function pair(): Promise<[Wormhole, Wormhole]> {
-  const server = new FakeMailbox();
-  const transport = server.transport as unknown as NonNullable<Parameters<typeof createWormhole>[0]['transport']>;
+  const server = new MemoryMailbox();
+  const transport = server.transport;
   const a = await createWormhole({ mailbox: server.url, transport });
   const b = await createWormhole({ mailbox: server.url, transport });
   b.setCode(await a.allocateCode());

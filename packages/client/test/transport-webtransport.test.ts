@@ -11,8 +11,8 @@ import {
   type WebTransportBidiStreamLike,
   type WebTransportInit,
   type WebTransportLike,
-} from '../src/transport-webtransport.js';
-import type { FrameHandlers } from '../src/transport.js';
+} from '../src/transports/webtransport.js';
+import type { FrameHandlers } from '../src/transports/types.js';
 
 const utf8 = new TextEncoder();
 const frame = (text: string): Uint8Array => encodeLengthPrefixed(utf8.encode(text));

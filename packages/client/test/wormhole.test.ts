@@ -1,11 +1,13 @@
 /**
- * The real client (createWormhole) against the in-memory mailbox server:
+ * The real client (createWormhole) against the in-memory mailbox (the real
+ * server core over an in-memory transport):
  * two wormholes exchange messages, calls honour AbortSignal, reconnects
  * lose nothing. Every wait is bounded.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { fromUtf8, utf8 } from '@burrow/protocol';
-import { FakeMailbox, seededRandom } from '../../testkit/src/fake-mailbox.js';
+import { seededRandom } from '@burrow/testkit';
+import { MemoryMailbox } from '../src/testing.js';
 import { createWormhole, WormholeError, type Wormhole, type WormholeOptions } from '../src/index.js';
 import { bounded, rejection } from './bounded.js';
 
@@ -17,14 +19,14 @@ afterEach(async () => {
   await Promise.allSettled(opened.splice(0).map((w) => w.close()));
 });
 
-async function open(server: FakeMailbox, seed: number, extra: Partial<WormholeOptions> = {}): Promise<Wormhole> {
+async function open(server: MemoryMailbox, seed: number, extra: Partial<WormholeOptions> = {}): Promise<Wormhole> {
   const w = await createWormhole({ mailbox: server.url, transport: server.transport, random: seededRandom(seed), ...extra });
   opened.push(w);
   return w;
 }
 
 /** A allocates, B types the code. */
-async function pair(server = new FakeMailbox(), extra: Partial<WormholeOptions> = {}) {
+async function pair(server = new MemoryMailbox(), extra: Partial<WormholeOptions> = {}) {
   const a = await open(server, 1, { appVersions: { who: 'a' }, ...extra });
   const b = await open(server, 2, { appVersions: { who: 'b' }, ...extra });
   const code = await a.allocateCode();
@@ -53,7 +55,7 @@ describe('two clients through the in-memory mailbox', () => {
       // app_versions as given; other top-level keys (abilities) may be added by the client
       expect(await a.peerVersions).toMatchObject({ app_versions: { who: 'b' } });
       expect(await b.peerVersions).toMatchObject({ app_versions: { who: 'a' } });
-      expect(await a.welcome).toEqual({ motd: 'fake mailbox for tests' });
+      expect(await a.welcome).toEqual({ motd: 'in-memory mailbox for tests' });
       expect(a.status).toBe('connected');
       await bounded(Promise.all([a.close(), b.close()]));
       expect(a.status).toBe('closed');
@@ -82,7 +84,7 @@ describe('two clients through the in-memory mailbox', () => {
   it(
     'messages sent before the peer even connects are delivered once it does',
     async () => {
-      const server = new FakeMailbox();
+      const server = new MemoryMailbox();
       const a = await open(server, 1);
       const code = await a.allocateCode(3);
       expect(code.split('-')).toHaveLength(4);
@@ -99,7 +101,7 @@ describe('two clients through the in-memory mailbox', () => {
   it(
     'a wrong code: WrongPassword on both sides, through closed and pending calls',
     async () => {
-      const server = new FakeMailbox();
+      const server = new MemoryMailbox();
       const a = await open(server, 1);
       const b = await open(server, 2);
       const code = await a.allocateCode();
@@ -118,7 +120,7 @@ describe('two clients through the in-memory mailbox', () => {
   it(
     'close before the peer arrives: Lonely, nameplate released, mailbox closed lonely',
     async () => {
-      const server = new FakeMailbox();
+      const server = new MemoryMailbox();
       const a = await open(server, 1);
       const pending = rejection(a.nextMessage());
       await a.allocateCode();
@@ -136,7 +138,7 @@ describe('two clients through the in-memory mailbox', () => {
   it(
     'close while the claim is still in flight: Lonely, the nameplate is released',
     async () => {
-      const server = new FakeMailbox();
+      const server = new MemoryMailbox();
       const a = await open(server, 1);
       a.setCode('8-purple-sausages');
       expect((await rejection(a.close())).code).toBe('Lonely');
@@ -149,7 +151,7 @@ describe('two clients through the in-memory mailbox', () => {
   it(
     'a dropped connection is re-established and nothing is lost or duplicated',
     async () => {
-      const { server, a, b } = await pair(new FakeMailbox(), { reconnect: { initialMs: 1, maxMs: 5, factor: 2 } });
+      const { server, a, b } = await pair(new MemoryMailbox(), { reconnect: { initialMs: 1, maxMs: 5, factor: 2 } });
       a.sendMessage(utf8('before'));
       expect(text(await bounded(b.nextMessage()))).toBe('before');
       // A's adds vanish with its connection: swallow the next one, then drop
@@ -187,7 +189,7 @@ describe('two clients through the in-memory mailbox', () => {
   it(
     'a connection that never opens fails createWormhole with Connection (bounded by connectTimeoutMs)',
     async () => {
-      const server = new FakeMailbox();
+      const server = new MemoryMailbox();
       server.refuse(1, 'hang');
       const err = await rejection(createWormhole({ mailbox: server.url, transport: server.transport, connectTimeoutMs: 50 }));
       expect(err.code).toBe('Connection');
@@ -200,7 +202,7 @@ describe('two clients through the in-memory mailbox', () => {
   it(
     'a refused first connection fails createWormhole with Connection',
     async () => {
-      const server = new FakeMailbox();
+      const server = new MemoryMailbox();
       server.refuse(1, 'fail');
       const err = await rejection(createWormhole({ mailbox: server.url, transport: server.transport }));
       expect(err.code).toBe('Connection');
@@ -253,7 +255,7 @@ describe('AbortSignal and timeouts', () => {
   it(
     'a timeout on allocateCode, and on receiveText, is Timeout',
     async () => {
-      const server = new FakeMailbox();
+      const server = new MemoryMailbox();
       server.intercept((m) => (m.type === 'allocate' ? null : undefined)); // the server never answers
       const a = await open(server, 1);
       expect((await rejection(a.allocateCode(2, { signal: AbortSignal.timeout(20) }))).code).toBe('Timeout');
@@ -267,7 +269,7 @@ describe('AbortSignal and timeouts', () => {
     'aborting the wormhole signal closes it: closed and pending calls reject with Aborted',
     async () => {
       const ac = new AbortController();
-      const { server, b } = await pair(new FakeMailbox(), { signal: ac.signal });
+      const { server, b } = await pair(new MemoryMailbox(), { signal: ac.signal });
       await bounded(b.peerVersions);
       const pending = rejection(b.nextMessage());
       ac.abort();
@@ -282,7 +284,7 @@ describe('AbortSignal and timeouts', () => {
   it(
     'createWormhole honours an aborted signal',
     async () => {
-      const server = new FakeMailbox();
+      const server = new MemoryMailbox();
       const ac = new AbortController();
       ac.abort();
       expect((await rejection(createWormhole({ mailbox: server.url, transport: server.transport }, { signal: ac.signal }))).code).toBe('Aborted');
@@ -301,7 +303,7 @@ describe('API misuse is the caller’s error', () => {
   it(
     'bad arguments',
     async () => {
-      const server = new FakeMailbox();
+      const server = new MemoryMailbox();
       expect((await rejection(createWormhole({ mailbox: 'http//nope', transport: server.transport }))).code).toBe('Usage');
       const w = await open(server, 1);
       expect(() => w.setCode('no-nameplate')).toThrow(expect.objectContaining({ code: 'InvalidCode' }) as Error);
@@ -339,7 +341,7 @@ describe('regressions', () => {
   });
 
   it('aborting the wormhole signal closes the mailbox politely with mood errory', async () => {
-    const server = new FakeMailbox();
+    const server = new MemoryMailbox();
     const ac = new AbortController();
     const { a, b } = await pair(server);
     const opens = () => server.log.filter((l) => l.message.type === 'open').length;

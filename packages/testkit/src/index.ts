@@ -63,6 +63,6 @@ export function sha256File(path: string): Promise<string> {
 export function sha256(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
-export * from './fake-mailbox.js';
+export { seededRandom, wrongCode } from './random.js';
 export * from './firefox.js';
 export * from './trees.js';

@@ -18,7 +18,7 @@
  * until a connection is opened.
  */
 import { LengthPrefixedParser, WormholeError, encodeLengthPrefixed } from '@burrow/protocol';
-import type { FrameConnection, MailboxTransport } from './transport.js';
+import type { FrameConnection, MailboxTransport } from './types.js';
 
 /** A bidirectional WebTransport stream. */
 export interface WebTransportBidiStreamLike {

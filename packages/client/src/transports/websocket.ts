@@ -1,27 +1,9 @@
 /**
- * Mailbox transports: how frames reach the mailbox server. One small
- * contract, several implementations (WebSocket here; WebTransport and an
- * in-memory pair elsewhere), all checked by the same compliance suite.
+ * Mailbox frames over WebSocket text frames (the browser global, or the `ws`
+ * package on Node 20).
  */
 import { WormholeError } from '@burrow/protocol';
-
-/** Callbacks a transport invokes. `closed` is called exactly once. */
-export interface FrameHandlers {
-  /** The connection is ready for `send`. */
-  open(): void;
-  /** One frame from the server: text, or bytes if the server misbehaved. */
-  frame(data: string | Uint8Array): void;
-  /** The connection ended (with the reason if it failed). */
-  closed(error?: unknown): void;
-}
-
-export interface FrameConnection {
-  send(frame: string): void;
-  close(): void;
-}
-
-/** Opens one connection to `url`. Must not throw: failures go to `closed`. */
-export type MailboxTransport = (url: string, handlers: FrameHandlers) => FrameConnection;
+import type { MailboxTransport } from './types.js';
 
 /** The subset of the WebSocket API we use (browser global, or the `ws` package in Node). */
 export interface WebSocketLike {
