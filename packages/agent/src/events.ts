@@ -1,4 +1,49 @@
 /**
+ * What the agent tells the world: its typed events (a fan-out to async
+ * iterables) and its structured log lines, through one reporter so every
+ * refusal is both logged and published, and never with a secret, a code, a
+ * nonce or a proof in it.
+ */
+import type { Logger } from '@burrow/client';
+import { shortId } from '@burrow/protocol/agent';
+import type { PairingInfo } from '@burrow/store';
+import type { Refusal, RefusalReason } from './policy.js';
+
+export type AgentEvent =
+  | { readonly type: 'listening'; readonly url: string }
+  | { readonly type: 'paired'; readonly pairing: PairingInfo }
+  | { readonly type: 'connected'; readonly pairing: PairingInfo; readonly origin: string; readonly via: 'local' | 'remote' }
+  | { readonly type: 'disconnected'; readonly pairing: PairingInfo; readonly error?: string }
+  | { readonly type: 'refused'; readonly reason: RefusalReason; readonly message: string; readonly pairingId?: string }
+  | { readonly type: 'forward'; readonly pairing: PairingInfo; readonly to: string }
+  | { readonly type: 'revoked'; readonly pairingId: string; readonly dropped: number }
+  | { readonly type: 'shutdown' };
+
+/** The agent's log lines and events, side by side. */
+export class AgentReporter {
+  readonly events = new EventHub<AgentEvent>();
+  readonly #logger: Logger | undefined;
+
+  constructor(logger: Logger | undefined) {
+    this.#logger = logger;
+  }
+
+  log(level: 'info' | 'warn', message: string, fields: Record<string, unknown>): void {
+    this.#logger?.[level]?.(message, fields);
+  }
+
+  publish(event: AgentEvent): void {
+    this.events.publish(event);
+  }
+
+  /** Log and publish a refusal. */
+  refuse(refusal: Refusal, pairingId?: string): void {
+    this.log('warn', 'agent.refused', { reason: refusal.reason, detail: refusal.message, ...(pairingId ? { pairing: shortId(pairingId) } : {}) });
+    this.publish({ type: 'refused', reason: refusal.reason, message: refusal.message, ...(pairingId ? { pairingId } : {}) });
+  }
+}
+
+/**
  * A small fan-out of events to async iterables. Each subscriber sees the
  * events published after it subscribed, in order; a subscriber that stops
  * reading loses the oldest events beyond a bound rather than growing forever.

@@ -1,41 +1,17 @@
 /**
- * RPC over streams: one stream per call. The caller opens a stream and
- * writes a request header; the callee answers with a response header. Each
- * header is a 4-byte big-endian length and that many bytes of UTF-8 JSON
- * (≤ {@link MAX_HEADER}):
- *
- *   request   {"method": "info" | "forward" | …, "params": {…}}
- *   response  {"ok": true, "result": …} | {"ok": false, "error": {"code", "message"}}
- *
- * After an ordinary call both sides close the stream. After a successful
- * `forward` the stream carries the raw bytes of the TCP connection the agent
- * opened, in both directions, until either end closes.
+ * The stream side of the RPC (the headers themselves are
+ * `@burrow/protocol/agent` rpc): read a header off a ReadableStream and hand
+ * over the bytes that follow, write a header without keeping the lock.
  */
-import { WormholeError, concatBytes, fromUtf8, utf8, type WormholeErrorCode } from '@burrow/protocol';
-
-export const MAX_HEADER = 64 * 1024;
-
-export type RpcRequest = { readonly method: string; readonly params: Record<string, unknown> };
-export type RpcResponse =
-  | { readonly ok: true; readonly result: unknown }
-  | { readonly ok: false; readonly error: { readonly code: WormholeErrorCode; readonly message: string } };
-
-/** Codes a callee may answer with; others become `RemoteProtocol`. */
-const RESPONSE_CODES: ReadonlySet<string> = new Set<WormholeErrorCode>(['NotAllowed', 'Unpaired', 'Revoked', 'Rejected', 'Connection', 'Usage', 'Timeout', 'RemoteProtocol']);
-
-export function encodeHeader(value: RpcRequest | RpcResponse): Uint8Array {
-  const body = utf8(JSON.stringify(value));
-  if (body.length > MAX_HEADER) throw new RangeError(`an RPC header is limited to ${MAX_HEADER} bytes`);
-  const prefix = new Uint8Array(4);
-  new DataView(prefix.buffer).setUint32(0, body.length);
-  return concatBytes(prefix, body);
-}
+import type { JsonObject } from '@burrow/protocol';
+import { RpcHeaderReader } from '@burrow/protocol/agent';
 
 /**
  * Read one header from `readable`; returns it and a stream of the bytes that
- * follow it (the reader's lock moves to that stream).
+ * follow it (the reader's lock moves to that stream). Rejects with
+ * `RemoteProtocol` on a bad header or a stream that ends inside it.
  */
-export async function readHeader(readable: ReadableStream<Uint8Array>): Promise<{ header: unknown; rest: ReadableStream<Uint8Array> }> {
+export async function readHeader(readable: ReadableStream<Uint8Array>): Promise<{ header: JsonObject; rest: ReadableStream<Uint8Array> }> {
   const reader = readable.getReader();
   try {
     return await readHeaderFrom(reader);
@@ -45,66 +21,32 @@ export async function readHeader(readable: ReadableStream<Uint8Array>): Promise<
   }
 }
 
-async function readHeaderFrom(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<{ header: unknown; rest: ReadableStream<Uint8Array> }> {
-  let buffered: Uint8Array = new Uint8Array(0);
-  let need = 4;
-  let length: number | undefined;
+async function readHeaderFrom(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<{ header: JsonObject; rest: ReadableStream<Uint8Array> }> {
+  const headerReader = new RpcHeaderReader();
   for (;;) {
-    while (buffered.length < need) {
-      const { value, done } = await reader.read();
-      if (done) throw new WormholeError('RemoteProtocol', 'rpc: the stream ended inside a header');
-      buffered = concatBytes(buffered, value);
-    }
-    if (length === undefined) {
-      length = new DataView(buffered.buffer, buffered.byteOffset, 4).getUint32(0);
-      if (length > MAX_HEADER) throw new WormholeError('RemoteProtocol', `rpc: header of ${length} bytes exceeds ${MAX_HEADER}`);
-      need = 4 + length;
-      continue;
-    }
-    break;
-  }
-  let header: unknown;
-  try {
-    header = JSON.parse(fromUtf8(buffered.subarray(4, need)));
-  } catch (cause) {
-    throw new WormholeError('RemoteProtocol', 'rpc: header is not JSON', { cause });
-  }
-  let leftover: Uint8Array | undefined = buffered.length > need ? buffered.slice(need) : undefined;
-  const rest = new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        if (leftover) {
-          controller.enqueue(leftover);
-          leftover = undefined;
-          return;
-        }
-        const { value, done } = await reader.read();
-        if (done) controller.close();
-        else controller.enqueue(value);
+    const { value, done } = await reader.read();
+    if (done) headerReader.end();
+    const got = done ? undefined : headerReader.push(value);
+    if (!got) continue;
+    let leftover: Uint8Array | undefined = got.rest.length > 0 ? got.rest : undefined;
+    const rest = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          if (leftover) {
+            controller.enqueue(leftover);
+            leftover = undefined;
+            return;
+          }
+          const { value: chunk, done: ended } = await reader.read();
+          if (ended) controller.close();
+          else controller.enqueue(chunk);
+        },
+        cancel: (reason) => reader.cancel(reason),
       },
-      cancel: (reason) => reader.cancel(reason),
-    },
-    { highWaterMark: 0 },
-  );
-  return { header, rest };
-}
-
-export function parseRequest(header: unknown): RpcRequest {
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw new WormholeError('RemoteProtocol', 'rpc: request is not an object');
-  const h = header as Record<string, unknown>;
-  if (typeof h['method'] !== 'string' || h['method'].length === 0 || h['method'].length > 100) throw new WormholeError('RemoteProtocol', 'rpc: bad method');
-  const params = h['params'] ?? {};
-  if (params === null || typeof params !== 'object' || Array.isArray(params)) throw new WormholeError('RemoteProtocol', 'rpc: params must be an object');
-  return { method: h['method'], params: params as Record<string, unknown> };
-}
-
-export function parseResponse(header: unknown): RpcResponse {
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw new WormholeError('RemoteProtocol', 'rpc: response is not an object');
-  const h = header as Record<string, unknown>;
-  if (h['ok'] === true) return { ok: true, result: h['result'] ?? null };
-  const e = (h['error'] ?? {}) as Record<string, unknown>;
-  const code = typeof e['code'] === 'string' && RESPONSE_CODES.has(e['code']) ? (e['code'] as WormholeErrorCode) : 'RemoteProtocol';
-  return { ok: false, error: { code, message: typeof e['message'] === 'string' ? e['message'].slice(0, 500) : 'the call failed' } };
+      { highWaterMark: 0 },
+    );
+    return { header: got.header, rest };
+  }
 }
 
 /** Write bytes to a writable without keeping its lock. */

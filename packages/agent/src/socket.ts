@@ -2,12 +2,12 @@
  * One WebSocket (the browser's, or `ws` in Node) seen two ways: first as a
  * queue of handshake messages, then, once both sides proved the pairing, as
  * an encrypted message pipe carrying mux-v1 frames plus control messages
- * (see wire.ts). Writes wait while `bufferedAmount` is above a high
+ * (agent-v1, see `@burrow/protocol/agent`). Writes wait while `bufferedAmount` is above a high
  * watermark (polled: not every implementation fires an event when it drains).
  */
 import { RecordDecoder, RecordEncoder, WormholeError, concatBytes, type RecordKey } from '@burrow/protocol';
+import { CLOSE_CODES, MAX_RECORD, encodeMuxBody, errorForClose, parseRecordBody, type ControlMessage } from '@burrow/protocol/agent';
 import type { MessagePipe } from '@burrow/client';
-import { CLOSE_CODES, TAG_CONTROL, TAG_MUX, parseControl, type ControlMessage } from './wire.js';
 
 /** The part of the WebSocket API both the browser and `ws` implement. */
 export interface SocketLike {
@@ -23,17 +23,6 @@ export interface SocketLike {
 const HIGH_WATER = 1024 * 1024;
 const LOW_WATER = 256 * 1024;
 const OPEN = 1;
-/** Mux DATA is at most 64 KiB; with headers and the box a record stays well under this. */
-export const MAX_RECORD = 80 * 1024;
-
-const CODE_BY_CLOSE = new Map<number, string>(Object.entries(CLOSE_CODES).map(([k, v]) => [v, k]));
-
-/** The error a close code stands for (our 4xxx codes), if any. */
-export function errorForClose(code: number, reason: string): WormholeError | undefined {
-  const name = CODE_BY_CLOSE.get(code);
-  if (!name) return undefined;
-  return new WormholeError(name as 'NotAllowed', reason || `closed by the agent (${name})`);
-}
 
 type Received = string | Uint8Array;
 
@@ -152,9 +141,9 @@ export class AgentSocket {
       if (done) return;
       try {
         for (const record of decoder.push(bytes)) {
-          const tag = record[0];
-          if (tag === TAG_MUX) controller.enqueue(record.subarray(1));
-          else if (tag === TAG_CONTROL) onControl(parseControl(record.subarray(1)));
+          const body = parseRecordBody(record);
+          if (body.type === 'mux') controller.enqueue(body.frame);
+          else if (body.type === 'control') onControl(body.message);
         }
         if (bytes.length === 0) throw new WormholeError('RemoteProtocol', 'agent-v1: text message after the handshake');
       } catch (err) {
@@ -172,7 +161,7 @@ export class AgentSocket {
     };
     const writable = new WritableStream<Uint8Array>({
       write: async (chunk) => {
-        send(concatBytes(new Uint8Array([TAG_MUX]), chunk));
+        send(encodeMuxBody(chunk));
         if (this.socket.bufferedAmount > HIGH_WATER) {
           while (this.socket.bufferedAmount > LOW_WATER && this.isOpen) await new Promise((r) => setTimeout(r, 5));
         }

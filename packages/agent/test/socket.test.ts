@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { recordKey, type RecordKey } from '@burrow/protocol';
 import { AgentSocket, type SocketLike } from '../src/socket.js';
-import { encodeControl } from '../src/wire.js';
+import { encodeControl } from '@burrow/protocol/agent';
 
 type Listener = (ev: never) => void;
 

@@ -10,9 +10,9 @@
  *   const res = await session.fetch('http://127.0.0.1:8080/');
  */
 export { pairWithAgent, type PairWithAgentOptions } from './pair.js';
-export { connectAgent, AgentSession, type ConnectAgentOptions, type RemoteConnectOptions, type AgentWebSocketConstructor } from './session.js';
-export { REMOTE_APPID, rendezvous, rendezvousWindow, listenWindows, nextListenChange, type Rendezvous, type RemoteWindowOptions } from '../remote.js';
+export { connectAgent, type ConnectAgentOptions, type RemoteConnectOptions, type AgentWebSocketConstructor } from './connect.js';
+export { AgentSession } from './agent-session.js';
+export { REMOTE_APPID, rendezvous, rendezvousWindow, listenWindows, nextListenChange, type Rendezvous, type RemoteWindowOptions } from '@burrow/protocol/agent';
 export { httpOverStream, destinationOf, type AgentFetchInit } from './http.js';
-export { PAIR_APPID } from '../pair.js';
-export { AGENT_PATH } from '../wire.js';
+export { PAIR_APPID, AGENT_PATH } from '@burrow/protocol/agent';
 export type { SocketLike } from '../socket.js';

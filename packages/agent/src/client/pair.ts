@@ -3,10 +3,11 @@
  *
  *   const agent = await pairWithAgent({ mailbox, code: '4-purple-sausage', store: idbStore(), name: 'My extension' });
  */
-import { createWormhole, type MailboxTransport, type WebSocketConstructor } from '@burrow/client';
-import { WormholeError } from '@burrow/protocol';
+import { systemRandom, type MailboxTransport, type WebSocketConstructor } from '@burrow/client';
+import { PAIR_APPID } from '@burrow/protocol/agent';
 import { Pairings, loadIdentity, type KeyValueStore, type PairingInfo } from '@burrow/store';
-import { PAIR_APPID, runPairing } from '../pair.js';
+import { runPairing } from '../pair.js';
+import { abandon, openWormhole } from '../wormhole.js';
 
 export interface PairWithAgentOptions {
   /** The mailbox server the agent uses, e.g. `ws://127.0.0.1:4000/v1`. */
@@ -31,26 +32,16 @@ export async function pairWithAgent(options: PairWithAgentOptions): Promise<Pair
   const { signal } = options;
   signal?.throwIfAborted();
   const call = signal ? { signal } : {};
-  const id = await loadIdentity(options.store, call);
+  const id = await loadIdentity(options.store, { ...call, random: systemRandom });
   const origin = options.origin ?? (globalThis as { location?: { origin?: string } }).location?.origin;
-  const w = await createWormhole(
-    {
-      mailbox: options.mailbox,
-      appid: PAIR_APPID,
-      RTCPeerConnection: null,
-      ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
-      ...(options.transport ? { transport: options.transport } : {}),
-    },
-    call,
-  );
+  const w = await openWormhole({ mailbox: options.mailbox, appid: PAIR_APPID, RTCPeerConnection: null, WebSocket: options.WebSocket, transport: options.transport }, signal);
   try {
     w.setCode(options.code.trim());
     const pairing = await runPairing(w, { role: 'client', id, name: options.name, ...(origin && origin !== 'null' ? { origin } : {}) }, new Pairings(options.store), call);
     await w.close();
     return pairing;
   } catch (err) {
-    w.abort(err instanceof WormholeError ? err : new WormholeError('Aborted', 'pairing failed', { cause: err }));
-    await w.closed.catch(() => {});
+    await abandon(w, err, 'pairing failed');
     throw err;
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { toHex } from '@burrow/protocol';
-import { encodeControl, parseControl, parseHandshake, proof, sessionKeys, verifyProof, TAG_CONTROL, type HandshakeParams } from '../src/wire.js';
+import { toHex } from '../src/bytes.js';
+import { encodeControl, parseControl, parseHandshake, proof, sessionKeys, verifyProof, TAG_CONTROL, type HandshakeParams } from '../src/agent/index.js';
 
 const S = new Uint8Array(32).fill(9);
 const P: HandshakeParams = { clientId: '0'.repeat(32), agentId: '1'.repeat(32), clientNonce: '2'.repeat(64), agentNonce: '3'.repeat(64) };

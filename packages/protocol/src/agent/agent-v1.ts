@@ -22,7 +22,7 @@
  *
  * After `ready`, every WebSocket message is binary: one Transit-style record
  * (`length ‖ nonce ‖ secretbox`, counter nonces from 0, see
- * `@burrow/protocol` transit/records) under a per-direction key
+ * transit/records) under a per-direction key
  * HKDF-SHA256(ikm = S, salt = Nc ‖ Na, info = "burrow agent-v1 session
  * client→agent" / "… agent→client"). A record's plaintext is a tag byte and a
  * body: 0x00 a mux-v1 frame (the streams), 0x01 a control message (JSON,
@@ -31,7 +31,13 @@
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { concatBytes, equalBytes, fromHex, fromUtf8, recordKey, toHex, utf8, WormholeError, type RecordKey, type WormholeErrorCode } from '@burrow/protocol';
+import { concatBytes, equalBytes, fromHex, fromUtf8, toHex, utf8 } from '../bytes.js';
+import { WormholeError, type WormholeErrorCode } from '../errors.js';
+import { recordKey, type RecordKey } from '../keys.js';
+import type { RandomSource } from '../logger.js';
+import { parseJsonObject } from '../json.js';
+import { parsePeerObject } from './json.js';
+import { IDENTITY_RE } from './pairing-record.js';
 
 export const AGENT_PROTOCOL_VERSION = 1;
 /** WebSocket path of the agent's endpoint. */
@@ -40,7 +46,6 @@ export const AGENT_PATH = '/v1';
 export const MAX_HANDSHAKE_MESSAGE = 4096;
 export const NONCE_BYTES = 32;
 
-const ID_RE = /^[0-9a-f]{32}$/;
 const NONCE_RE = /^[0-9a-f]{64}$/;
 
 export type HandshakeMessage =
@@ -63,6 +68,15 @@ export const CLOSE_CODES: Readonly<Record<string, number>> = {
   Timeout: 4008,
 };
 
+const CODE_BY_CLOSE = new Map<number, string>(Object.entries(CLOSE_CODES).map(([k, v]) => [v, k]));
+
+/** The error a close code stands for (our 4xxx codes), if any. */
+export function errorForClose(code: number, reason: string): WormholeError | undefined {
+  const name = CODE_BY_CLOSE.get(code);
+  if (!name) return undefined;
+  return new WormholeError(name as WormholeErrorCode, reason || `closed by the agent (${name})`);
+}
+
 function protocolError(what: string): WormholeError {
   return new WormholeError('RemoteProtocol', `agent-v1: ${what}`);
 }
@@ -79,23 +93,15 @@ function field(obj: Record<string, unknown>, key: string, re: RegExp): string {
  */
 export function parseHandshake(data: unknown): HandshakeMessage {
   if (typeof data !== 'string') throw protocolError('expected a text message during the handshake');
-  if (data.length > MAX_HANDSHAKE_MESSAGE) throw protocolError('handshake message too large');
-  let obj: unknown;
-  try {
-    obj = JSON.parse(data);
-  } catch {
-    throw protocolError('handshake message is not JSON');
-  }
-  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw protocolError('handshake message is not an object');
-  const m = obj as Record<string, unknown>;
+  const m = parsePeerObject(data, { maxLength: MAX_HANDSHAKE_MESSAGE }, 'agent-v1', 'handshake message');
   switch (m['type']) {
     case 'hello': {
       const v = m['v'];
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw protocolError('bad "v"');
-      return { type: 'hello', v, id: field(m, 'id', ID_RE), nonce: field(m, 'nonce', NONCE_RE) };
+      return { type: 'hello', v, id: field(m, 'id', IDENTITY_RE), nonce: field(m, 'nonce', NONCE_RE) };
     }
     case 'challenge':
-      return { type: 'challenge', id: field(m, 'id', ID_RE), nonce: field(m, 'nonce', NONCE_RE), proof: field(m, 'proof', NONCE_RE) };
+      return { type: 'challenge', id: field(m, 'id', IDENTITY_RE), nonce: field(m, 'nonce', NONCE_RE), proof: field(m, 'proof', NONCE_RE) };
     case 'proof':
       return { type: 'proof', proof: field(m, 'proof', NONCE_RE) };
     case 'ready':
@@ -166,9 +172,14 @@ export function sessionKeys(secret: Uint8Array, p: Pick<HandshakeParams, 'client
   };
 }
 
+/** Largest control message accepted (UTF-16 code units of its JSON); larger ones read as `unknown`. */
+export const MAX_CONTROL_MESSAGE = 64 * 1024;
+
 /** Record plaintext tags. */
 export const TAG_MUX = 0x00;
 export const TAG_CONTROL = 0x01;
+/** Largest session record (length field): mux DATA is at most 64 KiB, and with headers and the box a record stays well under this. */
+export const MAX_RECORD = 80 * 1024;
 
 export type ControlMessage =
   | { readonly type: 'revoked'; readonly message: string }
@@ -180,17 +191,37 @@ export function encodeControl(message: Exclude<ControlMessage, { type: 'unknown'
 
 /** Parse a control body (after the tag); unknown or malformed messages come back as `unknown`. */
 export function parseControl(body: Uint8Array): ControlMessage {
+  let m: Record<string, unknown>;
   try {
-    const m = JSON.parse(fromUtf8(body)) as Record<string, unknown>;
-    if (m && m['type'] === 'revoked') return { type: 'revoked', message: typeof m['message'] === 'string' ? m['message'].slice(0, 500) : 'the pairing was revoked' };
-    return { type: 'unknown', original: String(m?.['type']).slice(0, 40) };
+    m = parseJsonObject(fromUtf8(body), { maxLength: MAX_CONTROL_MESSAGE });
   } catch {
     return { type: 'unknown', original: 'malformed' };
   }
+  if (m['type'] === 'revoked') return { type: 'revoked', message: typeof m['message'] === 'string' ? m['message'].slice(0, 500) : 'the pairing was revoked' };
+  return { type: 'unknown', original: String(m['type']).slice(0, 40) };
+}
+
+/** What one decrypted session record carries. */
+export type RecordBody =
+  | { readonly type: 'mux'; readonly frame: Uint8Array }
+  | { readonly type: 'control'; readonly message: ControlMessage }
+  | { readonly type: 'unknown'; readonly tag: number };
+
+/** The plaintext of a record carrying one mux-v1 frame. */
+export function encodeMuxBody(frame: Uint8Array): Uint8Array {
+  return concatBytes(new Uint8Array([TAG_MUX]), frame);
+}
+
+/** Read a decrypted record by its tag; unknown tags (and an empty record) come back as `unknown`. */
+export function parseRecordBody(record: Uint8Array): RecordBody {
+  const tag = record[0];
+  if (tag === TAG_MUX) return { type: 'mux', frame: record.subarray(1) };
+  if (tag === TAG_CONTROL) return { type: 'control', message: parseControl(record.subarray(1)) };
+  return { type: 'unknown', tag: tag ?? -1 };
 }
 
 /** A fresh nonce as hex. */
-export function newNonce(random: (n: number) => Uint8Array): string {
+export function newNonce(random: RandomSource): string {
   const n = random(NONCE_BYTES);
   if (!(n instanceof Uint8Array) || n.length !== NONCE_BYTES) throw new RangeError('random(32) must return 32 bytes');
   return toHex(n);

@@ -28,7 +28,8 @@
  */
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { concatBytes, fromHex, toHex, utf8 } from '@burrow/protocol';
+import { concatBytes, fromHex, toHex, utf8 } from '../bytes.js';
+import { IDENTITY_RE } from './pairing-record.js';
 
 /** The appid remote reconnects use (both sides must agree; it is not a secret). */
 export const REMOTE_APPID = 'burrow/agent/remote-v1';
@@ -37,7 +38,6 @@ export const DEFAULT_WINDOW_MS = 60 * 60 * 1000;
 /** Default clock skew the agent tolerates: five minutes. */
 export const DEFAULT_SKEW_MS = 5 * 60 * 1000;
 
-const ID_RE = /^[0-9a-f]{32}$/;
 const NAMEPLATE_BASE = 10n ** 14n;
 const NAMEPLATE_SPAN = 9n * 10n ** 14n;
 
@@ -112,8 +112,8 @@ export interface Rendezvous {
 export function rendezvous(secret: Uint8Array, p: { readonly agentId: string; readonly clientId: string; readonly window: number }): Rendezvous {
   if (!(secret instanceof Uint8Array)) throw new TypeError('secret must be a Uint8Array');
   if (secret.length !== 32) throw new RangeError('secret must be 32 bytes');
-  if (typeof p?.agentId !== 'string' || !ID_RE.test(p.agentId)) throw new TypeError('agentId must be 32 lowercase hex characters');
-  if (typeof p.clientId !== 'string' || !ID_RE.test(p.clientId)) throw new TypeError('clientId must be 32 lowercase hex characters');
+  if (typeof p?.agentId !== 'string' || !IDENTITY_RE.test(p.agentId)) throw new TypeError('agentId must be 32 lowercase hex characters');
+  if (typeof p.clientId !== 'string' || !IDENTITY_RE.test(p.clientId)) throw new TypeError('clientId must be 32 lowercase hex characters');
   if (!Number.isSafeInteger(p.window) || p.window < 0) throw new RangeError('window must be a non-negative safe integer');
   const counter = new Uint8Array(8);
   new DataView(counter.buffer).setBigUint64(0, BigInt(p.window));

@@ -1,8 +1,8 @@
 // remote-v1 rendezvous derivation: deterministic, bound to the secret, both
 // identities and the window; valid wormhole codes; windows that tolerate skew.
 import { describe, expect, it } from 'vitest';
-import { parseCode } from '@burrow/protocol';
-import { listenWindows, nextListenChange, rendezvous, rendezvousWindow, DEFAULT_WINDOW_MS } from '../src/remote.js';
+import { parseCode } from '../src/codes.js';
+import { listenWindows, nextListenChange, rendezvous, rendezvousWindow, DEFAULT_WINDOW_MS } from '../src/agent/index.js';
 
 const secret = new Uint8Array(32).map((_, i) => i);
 const agentId = 'a'.repeat(32);
