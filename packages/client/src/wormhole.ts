@@ -18,7 +18,6 @@ import {
   type IoEffect,
   type SessionKey,
   type SessionInput,
-  type TraceEntry,
   type Welcome,
   abortError,
   anySignal,
@@ -27,63 +26,17 @@ import {
   type Deferred,
   type Logger,
 } from '@burrow/protocol';
+import { MessageInbox } from './inbox.js';
+import { DEFAULT_APPID, MAX_MESSAGE_SIZE, type CallOptions, type WormholeOptions, type WormholeStatus } from './wormhole-options.js';
 import { systemRandom } from './random.js';
 import { receiveText, sendText } from './app-messages.js';
 import type { FrameConnection, MailboxTransport } from './transports/types.js';
-import { webSocketTransport, type WebSocketConstructor } from './transports/websocket.js';
-import { advertiseConnect, type RTCPeerConnectionConstructor } from './connection/advertise.js';
+import { webSocketTransport } from './transports/websocket.js';
+import { advertiseConnect } from './connection/advertise.js';
 import type { ConnectOptions } from './connection/connect.js';
 import type { Connection } from './connection/types.js';
 
-/**
- * Largest application message: its echo (hex, inside JSON) must stay well
- * under the 1 MiB server frame bound that every client enforces.
- */
-export const MAX_MESSAGE_SIZE = 256 * 1024;
-
-/** The appid the `wormhole` CLI uses for text and file transfer. */
-export const DEFAULT_APPID = 'lothar.com/wormhole/text-or-file-xfer';
-
-
-export interface WormholeOptions {
-  /** Mailbox server URL, e.g. `ws://127.0.0.1:4000/v1` or `wss://relay.magic-wormhole.io:4000/v1`. */
-  mailbox: string;
-  /** Application id; both sides must use the same. Default: the CLI's. */
-  appid?: string;
-  /** Aborting closes the wormhole (mood `errory`) and rejects pending calls with `Aborted`. */
-  signal?: AbortSignal;
-  /** WebSocket implementation (default `globalThis.WebSocket`). */
-  WebSocket?: WebSocketConstructor;
-  /** A custom mailbox transport; overrides `WebSocket`. */
-  transport?: MailboxTransport;
-  /** Our `app_versions` sent in the encrypted `version` phase. */
-  appVersions?: Record<string, unknown>;
-  /** Extra top-level keys for the `version` phase. */
-  versionExtras?: Record<string, unknown>;
-  /**
-   * For `connect()`: default `globalThis.RTCPeerConnection`; on Node pass node-datachannel's
-   * polyfill. `null` turns WebRTC off (the webrtc-v1 ability is not advertised).
-   */
-  RTCPeerConnection?: RTCPeerConnectionConstructor | null;
-  /** Randomness source (default `crypto.getRandomValues`); inject for deterministic tests. */
-  random?: (n: number) => Uint8Array;
-  /** Time allowed for the first connection to the mailbox, in ms (default 15 000). */
-  connectTimeoutMs?: number;
-  /** How long a polite close may take before the connection is dropped anyway, in ms (default 10 000). */
-  closeTimeoutMs?: number;
-  /** Reconnect backoff (default: 1 s × 1.5 up to 60 s, like the Python client). */
-  reconnect?: { initialMs: number; maxMs: number; factor: number };
-  logger?: Logger;
-  /** Called for every machine transition; for debugging. */
-  trace?: (entry: TraceEntry) => void;
-}
-
-export interface CallOptions {
-  signal?: AbortSignal;
-}
-
-export type WormholeStatus = 'connecting' | 'waiting-for-code' | 'waiting-for-peer' | 'connected' | 'closing' | 'closed';
-
+export { DEFAULT_APPID, MAX_MESSAGE_SIZE, type CallOptions, type WormholeOptions, type WormholeStatus } from './wormhole-options.js';
 
 /**
  * Connect to a mailbox server and start a wormhole session. Resolves once the
@@ -136,8 +89,7 @@ export class Wormhole {
   readonly #versions = deferred<Record<string, unknown>>();
   readonly #closed = deferred<void>();
   readonly #connected = deferred<void>();
-  readonly #inbox: Uint8Array[] = [];
-  readonly #waiters: Deferred<Uint8Array>[] = [];
+  readonly #inbox = new MessageInbox();
   #conn: FrameConnection | undefined;
   #connGeneration = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -225,23 +177,7 @@ export class Wormhole {
 
   /** The next application message from the peer, in order. */
   nextMessage(options: CallOptions = {}): Promise<Uint8Array> {
-    const { signal } = options;
-    if (signal?.aborted) return Promise.reject(abortError(signal));
-    const ready = this.#inbox.shift();
-    if (ready) return Promise.resolve(ready);
-    if (this.#failure) return Promise.reject(this.#failure);
-    const d = deferred<Uint8Array>();
-    this.#waiters.push(d);
-    if (!signal) return d.promise;
-    // Remove the waiter the moment the signal fires, so a message arriving in
-    // the same task goes to the next caller instead of a dead waiter.
-    const onAbort = () => {
-      const i = this.#waiters.indexOf(d);
-      if (i >= 0) this.#waiters.splice(i, 1);
-      d.reject(abortError(signal));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    return d.promise.finally(() => signal.removeEventListener('abort', onAbort));
+    return this.#inbox.next(options.signal);
   }
 
   /** Derive an application key from the session key (HKDF-SHA256, like `w.derive_key`). */
@@ -349,12 +285,9 @@ export class Wormhole {
       case 'versions':
         this.#versions.resolve(effect.versions);
         return;
-      case 'message': {
-        const waiter = this.#waiters.shift();
-        if (waiter) waiter.resolve(effect.plaintext);
-        else this.#inbox.push(effect.plaintext);
+      case 'message':
+        this.#inbox.push(effect.plaintext);
         return;
-      }
       case 'closing':
         this.#closingResult = effect.result;
         if (effect.result !== 'happy') this.#failPending(effect.result);
@@ -405,7 +338,7 @@ export class Wormhole {
   #failPending(reason: WormholeError): void {
     this.#failure ??= reason;
     for (const d of [this.#code, this.#welcome, this.#key, this.#verifier, this.#versions, this.#connected] as Deferred<unknown>[]) d.reject(reason);
-    for (const w of this.#waiters.splice(0)) w.reject(reason);
+    this.#inbox.fail(reason);
   }
 
   #finish(error: WormholeError | undefined): void {

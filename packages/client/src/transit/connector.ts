@@ -2,8 +2,8 @@
  * The Transit connector (`transit.py` `Common`): advertise our hints, learn
  * the peer's, then race every way to meet — our listener, dials to the
  * peer's direct hints, and (a little later) every relay — through the
- * injected dialers. The first connection whose handshake completes wins:
- * the sender sends `go\n` on it and `nevermind\n` on any other that
+ * injected dialers (the hints and the attempts are built in candidates.ts).
+ * The first connection whose handshake completes wins: the sender sends `go\n` on it and `nevermind\n` on any other that
  * completes; the receiver keeps the one that says `go`. Losers are closed.
  *
  *   const c = await TransitConnector.create({ role: 'sender', key, ...options });
@@ -12,17 +12,14 @@
  *   const conn = await c.connect({ signal });         // TransitConnection
  */
 import {
-  TRANSIT_ABILITIES,
   TransitHandshake,
   WormholeError,
-  encodeTransitHints,
   mergeRelays,
   parseRelayLocation,
   recordKeys,
   toHex,
   type HandshakeEffect,
   type RelayHint,
-  type TcpHint,
   type TransitHints,
   type TransitKey,
   type TransitRole,
@@ -30,6 +27,7 @@ import {
 import { abortError } from '@burrow/protocol';
 import { systemRandom as defaultRandom } from '../random.js';
 import type { Logger } from '@burrow/protocol';
+import { outboundAttempts, ourTransitMessage } from './candidates.js';
 import { TransitConnection, type TransitKind } from './connection.js';
 import type { ByteChannel, TransitDialers, TransitListen, TransitListener } from './types.js';
 import { webSocketDialer } from './websocket.js';
@@ -64,6 +62,8 @@ interface Contender {
   channel?: ByteChannel;
   reader?: ReadableStreamDefaultReader<Uint8Array>;
   writer?: WritableStreamDefaultWriter<Uint8Array>;
+  /** Stop an outbound dial (its delay or its connect). */
+  abort?: () => void;
   done: boolean;
 }
 
@@ -106,8 +106,7 @@ export class TransitConnector {
     this.#timeoutMs = init.timeoutMs ?? 120_000;
     this.#maxRecordLength = init.maxRecordLength;
     this.#logger = init.logger;
-    const direct: TcpHint[] = (listener?.hints ?? []).map((h) => ({ hostname: h.hostname, port: h.port, priority: 0 }));
-    this.message = encodeTransitHints({ abilities: TRANSIT_ABILITIES, direct, relays: this.#ourRelays });
+    this.message = ourTransitMessage(listener, this.#ourRelays);
   }
 
   /** Start listening (if a listener is configured) and build our hints. */
@@ -188,42 +187,15 @@ export class TransitConnector {
   // ------------------------------------------------------------ candidates
 
   #startOutbound(): void {
-    const tcp = this.#dialers.tcp;
-    const ws = this.#dialers.websocket;
-    let relayDelay = 0;
-    if (tcp) {
-      for (const h of this.#peer.direct) {
-        relayDelay = this.#relayDelayMs;
-        this.#dial(`->tcp:${h.hostname}:${h.port}`, 'direct', undefined, (signal) => tcp(h.hostname, h.port, { signal }));
-      }
-    }
-    // Our relays and theirs, highest priority first; one endpoint per relay kind we can dial.
-    const relays = mergeRelays([...this.#ourRelays, ...this.#peer.relays]);
-    const seen = new Set<string>();
-    for (const r of relays) {
-      const endpoints: { d: string; open: (s: AbortSignal) => Promise<ByteChannel> }[] = [];
-      if (tcp) {
-        for (const t of [...r.tcp].sort((a, b) => b.priority - a.priority)) {
-          const d = `->relay:tcp:${t.hostname}:${t.port}`;
-          if (!seen.has(d)) endpoints.push({ d, open: (signal) => tcp(t.hostname, t.port, { signal }) }), seen.add(d);
-        }
-      }
-      if (ws) {
-        for (const url of r.websocket) {
-          const d = `->relay:${url}`;
-          if (!seen.has(d)) endpoints.push({ d, open: (signal) => ws(url, { signal }) }), seen.add(d);
-        }
-      }
-      for (const e of endpoints) this.#dial(e.d, 'relay', relayDelay, e.open);
-    }
+    for (const a of outboundAttempts(this.#peer, this.#ourRelays, this.#dialers, this.#relayDelayMs)) this.#dial(a.description, a.kind, a.delayMs, a.open);
   }
 
-  #dial(description: string, kind: TransitKind, delayMs: number | undefined, open: (signal: AbortSignal) => Promise<ByteChannel>): void {
+  #dial(description: string, kind: TransitKind, delayMs: number, open: (signal: AbortSignal) => Promise<ByteChannel>): void {
     const c: Contender = { description, kind, done: false };
     const ctrl = new AbortController();
     this.#contenders.add(c);
     this.#outstanding++;
-    (c as { abort?: () => void }).abort = () => ctrl.abort();
+    c.abort = () => ctrl.abort();
     const run = async () => {
       if (delayMs) {
         await new Promise<void>((resolve) => {
@@ -380,7 +352,7 @@ export class TransitConnector {
       this.#outstanding--;
     }
     this.#contenders.delete(c);
-    (c as { abort?: () => void }).abort?.();
+    c.abort?.();
     c.reader?.cancel().catch(() => {});
     c.channel?.close();
   }
