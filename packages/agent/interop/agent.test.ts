@@ -6,13 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { assertPrivateNetwork, cleanup, startMailboxServer, waitFor, withTimeout, type MailboxServer } from '@burrow/testkit';
+import { assertPrivateNetwork, startMailboxServer, waitFor, withTimeout, type MailboxServer } from '@burrow/testkit';
 import { isWormholeError, toHex } from '@burrow/protocol';
 import { Pairings, loadIdentity, memoryStore, type KeyValueStore } from '@burrow/store';
 import { fileStore } from '@burrow/store/file';
 import { startAgent, type Agent, type AgentEvent } from '../src/index.js';
 import { connectAgent, pairWithAgent, type AgentSession } from '../src/client/index.js';
-import { EXTENSION_ORIGIN, NodeWebSocket, rawGet, rawUpgrade, recordingLogger, startEcho, webSocketWithOrigin, type EchoService } from './support.js';
+import { EXTENSION_ORIGIN, NodeWebSocket, rawGet, rawUpgrade, recordEvents, recordingLogger, startEcho, stopAll, webSocketWithOrigin, type EchoService } from './support.js';
 
 const ExtensionWebSocket = webSocketWithOrigin(EXTENSION_ORIGIN);
 const OTHER_EXTENSION = 'chrome-extension://ponmlkjihgfedcbaponmlkjihgfedcba';
@@ -62,16 +62,10 @@ describe('local agent', () => {
       logger,
       methods: { add: (params) => Number(params['a']) + Number(params['b']) },
     });
-    void (async () => {
-      for await (const e of agent.events()) events.push(e);
-    })();
+    recordEvents(agent, events);
   });
 
-  afterAll(async () => {
-    await agent?.shutdown();
-    await echo?.close();
-    await cleanup();
-  });
+  afterAll(() => stopAll(agent, echo));
 
   it('pairs by code through the mailbox server: both sides keep the same secret, listed without it', async () => {
     const paired = await pairNewClient(clientStore, 'Test extension');

@@ -6,13 +6,13 @@
 // session at once and a revoked pairing gets nothing.
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertPrivateNetwork, cleanup, freePort, startMailboxServer, startTransitRelay, waitFor, type MailboxServer } from '@burrow/testkit';
+import { assertPrivateNetwork, freePort, startMailboxServer, startTransitRelay, waitFor, type MailboxServer } from '@burrow/testkit';
 import { createWormhole, isWormholeError, type RTCPeerConnectionConstructor } from '@burrow/client';
 import { Pairings, loadIdentity, memoryStore, type KeyValueStore } from '@burrow/store';
 import { startAgent, type Agent, type AgentEvent } from '../src/index.js';
 import { REMOTE_APPID, connectAgent, pairWithAgent, rendezvous, rendezvousWindow, type RemoteConnectOptions } from '../src/client/index.js';
 import { tcpDialer } from '@burrow/client/node';
-import { EXTENSION_ORIGIN, NodeWebSocket, recordingLogger, startEcho, webSocketWithOrigin, type EchoService } from './support.js';
+import { EXTENSION_ORIGIN, NodeWebSocket, recordEvents, recordingLogger, startEcho, stopAll, webSocketWithOrigin, type EchoService } from './support.js';
 
 // node-datachannel is a dev dependency of @burrow/client; load its polyfill from there.
 const fromClient = createRequire(new URL('../../client/package.json', import.meta.url));
@@ -68,16 +68,10 @@ describe('remote reconnect through the mailbox (remote-v1)', () => {
       logger,
       remote: { RTCPeerConnection: RTC, connect: LOOPBACK, retryMs: 100 },
     });
-    void (async () => {
-      for await (const e of agent.events()) events.push(e);
-    })();
+    recordEvents(agent, events);
   });
 
-  afterAll(async () => {
-    await agent?.shutdown();
-    await echo?.close();
-    await cleanup();
-  });
+  afterAll(() => stopAll(agent, echo));
 
   it('listens at one rendezvous per paired client once paired', async () => {
     expect(agent.status().remoteListeners).toBe(0);

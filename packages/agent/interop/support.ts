@@ -2,7 +2,9 @@
 import { createServer, request, type Server } from 'node:http';
 import WebSocket from 'ws';
 import type { Logger, WebSocketConstructor } from '@burrow/client';
+import { cleanup } from '@burrow/testkit';
 import type { AgentWebSocketConstructor } from '../src/client/index.js';
+import type { Agent, AgentEvent } from '../src/index.js';
 
 export const EXTENSION_ORIGIN = 'chrome-extension://abcdefghijklmnopabcdefghijklmnop';
 
@@ -106,4 +108,18 @@ export function rawGet(port: number, headers: Record<string, string>): Promise<{
     req.on('error', reject);
     req.end();
   });
+}
+
+/** Record every event `agent` publishes into `events`, until it shuts down. */
+export function recordEvents(agent: Agent, events: AgentEvent[]): void {
+  void (async () => {
+    for await (const e of agent.events()) events.push(e);
+  })();
+}
+
+/** Shut the agent and the echo service down, then the testkit's servers. */
+export async function stopAll(agent: Agent | undefined, echo: EchoService | undefined): Promise<void> {
+  await agent?.shutdown();
+  await echo?.close();
+  await cleanup();
 }

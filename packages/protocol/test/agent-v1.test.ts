@@ -1,6 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../src/bytes.js';
-import { encodeControl, parseControl, parseHandshake, proof, sessionKeys, verifyProof, TAG_CONTROL, type HandshakeParams } from '../src/agent/index.js';
+import {
+  MAX_CONTROL_MESSAGE,
+  MAX_HANDSHAKE_MESSAGE,
+  TAG_CONTROL,
+  encodeControl,
+  encodeMuxBody,
+  errorForClose,
+  newNonce,
+  parseControl,
+  parseHandshake,
+  parseRecordBody,
+  proof,
+  sessionKeys,
+  verifyProof,
+  type HandshakeParams,
+} from '../src/agent/index.js';
 
 const S = new Uint8Array(32).fill(9);
 const P: HandshakeParams = { clientId: '0'.repeat(32), agentId: '1'.repeat(32), clientNonce: '2'.repeat(64), agentNonce: '3'.repeat(64) };
@@ -86,5 +101,49 @@ describe('control messages', () => {
     expect(parseControl(bytes.subarray(1))).toEqual({ type: 'revoked', message: 'bye' });
     expect(parseControl(new TextEncoder().encode('{"type":"later"}'))).toEqual({ type: 'unknown', original: 'later' });
     expect(parseControl(new Uint8Array([0xff]))).toEqual({ type: 'unknown', original: 'malformed' });
+  });
+});
+
+describe('agent-v1 bounds', () => {
+  const hello = { type: 'hello', v: 1, id: P.clientId, nonce: P.clientNonce };
+
+  it('refuses deep nesting and wrong field types with RemoteProtocol', () => {
+    const deep = JSON.stringify({ ...hello, extra: JSON.parse('['.repeat(40) + ']'.repeat(40)) as unknown });
+    expect(deep.length).toBeLessThan(MAX_HANDSHAKE_MESSAGE);
+    for (const bad of [deep, JSON.stringify({ ...hello, v: '1' }), JSON.stringify({ ...hello, v: 1.5 }), JSON.stringify({ ...hello, nonce: 7 })]) {
+      expect(() => parseHandshake(bad)).toThrow(expect.objectContaining({ code: 'RemoteProtocol' }));
+    }
+    expect(() => parseHandshake('x'.repeat(MAX_HANDSHAKE_MESSAGE + 1))).toThrow(/too large/);
+  });
+
+  it('reads an error whose code or message has the wrong type as RemoteProtocol / "refused"', () => {
+    expect(parseHandshake(JSON.stringify({ type: 'error', code: 4, message: {} }))).toEqual({ type: 'error', code: 'RemoteProtocol', message: 'refused' });
+  });
+
+  it('reads oversize, deep or non-object control messages as unknown, and unknown keys are ignored', () => {
+    const utf8 = (t: string) => new TextEncoder().encode(t);
+    expect(parseControl(utf8(JSON.stringify({ type: 'revoked', message: 'm', later: 1 })))).toEqual({ type: 'revoked', message: 'm' });
+    expect(parseControl(utf8(JSON.stringify({ type: 'revoked', message: 3 })))).toEqual({ type: 'revoked', message: 'the pairing was revoked' });
+    expect(parseControl(utf8(JSON.stringify({ type: 'revoked', message: 'x'.repeat(MAX_CONTROL_MESSAGE) })))).toEqual({ type: 'unknown', original: 'malformed' });
+    expect(parseControl(utf8('['.repeat(40) + ']'.repeat(40)))).toEqual({ type: 'unknown', original: 'malformed' });
+    expect(parseControl(utf8('[]'))).toEqual({ type: 'unknown', original: 'malformed' });
+  });
+
+  it('tags records: mux frames, control messages, unknown tags ignored', () => {
+    expect(parseRecordBody(encodeMuxBody(new Uint8Array([1, 2])))).toEqual({ type: 'mux', frame: new Uint8Array([1, 2]) });
+    expect(parseRecordBody(encodeControl({ type: 'revoked', message: 'x' }))).toEqual({ type: 'control', message: { type: 'revoked', message: 'x' } });
+    expect(parseRecordBody(new Uint8Array([7, 1]))).toEqual({ type: 'unknown', tag: 7 });
+    expect(parseRecordBody(new Uint8Array(0))).toEqual({ type: 'unknown', tag: -1 });
+  });
+
+  it('maps its close codes back to errors, and no others', () => {
+    expect(errorForClose(4004, 'gone')).toMatchObject({ code: 'Revoked', message: 'gone' });
+    expect(errorForClose(4001, '')).toMatchObject({ code: 'Unpaired' });
+    expect(errorForClose(1000, '')).toBeUndefined();
+  });
+
+  it('newNonce checks the random source', () => {
+    expect(newNonce((n) => new Uint8Array(n).fill(1))).toBe('01'.repeat(32));
+    expect(() => newNonce(() => new Uint8Array(8))).toThrow(RangeError);
   });
 });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Pairings, loadIdentity, memoryStore } from '../src/index.js';
 
 const ID_A = 'a'.repeat(32);
@@ -94,5 +94,15 @@ describe('loadIdentity', () => {
     expect(id).toBe('ab'.repeat(16));
     expect(await loadIdentity(kv)).toBe(id);
     expect(await loadIdentity(memoryStore())).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('says to pass a random source where there is no Web Crypto', async () => {
+    vi.stubGlobal('crypto', undefined);
+    try {
+      await expect(loadIdentity(memoryStore())).rejects.toMatchObject({ code: 'Usage' });
+      expect(await loadIdentity(memoryStore(), { random: (n) => new Uint8Array(n) })).toBe('0'.repeat(32));
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });
