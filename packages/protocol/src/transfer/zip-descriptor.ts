@@ -11,7 +11,7 @@
  * directory), which makes the layout unambiguous.
  *
  * Stored entries with a descriptor are the hard case: nothing in the data
- * says where it ends. {@link descriptorCandidate} is the cheap filter a
+ * says where it ends. {@link findDescriptorCandidate} is the cheap filter a
  * scanner runs at every byte position; {@link matchDescriptor} the exact
  * test. A false end needs the data itself to hold its own CRC-32 and length
  * at that point (or, for the signature-less layout, its length twice and its
@@ -20,6 +20,7 @@
  * either read exactly as a central-directory reader would read it, or refused.
  */
 
+import type { Crc32 } from './crc32.js';
 import { CENTRAL_SIG, DESCRIPTOR_SIG, LOCAL_SIG } from './zip-format.js';
 
 /** Bytes a descriptor decision may look at: the longest layout (24) and the next signature (4). */
@@ -61,10 +62,43 @@ export function matchDescriptor(v: DataView, p: number, expected: EntryTotals): 
 }
 
 /**
- * Cheap pre-test for a stored entry's end at `p`, where `length` bytes of
- * data precede `p`: a descriptor signature, or the length where a
- * signature-less descriptor keeps its compressed size.
+ * The first position in `b[from…]` (with {@link DESCRIPTOR_LOOKAHEAD} bytes
+ * after it) where a stored entry's descriptor may start, or -1: a
+ * descriptor signature, or, for the signature-less layout, the entry's
+ * length so far where the compressed size goes. `length` is the entry's
+ * length at `b[0]`. A cheap pre-test (bytes first) for
+ * {@link matchDescriptor}, run at every position of the data.
  */
-export function descriptorCandidate(v: DataView, p: number, length: number): boolean {
-  return v.getUint32(p, true) === DESCRIPTOR_SIG || v.getUint32(p + 4, true) === length % 0x1_0000_0000;
+export function findDescriptorCandidate(b: Uint8Array, from: number, length: number): number {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const end = b.length - DESCRIPTOR_LOOKAHEAD;
+  for (let i = from; i <= end; i++) {
+    if (b[i] === 0x50 && b[i + 1] === 0x4b && b[i + 2] === 7 && b[i + 3] === 8) return i;
+    if (b[i + 4] === ((length + i) & 0xff) && v.getUint32(i + 4, true) === (length + i) % 0x1_0000_0000) return i;
+  }
+  return -1;
+}
+
+/**
+ * Scan a stored entry's bytes `b` (`length` bytes of the entry came before
+ * `b[0]`): how many are data for sure (`crc` is updated over them), and the
+ * length of the matching descriptor right after them, or 0 if its end is
+ * not in sight yet (the last {@link DESCRIPTOR_LOOKAHEAD} − 1 bytes stay
+ * undecided and must be offered again with what follows).
+ */
+export function scanStoredData(b: Uint8Array, length: number, crc: Crc32): { data: number; descriptor: number } {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let done = 0;
+  for (let from = 0; ; ) {
+    const i = findDescriptorCandidate(b, from, length);
+    if (i < 0) break;
+    crc.update(b.subarray(done, i));
+    done = i;
+    const descriptor = matchDescriptor(v, i, { crc: crc.digest(), compressedSize: length + i, size: length + i });
+    if (descriptor > 0) return { data: i, descriptor };
+    from = i + 1;
+  }
+  const data = Math.max(done, b.length - DESCRIPTOR_LOOKAHEAD + 1);
+  crc.update(b.subarray(done, data));
+  return { data, descriptor: 0 };
 }

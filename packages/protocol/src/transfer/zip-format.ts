@@ -112,3 +112,39 @@ export function decodeZipName(bytes: Uint8Array, flags: number): string {
   for (const c of bytes) s += String.fromCharCode(c);
   return s;
 }
+
+/** A local file header's fields (sizes with Zip64 applied). */
+export interface LocalHeader {
+  readonly name: string;
+  readonly flags: number;
+  readonly method: ZipMethod;
+  readonly crc: number;
+  readonly compressedSize: number;
+  readonly size: number;
+  /** Bytes of the header, name and extra field. */
+  readonly length: number;
+}
+
+/**
+ * Parse the local header at the start of `b`; undefined if more bytes are
+ * needed. `counted` runs once the whole header is there, before the name is
+ * looked at (the entry-count bound). Refuses encryption and methods other
+ * than stored/deflate.
+ */
+export function parseLocalHeader(b: Uint8Array, counted: () => void): LocalHeader | undefined {
+  if (b.length < 30) return undefined;
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const nameLen = v.getUint16(26, true);
+  const extraLen = v.getUint16(28, true);
+  if (b.length < 30 + nameLen + extraLen) return undefined;
+  counted();
+  const flags = v.getUint16(6, true);
+  const method = v.getUint16(8, true);
+  const name = decodeZipName(b.subarray(30, 30 + nameLen), flags);
+  const quoted = JSON.stringify(name.slice(0, 200));
+  if (flags & FLAG_ENCRYPTED) throw new WormholeError('RemoteProtocol', `zip entry ${quoted} is encrypted`);
+  if (method !== 0 && method !== 8) throw new WormholeError('RemoteProtocol', `zip entry ${quoted} uses compression method ${method}`);
+  const extra = b.subarray(30 + nameLen, 30 + nameLen + extraLen);
+  const [size, compressedSize] = zip64Values(extra, [v.getUint32(22, true), v.getUint32(18, true)]) as [number, number];
+  return { name, flags, method, crc: v.getUint32(14, true), compressedSize, size, length: 30 + nameLen + extraLen };
+}

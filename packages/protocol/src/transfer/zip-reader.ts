@@ -16,29 +16,26 @@
  *   scanning for a descriptor that matches the bytes so far (see
  *   zip-descriptor.ts for why this is exact), holding back at most 27 bytes.
  *
- * Every `entry-end` carries the entry's final CRC and sizes; the caller must
- * check what it unpacked against them. The central directory is read and
- * must agree with every streamed entry (zip-central.ts). Bounds: entry
- * count, total unpacked size, header length. Every failure is a
- * `WormholeError('RemoteProtocol')` and is final.
+ * Every `entry-end` carries the entry's final CRC and sizes, which the caller
+ * checks what it unpacked against. The central directory must agree with
+ * every streamed entry (zip-central.ts). Bounds: entry count, total size,
+ * header length. Every failure is a final `WormholeError('RemoteProtocol')`.
  */
 
 import { concatBytes } from '../bytes.js';
 import { WormholeError } from '../errors.js';
 import { Crc32 } from './crc32.js';
 import { checkCentralRecord, checkEndRecord, checkZip64EndRecord, parseCentralRecord, type CentralTotals, type StreamedEntry } from './zip-central.js';
-import { DESCRIPTOR_LOOKAHEAD, descriptorCandidate, matchDescriptor } from './zip-descriptor.js';
+import { DESCRIPTOR_LOOKAHEAD, matchDescriptor, scanStoredData } from './zip-descriptor.js';
 import {
   CENTRAL_SIG,
   EOCD_SIG,
   FLAG_DESCRIPTOR,
-  FLAG_ENCRYPTED,
   LOCAL_SIG,
   ZIP64_EOCD_SIG,
   ZIP64_LOCATOR_SIG,
-  decodeZipName,
+  parseLocalHeader,
   readU64,
-  zip64Values,
   type ZipMethod,
 } from './zip-format.js';
 
@@ -242,39 +239,21 @@ export class ZipReader {
   /** Stored entry with a descriptor: hand out data up to the first position where a matching descriptor sits. */
   #scan(st: { hold: Uint8Array; crc: Crc32 }, input: Uint8Array, events: ZipEvent[]): Uint8Array {
     const cur = this.#cur!;
-    let hold = st.hold.length === 0 ? input : concatBytes(st.hold, input);
-    let v = view(hold);
-    const emit = (n: number) => {
-      if (n === 0) return;
-      const bytes = hold.subarray(0, n);
-      events.push({ type: 'data', bytes });
-      st.crc.update(bytes);
-      cur.dataBytes += n;
-      this.#pos += n;
+    const hold = st.hold.length === 0 ? input : concatBytes(st.hold, input);
+    const { data, descriptor } = scanStoredData(hold, cur.dataBytes, st.crc);
+    if (data > 0) {
+      cur.dataBytes += data;
+      this.#pos += data;
       if (this.#declared + cur.dataBytes > this.#maxTotal) throw this.#bomb();
-      hold = hold.subarray(n);
-      v = view(hold);
-    };
-    let i = 0;
-    while (i + DESCRIPTOR_LOOKAHEAD <= hold.length) {
-      if (!descriptorCandidate(v, i, cur.dataBytes + i)) {
-        i++;
-        continue;
-      }
-      emit(i);
-      i = 0;
-      const totals = { crc: st.crc.digest(), compressedSize: cur.dataBytes, size: cur.dataBytes };
-      const len = matchDescriptor(v, 0, totals);
-      if (len > 0) {
-        this.#pos += len;
-        this.#endEntry(events, totals);
-        return hold.subarray(len);
-      }
-      i = 1;
+      events.push({ type: 'data', bytes: hold.subarray(0, data) });
     }
-    emit(i);
-    st.hold = hold.slice();
-    return EMPTY;
+    if (descriptor === 0) {
+      st.hold = hold.slice(data); // our own copy of the undecided tail
+      return EMPTY;
+    }
+    this.#pos += descriptor;
+    this.#endEntry(events, { crc: st.crc.digest(), compressedSize: cur.dataBytes, size: cur.dataBytes });
+    return hold.subarray(data + descriptor);
   }
 
   #endEntry(events: ZipEvent[], totals: ZipEntryTotals): void {
@@ -329,7 +308,7 @@ export class ZipReader {
         return true;
       }
       case 'local':
-        return this.#local(b, v, consume, events);
+        return this.#local(b, consume, events);
       case 'descriptor': {
         if (!need(DESCRIPTOR_LOOKAHEAD)) return false;
         const len = matchDescriptor(v, 0, st.expected);
@@ -388,20 +367,12 @@ export class ZipReader {
     }
   }
 
-  #local(b: Uint8Array, v: DataView, consume: (n: number) => void, events: ZipEvent[]): boolean {
-    if (b.length < 30) return false;
-    const flags = v.getUint16(6, true);
-    const method = v.getUint16(8, true);
-    const nameLen = v.getUint16(26, true);
-    const extraLen = v.getUint16(28, true);
-    if (b.length < 30 + nameLen + extraLen) return false;
-    if (++this.#entries > this.#maxEntries) throw new WormholeError('RemoteProtocol', `zip has more than ${this.#maxEntries} entries`);
-    const name = decodeZipName(b.subarray(30, 30 + nameLen), flags);
-    if (flags & FLAG_ENCRYPTED) throw new WormholeError('RemoteProtocol', `zip entry ${quote(name)} is encrypted`);
-    if (method !== 0 && method !== 8) throw new WormholeError('RemoteProtocol', `zip entry ${quote(name)} uses compression method ${method}`);
-    const extra = b.subarray(30 + nameLen, 30 + nameLen + extraLen);
-    const [size, csize] = zip64Values(extra, [v.getUint32(22, true), v.getUint32(18, true)]) as [number, number];
-    const crc = v.getUint32(14, true);
+  #local(b: Uint8Array, consume: (n: number) => void, events: ZipEvent[]): boolean {
+    const h = parseLocalHeader(b, () => {
+      if (++this.#entries > this.#maxEntries) throw new WormholeError('RemoteProtocol', `zip has more than ${this.#maxEntries} entries`);
+    });
+    if (!h) return false;
+    const { name, method, crc, compressedSize: csize, size, flags } = h;
     const descriptor = (flags & FLAG_DESCRIPTOR) !== 0;
     // With a descriptor the header's values are zero (the spec's rule); a
     // writer that filled them in anyway is read by them, and the descriptor
@@ -414,7 +385,7 @@ export class ZipReader {
       if (this.#declared > this.#maxTotal) throw this.#bomb();
     }
     this.#cur = { offset: this.#pos, name, method, header, descriptor, dataBytes: 0 };
-    consume(30 + nameLen + extraLen);
+    consume(h.length);
     const end = header ? 'size' : method === 8 ? 'deflate' : 'scan';
     events.push({
       type: 'entry',
