@@ -5,6 +5,7 @@
  * channels live in @burrow/client.
  */
 export * from './abilities.js';
+export * from './peer-info.js';
 export * from './signalling.js';
 export * from './confirm.js';
 export * from './control.js';
