@@ -66,3 +66,4 @@ export function sha256(data: Uint8Array | string): string {
 export { seededRandom, wrongCode } from './random.js';
 export * from './firefox.js';
 export * from './trees.js';
+export * from './webtransport.js';

@@ -14,6 +14,9 @@ import type { ByteChannel, TcpDialer, TransitListen } from '../transit/types.js'
 export function socketChannel(socket: Socket, highWaterMark = 512 * 1024): ByteChannel {
   socket.setNoDelay(true);
   let closed = false;
+  // After the peer's FIN the queued bytes must still be read: a later
+  // 'error'/'close' may not error the stream (that would drop them).
+  let ended = false;
   const close = () => {
     if (closed) return;
     closed = true;
@@ -27,6 +30,7 @@ export function socketChannel(socket: Socket, highWaterMark = 512 * 1024): ByteC
           if ((controller.desiredSize ?? 1) <= 0) socket.pause();
         });
         socket.once('end', () => {
+          ended = true;
           try {
             controller.close();
           } catch {
@@ -34,6 +38,7 @@ export function socketChannel(socket: Socket, highWaterMark = 512 * 1024): ByteC
           }
         });
         socket.on('error', (err) => {
+          if (ended) return;
           try {
             controller.error(new WormholeError('Connection', `TCP connection failed: ${err.message}`, { cause: err }));
           } catch {
@@ -41,6 +46,7 @@ export function socketChannel(socket: Socket, highWaterMark = 512 * 1024): ByteC
           }
         });
         socket.once('close', () => {
+          if (ended) return;
           try {
             controller.error(new WormholeError('Connection', 'TCP connection closed'));
           } catch {

@@ -5,7 +5,7 @@
  * `bufferedAmount` is above a high watermark (polled: not every
  * implementation fires an event when it drains).
  */
-import { WormholeError } from '@burrow/protocol';
+import { WormholeError, abortError } from '@burrow/protocol';
 import type { ByteChannel, DialOptions, WebSocketDialer } from './types.js';
 
 interface WebSocketLike {
@@ -15,6 +15,9 @@ interface WebSocketLike {
   send(data: Uint8Array): void;
   close(code?: number, reason?: string): void;
   addEventListener(type: string, listener: (ev: unknown) => void, options?: { once?: boolean }): void;
+  /** Stop delivering messages (Node's `ws`); browsers have no receive backpressure. */
+  pause?(): void;
+  resume?(): void;
 }
 type WebSocketCtor = new (url: string) => WebSocketLike;
 
@@ -37,7 +40,7 @@ export function webSocketDialer(options: WebSocketDialerOptions = {}): WebSocket
   return (url: string, dial: DialOptions): Promise<ByteChannel> => {
     const Ctor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketCtor }).WebSocket;
     if (!Ctor) return Promise.reject(new WormholeError('Usage', 'no WebSocket implementation: pass one in the dialer options'));
-    dial.signal?.throwIfAborted();
+    if (dial.signal?.aborted) return Promise.reject(abortError(dial.signal));
     const ws = new Ctor(url);
     ws.binaryType = 'arraybuffer';
     let closed = false;
@@ -57,16 +60,28 @@ export function webSocketDialer(options: WebSocketDialerOptions = {}): WebSocket
       };
       dial.signal?.addEventListener('abort', onAbort, { once: true });
       let controller!: ReadableStreamDefaultController<Uint8Array>;
-      const readable = new ReadableStream<Uint8Array>({
-        start(c) {
-          controller = c;
+      // Receive backpressure where the implementation can pause (`ws`):
+      // stop reading the socket while a slow reader leaves bytes queued.
+      const readable = new ReadableStream<Uint8Array>(
+        {
+          start(c) {
+            controller = c;
+          },
+          pull() {
+            ws.resume?.();
+          },
+          cancel: close,
         },
-        cancel: close,
-      });
+        { highWaterMark: high, size: (c) => c.byteLength },
+      );
+      const enqueue = (chunk: Uint8Array) => {
+        controller.enqueue(chunk);
+        if ((controller.desiredSize ?? 1) <= 0) ws.pause?.();
+      };
       ws.addEventListener('message', (ev) => {
         const data = (ev as { data: unknown }).data;
-        if (data instanceof ArrayBuffer) controller.enqueue(new Uint8Array(data));
-        else if (ArrayBuffer.isView(data)) controller.enqueue(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+        if (data instanceof ArrayBuffer) enqueue(new Uint8Array(data));
+        else if (ArrayBuffer.isView(data)) enqueue(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
         else {
           controller.error(new WormholeError('RemoteProtocol', 'relay sent a text WebSocket frame', { blame: 'server' }));
           close();
