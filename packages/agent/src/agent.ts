@@ -40,6 +40,7 @@ import { Policy } from './policy.js';
 import { RemoteListeners } from './remote-listener.js';
 import { SessionRegistry } from './sessions.js';
 import { UpgradeServer } from './upgrade.js';
+import { observed } from './ignore.js';
 
 export { DEFAULT_AGENT_PORT } from './options.js';
 export type { AgentOptions, AgentPairings, AgentStatus, PairingOffer, RemoteListenOptions, RpcHandler } from './options.js';
@@ -211,7 +212,7 @@ export class Agent {
       controller,
       options,
     );
-    void offer.paired.catch(() => {}).finally(() => this.#pairingAborts.delete(controller));
+    void offer.paired.catch(observed).finally(() => this.#pairingAborts.delete(controller));
     return offer;
   }
 

@@ -13,6 +13,7 @@ import { forward, type ForwardContext } from './forward.js';
 import type { RpcHandler } from './options.js';
 import { readHeader, writeAll } from './rpc.js';
 import type { Session } from './sessions.js';
+import { bestEffort } from './ignore.js';
 
 export interface DispatchContext extends ForwardContext {
   readonly id: string;
@@ -35,8 +36,8 @@ export async function serve(ctx: DispatchContext, session: Session): Promise<voi
 async function call(ctx: DispatchContext, session: Session, stream: DuplexStream): Promise<void> {
   const respond = async (body: RpcResponse, close: boolean) => writeAll(stream.writable, encodeHeader(body), close);
   const fail = async (code: WormholeErrorCode, message: string) => {
-    await respond({ ok: false, error: { code, message } }, true).catch(() => {});
-    stream.readable.cancel().catch(() => {});
+    await respond({ ok: false, error: { code, message } }, true).catch(bestEffort);
+    stream.readable.cancel().catch(bestEffort);
   };
   try {
     const { header, rest } = await readHeader(stream.readable);
@@ -52,10 +53,10 @@ async function call(ctx: DispatchContext, session: Session, stream: DuplexStream
       // remote-v1: the client keeps this stream open; a revocation is announced on it.
       await writeAll(stream.writable, encodeHeader({ ok: true, result: { id: ctx.id, name: ctx.name } }));
       session.attachControl(stream);
-      await rest.pipeTo(new WritableStream()).catch(() => {});
+      await rest.pipeTo(new WritableStream()).catch(bestEffort);
       return;
     }
-    await rest.cancel().catch(() => {});
+    await rest.cancel().catch(bestEffort);
     if (request.method === 'info') {
       return await respond({ ok: true, result: { id: ctx.id, name: ctx.name, version: AGENT_PROTOCOL_VERSION, forward: ctx.policy.destinations, methods: ['info', 'forward', ...Object.keys(ctx.methods)] } }, true);
     }
@@ -71,6 +72,6 @@ async function call(ctx: DispatchContext, session: Session, stream: DuplexStream
     await respond({ ok: true, result }, true);
   } catch (err) {
     if (err instanceof WormholeError && err.code === 'RemoteProtocol') await fail('RemoteProtocol', err.message);
-    else stream.writable.abort(err).catch(() => {});
+    else stream.writable.abort(err).catch(bestEffort);
   }
 }

@@ -11,6 +11,7 @@ import type { AgentReporter } from './events.js';
 import { isRefusal, type Destination, type Policy } from './policy.js';
 import { writeAll } from './rpc.js';
 import type { Session } from './sessions.js';
+import { bestEffort } from './ignore.js';
 
 export interface ForwardContext {
   readonly policy: Policy;
@@ -30,14 +31,14 @@ export async function forward(ctx: ForwardContext, session: Session, stream: Dup
   const dest = ctx.policy.checkDestination(params['to']);
   if (isRefusal(dest)) {
     ctx.reporter.refuse(dest, session.pairing.id);
-    await rest.cancel().catch(() => {});
+    await rest.cancel().catch(bestEffort);
     return fail('NotAllowed', dest.message);
   }
   let tcp: Socket;
   try {
     tcp = await dial(dest, ctx.connectTimeoutMs);
   } catch (err) {
-    await rest.cancel().catch(() => {});
+    await rest.cancel().catch(bestEffort);
     const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     ctx.reporter.log('warn', 'agent.forward-failed', { pairing: shortId(session.pairing.id), to: dest.key, error: why });
     return fail('Connection', `could not connect to ${dest.key}: ${why}`);
@@ -80,8 +81,8 @@ export function splice(tcp: Socket, writable: WritableStream<Uint8Array>, readab
   const reader = readable.getReader();
   const teardown = (reason?: unknown) => {
     tcp.destroy();
-    writer.abort(reason).catch(() => {});
-    reader.cancel(reason).catch(() => {});
+    writer.abort(reason).catch(bestEffort);
+    reader.cancel(reason).catch(bestEffort);
   };
   tcp.on('data', (chunk: Buffer) => {
     writer.write(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)).catch(teardown);
@@ -90,7 +91,7 @@ export function splice(tcp: Socket, writable: WritableStream<Uint8Array>, readab
       writer.ready.then(() => tcp.resume(), teardown);
     }
   });
-  tcp.on('end', () => void writer.close().catch(() => {}));
+  tcp.on('end', () => void writer.close().catch(bestEffort));
   tcp.on('error', (err) => teardown(err));
   const done = new Promise<void>((resolve) => tcp.once('close', () => resolve()));
   void (async () => {
@@ -109,7 +110,7 @@ export function splice(tcp: Socket, writable: WritableStream<Uint8Array>, readab
     }
   })();
   return done.then(() => {
-    reader.cancel().catch(() => {});
+    reader.cancel().catch(bestEffort);
     writer.releaseLock();
   });
 }

@@ -88,7 +88,9 @@ export function refuseSocket(reporter: AgentReporter, socket: AgentSocket, code:
 
 /** The session of an authenticated socket: mux-v1 (the agent follows) over the session records. */
 function localSession(socket: AgentSocket, pairing: PairingInfo, origin: string, keys: SessionKeys): Session {
-  const pipe: SessionPipe = socket.records(keys.agentToClient, keys.clientToAgent, () => {});
+  const pipe: SessionPipe = socket.records(keys.agentToClient, keys.clientToAgent, () => {
+    /* clients send no control message the agent acts on */
+  });
   const mux = new MuxConnection({ pipe, role: 'follower', kind: 'direct', path: `agent:${origin}` });
   return {
     pairing,

@@ -77,7 +77,9 @@ export async function runPairing(w: Wormhole, self: PairSelf, pairings: Pairings
     return stored;
   } catch (err) {
     // A pairing the peer did not confirm is no pairing.
-    await pairings.remove(peer.id).catch(() => {});
+    await pairings.remove(peer.id).catch(() => {
+      /* the pairing's own failure (`err`) is what the caller must see */
+    });
     throw err;
   }
 }

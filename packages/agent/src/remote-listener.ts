@@ -15,6 +15,7 @@ import type { AgentOptions, RemoteListenOptions } from './options.js';
 import { writeAll } from './rpc.js';
 import type { Session } from './sessions.js';
 import { abandon, openWormhole } from './wormhole.js';
+import { bestEffort, observed } from './ignore.js';
 
 export interface RemoteContext {
   readonly id: string;
@@ -149,7 +150,7 @@ export class RemoteListeners {
         w.setCode(code);
         await withSignal(w.peerVersions, signal);
         const connection = await w.connect({ ...ctx.remote.connect, signal, ...(ctx.logger ? { logger: ctx.logger } : {}) });
-        await w.close().catch(() => {});
+        await w.close().catch(bestEffort);
         w = undefined;
         delay = firstDelay;
         // Revoked while we were connecting? Then this client gets nothing.
@@ -158,7 +159,7 @@ export class RemoteListeners {
         still?.fill(0);
         if (!pairing || !still || !ctx.running()) {
           ctx.reporter.refuse({ reason: 'revoked', message: 'the pairing was revoked while the client reconnected remotely' }, pairingId);
-          await connection.close('revoked').catch(() => {});
+          await connection.close('revoked').catch(bestEffort);
           continue;
         }
         ctx.addSession(remoteSession(pairing, connection));
@@ -197,16 +198,16 @@ function remoteSession(pairing: PairingInfo, connection: Connection): Session {
     revoke: (code, message) => {
       if (!control) return;
       noticeSent = true;
-      void writeAll(control.writable, encodeHeader({ ok: false, error: { code, message } }), true).catch(() => {});
+      void writeAll(control.writable, encodeHeader({ ok: false, error: { code, message } }), true).catch(bestEffort);
     },
     end: () => {
-      const close = () => void connection.close('the agent ended the session').catch(() => {});
+      const close = () => void connection.close('the agent ended the session').catch(bestEffort);
       if (!noticeSent || !open) return close();
       // A data channel closed right after a write may lose it: let the client read the
       // notice and hang up itself, for up to a second. Nothing is served meanwhile
       // (the session is gone, its forwards destroyed, every call re-checks the pairing).
       const timer = setTimeout(close, 1000);
-      void connection.closed.catch(() => {}).finally(() => clearTimeout(timer));
+      void connection.closed.catch(observed).finally(() => clearTimeout(timer));
     },
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { JsonObject } from '@burrow/protocol';
 import { RpcHeaderReader } from '@burrow/protocol/agent';
+import { bestEffort } from './ignore.js';
 
 /**
  * Read one header from `readable`; returns it and a stream of the bytes that
@@ -16,7 +17,7 @@ export async function readHeader(readable: ReadableStream<Uint8Array>): Promise<
   try {
     return await readHeaderFrom(reader);
   } catch (err) {
-    reader.cancel(err).catch(() => {});
+    reader.cancel(err).catch(bestEffort);
     throw err;
   }
 }

@@ -12,6 +12,7 @@ import { shortId } from '@burrow/protocol/agent';
 import type { PairingInfo, Pairings } from '@burrow/store';
 import type { AgentReporter } from './events.js';
 import type { SessionSummary } from './options.js';
+import { bestEffort, informational } from './ignore.js';
 
 export interface Session {
   readonly pairing: PairingInfo;
@@ -86,7 +87,7 @@ export class SessionRegistry {
     const set = this.#sessions.get(pairing.id) ?? new Set();
     set.add(session);
     this.#sessions.set(pairing.id, set);
-    void this.#store.touch(pairing.id).catch(() => {});
+    void this.#store.touch(pairing.id).catch(informational);
     this.#reporter.log('info', 'agent.connected', { pairing: shortId(pairing.id), name: pairing.name, origin, via, kind: session.connection.kind });
     this.#reporter.publish({ type: 'connected', pairing, origin, via });
     for (const waiter of this.#waiters.get(pairing.id) ?? []) waiter(session);
@@ -139,7 +140,7 @@ export class SessionRegistry {
   async closeAll(): Promise<void> {
     const closing: Promise<void>[] = [];
     for (const set of this.#sessions.values()) {
-      for (const s of set) closing.push(s.connection.close('agent shutting down').catch(() => {}));
+      for (const s of set) closing.push(s.connection.close('agent shutting down').catch(bestEffort));
     }
     await Promise.all(closing);
     for (const set of this.#sessions.values()) for (const s of set) this.end(s);

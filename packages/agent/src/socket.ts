@@ -166,7 +166,9 @@ export class AgentSocket {
           while (this.socket.bufferedAmount > LOW_WATER && this.isOpen) await new Promise((r) => setTimeout(r, 5));
         }
       },
-      close: () => {},
+      close: () => {
+        /* the write side ends with the session: mux-v1 ends each stream itself */
+      },
       abort: () => this.close(),
     });
     return {

@@ -5,6 +5,7 @@
  */
 import { createWormhole, type MailboxTransport, type RTCPeerConnectionConstructor, type WebSocketConstructor, type Wormhole } from '@burrow/client';
 import { WormholeError } from '@burrow/protocol';
+import { bestEffort } from './ignore.js';
 
 export interface MailboxOptions {
   readonly mailbox: string;
@@ -34,5 +35,5 @@ export function openWormhole(o: MailboxOptions, signal: AbortSignal | undefined)
 /** Give up on `w` after `err`: abort it (with `err` when it is a WormholeError) and wait until it closed. */
 export async function abandon(w: Wormhole, err: unknown, what: string): Promise<void> {
   w.abort(err instanceof WormholeError ? err : new WormholeError('Aborted', what, { cause: err }));
-  await w.closed.catch(() => {});
+  await w.closed.catch(bestEffort);
 }

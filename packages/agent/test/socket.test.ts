@@ -53,6 +53,16 @@ function socketPair(tap: (data: string | Uint8Array) => (string | Uint8Array)[] 
   return [a.s as unknown as SocketLike, b.s as unknown as SocketLike] as const;
 }
 
+/** These tests send no control messages. */
+function noControl(): void {
+  /* nothing to do */
+}
+
+/** Writes after the receiver hung up may fail: the reader's error is what the tests check. */
+function ignoreDeadPipe(): void {
+  /* expected */
+}
+
 const K1 = recordKey(new Uint8Array(32).fill(1)) as RecordKey;
 const K2 = recordKey(new Uint8Array(32).fill(2)) as RecordKey;
 
@@ -72,8 +82,8 @@ describe('AgentSocket records', () => {
   it('carry frames both ways, encrypted, in order', async () => {
     const sent: (string | Uint8Array)[] = [];
     const [wa, wb] = socketPair((d) => (sent.push(d), [d]));
-    const a = new AgentSocket(wa).records(K1, K2, () => {});
-    const b = new AgentSocket(wb).records(K2, K1, () => {});
+    const a = new AgentSocket(wa).records(K1, K2, noControl);
+    const b = new AgentSocket(wb).records(K2, K1, noControl);
     const writer = a.writable.getWriter();
     await writer.write(new TextEncoder().encode('one'));
     await writer.write(new TextEncoder().encode('two'));
@@ -99,11 +109,11 @@ describe('AgentSocket records', () => {
         if (attack === 'drop' && n === 1) return [];
         return [d];
       });
-      const a = new AgentSocket(wa).records(K1, K2, () => {});
-      const b = new AgentSocket(wb).records(K2, K1, () => {});
+      const a = new AgentSocket(wa).records(K1, K2, noControl);
+      const b = new AgentSocket(wb).records(K2, K1, noControl);
       const writer = a.writable.getWriter();
       // The receiver hangs up on the bad record, so later writes may fail: that is the point.
-      for (const word of ['x', 'y', 'z']) await writer.write(new TextEncoder().encode(word)).catch(() => {});
+      for (const word of ['x', 'y', 'z']) await writer.write(new TextEncoder().encode(word)).catch(ignoreDeadPipe);
       const err = await firstError(b.readable);
       expect(err, attack).toMatchObject({ code: 'RemoteProtocol' });
     }
@@ -112,7 +122,7 @@ describe('AgentSocket records', () => {
   it('hand control messages to the callback, not to the stream; our close codes become errors', async () => {
     const [wa, wb] = socketPair();
     const seen: unknown[] = [];
-    const a = new AgentSocket(wa).records(K1, K2, () => {});
+    const a = new AgentSocket(wa).records(K1, K2, noControl);
     const bSocket = new AgentSocket(wb);
     const b = bSocket.records(K2, K1, (m) => seen.push(m));
     a.sendControl(encodeControl({ type: 'revoked', message: 'bye' }));
@@ -125,7 +135,7 @@ describe('AgentSocket records', () => {
 
   it('turn a text message after the handshake into a protocol error', async () => {
     const [wa, wb] = socketPair();
-    const b = new AgentSocket(wb).records(K2, K1, () => {});
+    const b = new AgentSocket(wb).records(K2, K1, noControl);
     wa.send('{"type":"hello"}');
     expect(await firstError(b.readable)).toMatchObject({ code: 'RemoteProtocol' });
   });

@@ -114,7 +114,9 @@ export function fileStore(dir: string): KeyValueStore {
           });
           watcher.on('error', () => watcher?.close());
         },
-        () => {},
+        () => {
+          /* no directory, no watcher: the next set() reports why */
+        },
       );
       return () => {
         stopped = true;

@@ -131,7 +131,9 @@ export class Pairings {
    * see that. Returns an unsubscribe function; a no-op for stores without `watch`.
    */
   watch(onChange: (id: string) => void): () => void {
-    if (!this.#kv.watch) return () => {};
+    if (!this.#kv.watch) return () => {
+      /* nothing to unsubscribe */
+    };
     return this.#kv.watch((key) => {
       if (key.startsWith(PREFIX) && IDENTITY_RE.test(key.slice(PREFIX.length))) onChange(key.slice(PREFIX.length));
     });

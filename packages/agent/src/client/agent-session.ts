@@ -13,6 +13,7 @@ import { encodeHeader, parseResponse } from '@burrow/protocol/agent';
 import type { PairingInfo } from '@burrow/store';
 import { readHeader, writeAll } from '../rpc.js';
 import { destinationOf, httpOverStream, type AgentFetchInit } from './http.js';
+import { bestEffort, observed } from '../ignore.js';
 
 /** An authenticated connection to the agent. */
 export class AgentSession {
@@ -27,13 +28,13 @@ export class AgentSession {
     this.agent = agent;
     this.connection = connection;
     this.closed = closed;
-    closed.catch(() => {});
+    closed.catch(observed);
   }
 
   /** Call `method` on the agent (one stream); resolves with its result or rejects with its error. */
   async call(method: string, params: Record<string, unknown> = {}, options: CallOptions = {}): Promise<unknown> {
     const { rest, result } = await this.#request(method, params, true, options);
-    await rest.cancel().catch(() => {});
+    await rest.cancel().catch(bestEffort);
     return result;
   }
 
@@ -64,8 +65,8 @@ export class AgentSession {
     options.signal?.throwIfAborted();
     const stream = await this.connection.openStream(options);
     const onAbort = () => {
-      stream.writable.abort(options.signal?.reason).catch(() => {});
-      stream.readable.cancel(options.signal?.reason).catch(() => {});
+      stream.writable.abort(options.signal?.reason).catch(bestEffort);
+      stream.readable.cancel(options.signal?.reason).catch(bestEffort);
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -73,8 +74,8 @@ export class AgentSession {
       const { header, rest } = await readHeader(stream.readable);
       const response = parseResponse(header);
       if (!response.ok) {
-        await rest.cancel().catch(() => {});
-        if (!closeAfter) await stream.writable.close().catch(() => {});
+        await rest.cancel().catch(bestEffort);
+        if (!closeAfter) await stream.writable.close().catch(bestEffort);
         throw new WormholeError(response.error.code, response.error.message, { blame: response.error.code === 'NotAllowed' ? 'caller' : 'peer' });
       }
       return { stream, rest, result: response.result };

@@ -5,6 +5,7 @@
  */
 import { WormholeError, concatBytes, fromUtf8, utf8 } from '@burrow/protocol';
 import type { DuplexStream } from '@burrow/client';
+import { bestEffort } from '../ignore.js';
 
 const MAX_HEAD = 64 * 1024;
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
@@ -83,7 +84,7 @@ class ByteReader {
 
   /** Done with the response: release the stream (both directions). */
   cancel(reason?: unknown): void {
-    this.#reader.cancel(reason).catch(() => {});
+    this.#reader.cancel(reason).catch(bestEffort);
     this.#onDone();
   }
 }
@@ -162,7 +163,7 @@ export async function httpOverStream(stream: DuplexStream, url: URL, init: Agent
   const writer = stream.writable.getWriter();
   await writer.write(body.length > 0 ? concatBytes(utf8(head), body) : utf8(head));
   writer.releaseLock();
-  const reader = new ByteReader(stream.readable, () => void stream.writable.close().catch(() => {}));
+  const reader = new ByteReader(stream.readable, () => void stream.writable.close().catch(bestEffort));
   const headText = fromUtf8(await reader.until(CRLFCRLF, MAX_HEAD));
   const [statusLine, ...lines] = headText.split('\r\n').filter((l) => l.length > 0);
   const m = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine ?? '');

@@ -11,6 +11,7 @@ import type { PairingInfo, Pairings } from '@burrow/store';
 import { AgentSocket, type SocketLike } from '../socket.js';
 import { AgentSession } from './agent-session.js';
 import type { AgentWebSocketConstructor, ConnectAgentOptions } from './connect.js';
+import { informational } from '../ignore.js';
 
 /** Authenticate to the agent at its local endpoint; rejects as {@link connectAgent} documents. */
 export async function connectLocal(options: ConnectAgentOptions, pairings: Pairings, selfId: string, pairing: PairingInfo): Promise<AgentSession> {
@@ -58,7 +59,7 @@ export async function connectLocal(options: ConnectAgentOptions, pairings: Pairi
       }
     });
     mux = new MuxConnection({ pipe, role: 'leader', kind: 'direct', path: url });
-    await pairings.touch(pairing.id).catch(() => {});
+    await pairings.touch(pairing.id).catch(informational);
     return new AgentSession(pairing, mux);
   } catch (err) {
     socket.close();

@@ -13,6 +13,7 @@ import { readHeader, writeAll } from '../rpc.js';
 import { abandon, openWormhole } from '../wormhole.js';
 import { AgentSession } from './agent-session.js';
 import type { ConnectAgentOptions, RemoteConnectOptions } from './connect.js';
+import { bestEffort, informational } from '../ignore.js';
 
 /** Reconnect through the mailbox; rejects as {@link connectAgent} documents. */
 export async function connectRemote(options: ConnectAgentOptions, remote: RemoteConnectOptions, pairings: Pairings, selfId: string, pairing: PairingInfo): Promise<AgentSession> {
@@ -32,13 +33,13 @@ export async function connectRemote(options: ConnectAgentOptions, remote: Remote
   try {
     w.setCode(code);
     connection = await w.connect({ ...remote.connect, signal });
-    await w.close().catch(() => {});
+    await w.close().catch(bestEffort);
     const control = await connection.openStream({ signal });
     await writeAll(control.writable, encodeHeader({ method: 'control', params: {} }));
     const { header, rest } = await readHeader(control.readable);
     const accepted = parseResponse(header);
     if (!accepted.ok) throw new WormholeError(accepted.error.code, accepted.error.message, { blame: 'peer' });
-    await pairings.touch(pairing.id).catch(() => {});
+    await pairings.touch(pairing.id).catch(informational);
     const conn = connection;
     // The agent answers on the control stream a second time only to say we were revoked.
     const revoked = (async () => {
@@ -54,11 +55,11 @@ export async function connectRemote(options: ConnectAgentOptions, remote: Remote
       if (notice) throw notice;
       if (failure !== undefined) throw failure;
     });
-    void revoked.then((notice) => notice && conn.close('revoked').catch(() => {}));
+    void revoked.then((notice) => notice && conn.close('revoked').catch(bestEffort));
     return new AgentSession(pairing, conn, closed);
   } catch (err) {
     await abandon(w, err, 'remote reconnect failed');
-    await connection?.close('failed').catch(() => {});
+    await connection?.close('failed').catch(bestEffort);
     if (err instanceof WormholeError && err.code === 'WrongPassword') {
       throw new WormholeError('Unpaired', `whoever answered at the rendezvous could not prove the pairing with ${pairing.name}: not the agent you paired with`, { cause: err, blame: 'peer' });
     }
