@@ -3,6 +3,7 @@
  * parser, its refusals turned into `RemoteProtocol` with a sentence that
  * names the protocol and what was refused.
  */
+import { fromUtf8 } from '../bytes.js';
 import { WormholeError } from '../errors.js';
 import { JsonError, parseJsonObject, type JsonBounds, type JsonObject } from '../json.js';
 
@@ -28,4 +29,15 @@ export function parsePeerObject(text: string, bounds: JsonBounds, protocol: stri
     const phrase = cause instanceof JsonError ? PHRASES[cause.reason] : 'is not JSON';
     throw new WormholeError('RemoteProtocol', `${protocol}: ${subject} ${phrase}`, { cause });
   }
+}
+
+/** Like {@link parsePeerObject}, for UTF-8 bytes (invalid UTF-8 is "not JSON" too). */
+export function parsePeerBytes(bytes: Uint8Array, bounds: JsonBounds, protocol: string, subject: string): JsonObject {
+  let text: string;
+  try {
+    text = fromUtf8(bytes);
+  } catch (cause) {
+    throw new WormholeError('RemoteProtocol', `${protocol}: ${subject} ${PHRASES.syntax}`, { cause });
+  }
+  return parsePeerObject(text, bounds, protocol, subject);
 }

@@ -14,10 +14,10 @@
  * stores ever holds it. Encoders and parsers only: the agent's `runPairing`
  * drives the exchange.
  */
-import { fromUtf8, utf8 } from '../bytes.js';
+import { utf8 } from '../bytes.js';
 import { WormholeError } from '../errors.js';
 import { isJsonObject, type JsonObject } from '../json.js';
-import { parsePeerObject } from './json.js';
+import { parsePeerBytes } from './json.js';
 import { IDENTITY_RE, cleanName, type PeerRole } from './pairing-record.js';
 
 /** The appid pairings use (both sides must agree). */
@@ -85,13 +85,7 @@ export function encodePairRefusal(reason: string): Uint8Array {
  * application?); a refusal comes back as `refused` with its sentence bounded.
  */
 export function parsePairMessage(bytes: Uint8Array): PairEnvelope {
-  let text: string;
-  try {
-    text = fromUtf8(bytes);
-  } catch (cause) {
-    throw new WormholeError('RemoteProtocol', 'pair-v1: the peer sent something that is not JSON', { cause });
-  }
-  const body = parsePeerObject(text, { maxLength: MAX_PAIR_MESSAGE }, 'pair-v1', "the peer's message")[PAIR_NAMESPACE];
+  const body = parsePeerBytes(bytes, { maxLength: MAX_PAIR_MESSAGE }, 'pair-v1', "the peer's message")[PAIR_NAMESPACE];
   if (!isJsonObject(body)) throw new WormholeError('RemoteProtocol', 'pair-v1: the peer is not pairing (wrong application?)');
   const refusal = body['error'];
   if (typeof refusal === 'string') return { type: 'refused', reason: refusal.slice(0, MAX_REFUSAL_LENGTH) };

@@ -12,11 +12,11 @@
  * opened, in both directions, until either end closes. Sans I/O: the
  * {@link RpcHeaderReader} is fed the stream's chunks by its owner.
  */
-import { fromUtf8, utf8 } from '../bytes.js';
+import { utf8 } from '../bytes.js';
 import { WormholeError, type WormholeErrorCode } from '../errors.js';
 import { LengthPrefixedParser, encodeLengthPrefixed } from '../frames.js';
 import { isJsonObject, type JsonObject } from '../json.js';
-import { parsePeerObject } from './json.js';
+import { parsePeerBytes } from './json.js';
 
 /** Largest header, in bytes. */
 export const MAX_HEADER = 64 * 1024;
@@ -81,21 +81,13 @@ export class RpcHeaderReader {
     this.#done = true;
     // The header is the stream's first frame: it ends at byte 4 + length of the stream.
     const end = 4 + frame.length - this.#fed;
-    const header = parsePeerObject(fromUtf8Or(frame), { maxLength: MAX_HEADER }, 'rpc', 'header');
+    const header = parsePeerBytes(frame, { maxLength: MAX_HEADER }, 'rpc', 'header');
     return { header, rest: chunk.slice(end) };
   }
 
   /** The stream ended: throws unless the header was read. */
   end(): void {
     if (!this.#done) throw new WormholeError('RemoteProtocol', 'rpc: the stream ended inside a header');
-  }
-}
-
-function fromUtf8Or(bytes: Uint8Array): string {
-  try {
-    return fromUtf8(bytes);
-  } catch (cause) {
-    throw new WormholeError('RemoteProtocol', 'rpc: header is not JSON', { cause });
   }
 }
 
