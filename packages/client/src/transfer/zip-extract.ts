@@ -89,8 +89,9 @@ export class ZipExtractor {
   async abort(): Promise<void> {
     const cur = this.#current;
     this.#current = undefined;
-    // The sink's abort() removes everything; this only releases the handle.
-    await cur?.writer?.abort().catch(() => {});
+    // Only releases the handle: the sink's abort() then removes everything,
+    // so a handle that fails to abort changes nothing the caller could act on.
+    await cur?.writer?.abort().catch(() => undefined);
   }
 
   async #handle(ev: ZipEvent): Promise<ZipEvent[] | undefined> {
