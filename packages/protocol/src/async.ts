@@ -5,6 +5,21 @@
  */
 import { WormholeError } from './errors.js';
 
+/**
+ * The part of `AbortSignal` these helpers use. Protocol is built without DOM
+ * or Node types, so it names the shape; a real `AbortSignal` fits it.
+ */
+export interface SignalLike {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+interface AbortSignalStatics<S extends SignalLike> {
+  any(signals: S[]): S;
+}
+
 /** A promise with its settle functions, for one-time facts. */
 export interface Deferred<T> {
   readonly promise: Promise<T>;
@@ -54,7 +69,7 @@ export function deferred<T>(): Deferred<T> {
  * Race a promise against an AbortSignal; the listener is always removed.
  * Rejects with {@link abortError} of the signal (`Aborted` or `Timeout`).
  */
-export async function withSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+export async function withSignal<T>(promise: Promise<T>, signal: SignalLike | undefined): Promise<T> {
   if (!signal) return promise;
   if (signal.aborted) throw abortError(signal);
   let onAbort: (() => void) | undefined;
@@ -72,7 +87,7 @@ export async function withSignal<T>(promise: Promise<T>, signal: AbortSignal | u
 }
 
 /** The error for an aborted signal: `Timeout` for `AbortSignal.timeout`, else `Aborted`. */
-export function abortError(signal: AbortSignal): WormholeError {
+export function abortError(signal: SignalLike): WormholeError {
   const reason: unknown = signal.reason;
   if (reason instanceof WormholeError) return reason;
   const timedOut = typeof reason === 'object' && reason !== null && (reason as { name?: unknown }).name === 'TimeoutError';
@@ -82,8 +97,11 @@ export function abortError(signal: AbortSignal): WormholeError {
 }
 
 /** One signal that fires when any of `signals` does (undefined entries skipped). */
-export function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
-  const list = signals.filter((s): s is AbortSignal => s !== undefined);
+export function anySignal<S extends SignalLike>(...signals: (S | undefined)[]): S | undefined {
+  const list = signals.filter((s): s is S => s !== undefined);
   if (list.length <= 1) return list[0];
-  return AbortSignal.any(list);
+  // Looked up when called (never at import): AbortSignal.any is in every
+  // runtime Burrow supports (browsers since 2023, Node >= 20.3, Deno).
+  const statics = (globalThis as unknown as { AbortSignal: AbortSignalStatics<S> }).AbortSignal;
+  return statics.any(list);
 }

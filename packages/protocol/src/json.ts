@@ -19,8 +19,9 @@ export class JsonError extends Error {
   constructor(
     readonly reason: 'type' | 'size' | 'depth' | 'syntax' | 'not-object',
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -79,8 +80,8 @@ export function parseJson(text: string, bounds: JsonBounds = {}): unknown {
   if (jsonDepth(text, maxDepth) > maxDepth) throw new JsonError('depth', `JSON nested deeper than ${maxDepth} levels`);
   try {
     return JSON.parse(text) as unknown;
-  } catch {
-    throw new JsonError('syntax', 'text that is not JSON');
+  } catch (cause) {
+    throw new JsonError('syntax', 'text that is not JSON', { cause });
   }
 }
 

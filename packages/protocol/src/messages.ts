@@ -8,6 +8,7 @@
  * servers stay compatible.
  */
 import { WormholeError } from './errors.js';
+import { JsonError, parseJsonObject } from './json.js';
 
 /** Largest server frame we accept (characters). The Python server has no
  * limit; real frames are a few hundred bytes, file offers a few KiB. */
@@ -71,14 +72,15 @@ function optStr(obj: Record<string, unknown>, key: string): string | undefined {
 export function parseServerMessage(frame: string): ServerMessage {
   if (typeof frame !== 'string') throw bad('a binary frame (expected JSON text)');
   if (frame.length > MAX_SERVER_FRAME) throw bad(`a frame of ${frame.length} characters (limit ${MAX_SERVER_FRAME})`);
-  let parsed: unknown;
+  let m: Record<string, unknown>;
   try {
-    parsed = JSON.parse(frame);
+    m = parseJsonObject(frame, { maxLength: MAX_SERVER_FRAME });
   } catch (cause) {
-    throw new WormholeError('ServerProtocol', 'mailbox server sent a frame that is not JSON', { cause });
+    if (!(cause instanceof JsonError)) throw cause;
+    if (cause.reason === 'not-object') throw bad('a frame that is not a JSON object');
+    if (cause.reason === 'syntax') throw new WormholeError('ServerProtocol', 'mailbox server sent a frame that is not JSON', { cause: cause.cause });
+    throw new WormholeError('ServerProtocol', `mailbox server sent ${cause.message}`, { cause });
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw bad('a frame that is not a JSON object');
-  const m = parsed as Record<string, unknown>;
   const type = m['type'];
   if (typeof type !== 'string') throw bad('a frame without a string "type"');
   switch (type) {

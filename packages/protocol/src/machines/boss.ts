@@ -8,6 +8,10 @@ import { defineMachine } from './machine.js';
 import { io, to, type BossEvent, type Routed, type SessionEnv } from './types.js';
 import { WormholeError } from '../errors.js';
 import { fromUtf8 } from '../bytes.js';
+import { parseJsonObject } from '../json.js';
+
+/** A version phase larger than a mailbox frame could not have arrived. */
+const MAX_VERSION_TEXT = 1 << 20;
 import type { Mood } from '../messages.js';
 
 export type BossStateName = 'empty' | 'lonely' | 'happy' | 'closing' | 'closed';
@@ -77,8 +81,7 @@ export const bossMachine = defineMachine<BossStateName, BossEvent, Out, BossCtx,
       if (ev.type !== 'got_version') return;
       let versions: Record<string, unknown> = {};
       try {
-        const parsed: unknown = JSON.parse(fromUtf8(ev.plaintext));
-        if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) versions = parsed as Record<string, unknown>;
+        versions = parseJsonObject(fromUtf8(ev.plaintext), { maxLength: MAX_VERSION_TEXT });
       } catch {
         // A peer whose version phase decrypts but does not parse is odd but
         // proved the key; treat it as advertising nothing.

@@ -9,6 +9,7 @@ import { io, to, type KeyEvent, type Routed, type SessionEnv } from './types.js'
 import { startSpake2, type Spake2 } from '../spake2.js';
 import { WormholeError } from '../errors.js';
 import { fromHex, fromUtf8, toHex, utf8 } from '../bytes.js';
+import { parseJson } from '../json.js';
 import { deriveVerifier } from '../kdf.js';
 import { encryptPhaseMessage } from '../secretbox.js';
 
@@ -36,7 +37,7 @@ export function decodePakeBody(body: string): Uint8Array {
   if (body.length > MAX_PAKE_BODY) throw fail('too long');
   let payload: unknown;
   try {
-    payload = JSON.parse(fromUtf8(fromHex(body)));
+    payload = parseJson(fromUtf8(fromHex(body)), { maxLength: MAX_PAKE_BODY, maxDepth: 4 });
   } catch (cause) {
     throw fail('not hex-encoded JSON', cause);
   }
