@@ -5,9 +5,6 @@
  * API stays readable.
  */
 export {};
-// An in-memory mailbox: the real server core (@burrow/protocol/server) behind a MailboxTransport, with test hooks.
-export { MemoryMailbox, type MemoryNameplate, type MemoryMailboxRecord, type CloseRecord, type PeerMessage } from './transports/memory-mailbox.js';
-export { MemoryTransportServer, MemoryConnection, lowestFirstRandom, type ClientFrame, type Interceptor, type MemoryTransportOptions } from './transports/memory.js';
 // Connections without a network: in-memory pipes, pairs and a hub for the memory connector.
 export { memoryConnector, MemoryHub } from './connection/memory.js';
 export { memoryPipePair, memoryConnectionPair } from './connection/mux.js';
@@ -19,3 +16,6 @@ export type { Connector, ConnectorContext, ConnectorFactory, Signalling } from '
 // The Transit connector (file transfer and the mux-v1 fallback) and its connection.
 export { TransitConnector, type TransitConnectorInit } from './transit/connector.js';
 export { TransitConnection, type TransitKind } from './transit/connection.js';
+// An in-memory mailbox: the real server core (@burrow/protocol/server) behind a MailboxTransport, with test hooks.
+export { MemoryMailbox, type MemoryNameplate, type MemoryMailboxRecord, type CloseRecord, type PeerMessage } from './transports/memory-mailbox.js';
+export { MemoryTransportServer, MemoryConnection, lowestFirstRandom, type ClientFrame, type Interceptor, type MemoryTransportOptions } from './transports/memory.js';
