@@ -3,6 +3,7 @@
  * works with any magic-wormhole peer; the code can be typed (with word
  * completion), opened as a link, or scanned as a QR code.
  */
+import { bestEffort } from '@burrow/protocol';
 import {
   completeCode,
   createWormhole,
@@ -162,7 +163,7 @@ async function send(): Promise<void> {
     await w.close();
     status(sendStatus, `${sendStatus.innerHTML}<br><span class="ok">Sent.</span>${result ? `<br>${pathHtml(result)}` : ''}`);
   } catch (err) {
-    await w?.close().catch(() => {});
+    await w?.close().catch(bestEffort);
     status(sendStatus, `<span class="bad">${esc(explain(err))}</span>`);
   } finally {
     button.disabled = false;
@@ -268,7 +269,7 @@ async function receive(code: string): Promise<void> {
     );
     status(receiveStatus, `${verifierLine}<br><span class="ok">Received.</span> SHA-256 <code data-testid="sha256">${result.sha256}</code><br>${pathHtml(result)}`);
   } catch (err) {
-    await w?.close().catch(() => {});
+    await w?.close().catch(bestEffort);
     status(receiveStatus, `<span class="bad">${esc(explain(err))}</span>`);
   } finally {
     button.disabled = false;

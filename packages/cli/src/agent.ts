@@ -13,6 +13,7 @@
  * Logs (JSON lines on stderr) never contain codes or secrets; the pairing
  * code goes to stdout for the person who types it.
  */
+import { bestEffort, observed } from '@burrow/protocol';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -111,7 +112,7 @@ export async function agent(flags: Flags, rest: string[], io: Io, signal: AbortS
       const offer = a.pair({ signal });
       offer.code.then(
         (code) => io.stdout.write(`Pairing code: ${code}\n`),
-        () => {},
+        observed, // the failure is reported through offer.paired below
       );
       offer.paired.then(
         (p) => io.stdout.write(`Paired with ${p.name} (${p.id})\n`),
@@ -137,7 +138,7 @@ export async function agent(flags: Flags, rest: string[], io: Io, signal: AbortS
       io.stdout.write(`Paired with ${p.name} (${p.id})\n`);
       await w.close();
     } catch (err) {
-      await w.close().catch(() => {});
+      await w.close().catch(bestEffort);
       throw err;
     }
   }

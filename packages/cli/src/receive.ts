@@ -1,4 +1,5 @@
 /** `burrow receive [CODE]`: a text, a file or a directory, like `wormhole receive`. */
+import { bestEffort } from '@burrow/protocol';
 import { lstat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { WormholeError, receiveOffer, type FileOffer, type DirectoryOffer } from '@burrow/client';
@@ -22,7 +23,7 @@ export async function receive(flags: Flags, positionals: string[], io: Io, signa
     if (offer.type === 'message') io.stdout.write(`${offer.message}\n`);
     else await receiveBulk(offer, flags, io, signal);
   } catch (err) {
-    await w.close().catch(() => {});
+    await w.close().catch(bestEffort);
     throw err;
   }
   await w.close();

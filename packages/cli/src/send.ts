@@ -1,4 +1,5 @@
 /** `burrow send`: a text (`--text`), a file or a directory, like `wormhole send`. */
+import { bestEffort } from '@burrow/protocol';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { WormholeError, sendDirectory, sendFile, type TransferProgress, type TransitOptions } from '@burrow/client';
@@ -52,7 +53,7 @@ export async function send(flags: Flags, positionals: string[], io: Io, signal: 
       io.stderr.write(`Sent ${formatBytes(result.bytes)} in ${rate(result)} via ${result.connection}.\nConfirmation received. Transfer complete.\n`);
     }
   } catch (err) {
-    await w.close().catch(() => {});
+    await w.close().catch(bestEffort);
     throw err;
   }
   await w.close();

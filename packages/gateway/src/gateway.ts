@@ -14,6 +14,7 @@
  * mailbox and the relay at the same paths. TCP, WebSocket and WebTransport
  * relay clients all meet in one relay, glued by token.
  */
+import { bestEffort } from '@burrow/protocol';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { randomBytes } from 'node:crypto';
@@ -158,7 +159,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   };
   const http = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest) : createHttpServer(onRequest);
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => {});
+    socket.on('error', () => {
+      /* a reset before or during the upgrade: the ws server or the socket's close ends it */
+    });
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/v1') mailboxWs.handleUpgrade(req, socket, head);
     else if (path === '/relay') relayWs.handleUpgrade(req, socket, head);
@@ -191,7 +194,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       });
     }
   } catch (err) {
-    tcp?.close().catch(() => {});
+    tcp?.close().catch(bestEffort);
     http.close();
     mailboxWs.close();
     relayWs.close();
@@ -314,9 +317,9 @@ async function listenWebTransport(options: {
       for (;;) {
         const { value, done } = await reader.read();
         if (done) return;
-        void serve(value).catch(() => {});
+        void serve(value).catch(bestEffort); // each session logs its own failure
       }
-    })().catch(() => {});
+    })().catch(bestEffort); // the listener closed: nothing more to accept
   };
   accept('/v1', options.onMailbox);
   accept('/relay', options.onRelay);

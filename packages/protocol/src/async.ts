@@ -105,3 +105,24 @@ export function anySignal<S extends SignalLike>(...signals: (S | undefined)[]): 
   const statics = (globalThis as unknown as { AbortSignal: AbortSignalStatics<S> }).AbortSignal;
   return statics.any(list);
 }
+
+/**
+ * Named decisions to ignore a rejection, so each call site says which one it
+ * makes (`.catch(bestEffort)`) instead of a bare `() => {}`.
+ *
+ * `bestEffort`: tearing down a stream, socket or session that may already be
+ * closed or failed; its failure is reported where it matters (a `closed`
+ * promise, the call's own error), not by the teardown.
+ */
+export function bestEffort(): void {
+  /* teardown of something that may already be gone: nothing more to report */
+}
+
+/**
+ * `observed`: the promise is also returned to, or awaited by, someone who
+ * sees its rejection; this only keeps an early rejection from being reported
+ * as unhandled in the meantime.
+ */
+export function observed(): void {
+  /* the holder of the promise sees the rejection */
+}

@@ -7,6 +7,7 @@
  *   await offer.accept(sink.writable);
  *   const file = await sink.file();      // a File backed by disk: URL.createObjectURL(file)
  */
+import { bestEffort } from '@burrow/protocol';
 import { WormholeError } from '@burrow/protocol';
 import type { DirectorySink } from '../transfer/types.js';
 
@@ -54,7 +55,7 @@ export async function opfsFileSink(name: string): Promise<OpfsFileSink> {
   const innerWriter = inner.getWriter();
   let finalName: string | undefined;
   const discard = async () => {
-    await dir.removeEntry(finalName ?? temp).catch(() => {});
+    await dir.removeEntry(finalName ?? temp).catch(bestEffort);
   };
   const writable = new WritableStream<Uint8Array>({
     write: (chunk) => innerWriter.write(chunk),
@@ -62,13 +63,13 @@ export async function opfsFileSink(name: string): Promise<OpfsFileSink> {
       await innerWriter.close();
       // Only now, with every byte verified by the transfer, does it get its name.
       if (typeof handle.move === 'function') {
-        await dir.removeEntry(name).catch(() => {});
+        await dir.removeEntry(name).catch(bestEffort);
         await (handle.move as (n: string) => Promise<void>)(name);
         finalName = name;
       }
     },
     abort: async (reason) => {
-      await innerWriter.abort(reason).catch(() => {});
+      await innerWriter.abort(reason).catch(bestEffort);
       await discard();
     },
   });
@@ -113,7 +114,7 @@ export async function opfsDirectorySink(name: string): Promise<OpfsDirectorySink
       // stays hidden and `files()` presents it under `name`.
     },
     async abort() {
-      await top.removeEntry(tempName, { recursive: true }).catch(() => {});
+      await top.removeEntry(tempName, { recursive: true }).catch(bestEffort);
     },
     async files() {
       return Promise.all(written.map(async (w) => ({ path: `${name}/${w.path}`, file: await w.handle.getFile() })));

@@ -5,6 +5,7 @@
  * Failures surface once: `closed` rejects (no unhandled rejection), every
  * open stream errors, and an `incoming` loop throws.
  */
+import { observed } from '@burrow/protocol';
 import { WormholeError, deferred, withSignal, type Deferred } from '@burrow/protocol';
 import type { CallOptions } from '../wormhole.js';
 import { StreamCore, type StreamHooks, type StreamWire } from './stream.js';
@@ -21,7 +22,7 @@ export const CLOSE_FLUSH_MS = 2000;
 export async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    await Promise.race([promise.catch(() => {}), new Promise((r) => (timer = setTimeout(r, ms)))]);
+    await Promise.race([promise.catch(observed), new Promise((r) => (timer = setTimeout(r, ms)))]);
   } finally {
     clearTimeout(timer);
   }

@@ -3,6 +3,7 @@
  * in-memory pipe): the relay / direct-TCP fallback behind the same
  * `Connection` API. Frame format and rules: `@burrow/protocol` mux.ts.
  */
+import { bestEffort, observed } from '@burrow/protocol';
 import {
   MUX_INITIAL_WINDOW,
   MUX_MAX_DATA,
@@ -51,7 +52,7 @@ export class MuxConnection extends BaseConnection {
     this.#path = init.path;
     this.#nextId = init.role === 'leader' ? 1 : 2;
     this.#writer = init.pipe.writable.getWriter();
-    this.#writer.closed.catch(() => {});
+    this.#writer.closed.catch(observed);
     void this.#pump();
   }
 
@@ -64,7 +65,7 @@ export class MuxConnection extends BaseConnection {
   }
 
   async close(reason = 'closed'): Promise<void> {
-    if (this.isClosed) return this.closed.catch(() => {});
+    if (this.isClosed) return this.closed.catch(bestEffort); // close() resolves once closed, however it closed
     this.#closing = true;
     this.#frame({ type: 'goaway', reason });
     this.finish();
@@ -84,7 +85,7 @@ export class MuxConnection extends BaseConnection {
 
   protected release(): void {
     if (!this.#closing) {
-      this.#writer.abort().catch(() => {});
+      this.#writer.abort().catch(bestEffort);
       this.#pipe.close();
     }
   }
@@ -106,7 +107,9 @@ export class MuxConnection extends BaseConnection {
         const size = this.#writer.desiredSize;
         return size !== null && size > 0 ? undefined : this.#writer.ready;
       },
-      release: () => {},
+      release: () => {
+        /* nothing held: readiness is read from the writer each time */
+      },
     };
   }
 

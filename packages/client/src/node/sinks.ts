@@ -5,6 +5,7 @@
  * verified; a directory is extracted into a hidden temporary folder and
  * renamed as a whole. Failures remove the temporaries.
  */
+import { bestEffort } from '@burrow/protocol';
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { chmod, lstat, mkdir, open, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
@@ -79,8 +80,8 @@ export async function fileSink(dest: string): Promise<WritableStream<Uint8Array>
     if (finished) return;
     finished = true;
     // Decision: best-effort cleanup; the transfer's own error is what the caller sees.
-    await fh.close().catch(() => {});
-    await unlink(tmp).catch(() => {});
+    await fh.close().catch(bestEffort);
+    await unlink(tmp).catch(bestEffort);
   };
   const out = batchedWriter(fh);
   return new WritableStream<Uint8Array>({
@@ -91,7 +92,7 @@ export async function fileSink(dest: string): Promise<WritableStream<Uint8Array>
       finished = true;
       if (await exists(dest)) {
         // Decision: the temporary may already be gone; the refusal is the error to report.
-        await unlink(tmp).catch(() => {});
+        await unlink(tmp).catch(bestEffort);
         throw appeared(dest);
       }
       await rename(tmp, dest);

@@ -1,4 +1,5 @@
 /** Pieces shared by the sending and receiving sides of a transfer. */
+import { bestEffort } from '@burrow/protocol';
 import { WormholeError, isWormholeError, parseRelayLocation, transitKey, type RelayHint, type TransitKey } from '@burrow/protocol';
 import { abortError, RELAYS_WELCOME_KEY } from '@burrow/protocol';
 import { sendAppMessage } from '../app-messages.js';
@@ -135,7 +136,7 @@ export async function* fixedBlocks(stream: ReadableStream<Uint8Array>, size: num
     }
     if (fill > 0) yield buf.subarray(0, fill);
   } finally {
-    reader.cancel().catch(() => {});
+    reader.cancel().catch(bestEffort);
     reader.releaseLock();
   }
 }

@@ -14,6 +14,7 @@
  * the final `{"ack": "ok", "sha256": …}` record only after the sink has
  * committed the data.
  */
+import { bestEffort } from '@burrow/protocol';
 import {
   WormholeError,
   ZIPFILE_DEFLATED,
@@ -196,7 +197,7 @@ function sinkTarget(sink: WritableStream<Uint8Array>): Target {
   return {
     push: (chunk) => writer.write(chunk),
     commit: () => writer.close(),
-    abort: (reason) => writer.abort(reason).catch(() => {}),
+    abort: (reason) => writer.abort(reason).catch(bestEffort),
   };
 }
 
@@ -210,7 +211,7 @@ function directoryTarget(sink: DirectorySink, numbytes: number, numfiles: number
     },
     abort: async (reason) => {
       await zip.abort();
-      await sink.abort(reason).catch(() => {});
+      await sink.abort(reason).catch(bestEffort);
     },
   };
 }
@@ -247,8 +248,8 @@ async function receiveBulk(w: Wormhole, connector: TransitConnector, total: numb
     // The data is complete and committed; the ack is best effort (as in
     // Python): a sender that vanished now cannot undo a good transfer.
     const writer = conn.writable.getWriter();
-    await writer.write(encodeTransferAck(sha256)).catch(() => {});
-    await writer.close().catch(() => {});
+    await writer.write(encodeTransferAck(sha256)).catch(bestEffort); // the file is complete and verified; a lost ack is the sender's to notice
+    await writer.close().catch(bestEffort);
     return { bytes: total, sha256, via: conn.kind, connection: conn.description, elapsedMs: meter.elapsedMs };
   } catch (err) {
     const e = finalError(err, signal);

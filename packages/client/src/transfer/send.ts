@@ -9,6 +9,7 @@
  *   const code = await w.allocateCode();
  *   await sendFile(w, { name: f.name, size: f.size, stream: () => f.stream() }, { onProgress });
  */
+import { bestEffort } from '@burrow/protocol';
 import { WormholeError, createSha256, directoryOffer, fileOffer, parseTransferAck, parseTransferMessage } from '@burrow/protocol';
 import { parseAppMessage, sendAppMessage } from '../app-messages.js';
 import type { Wormhole } from '../wormhole.js';
@@ -44,7 +45,7 @@ export async function sendFile(w: Wormhole, file: FileSource, options: SendOptio
         await write(r.value);
       }
     } finally {
-      reader.cancel().catch(() => {});
+      reader.cancel().catch(bestEffort);
     }
     if (sent !== file.size) throw new WormholeError('TransferFailed', `${file.name} ended after ${sent} of ${file.size} bytes`, { blame: 'local' });
   });

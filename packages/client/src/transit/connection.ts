@@ -4,6 +4,7 @@
  * `readable`. Records are sealed with the per-direction record keys and
  * big-endian counter nonces (`@burrow/protocol` RecordEncoder/Decoder).
  */
+import { bestEffort } from '@burrow/protocol';
 import { RecordDecoder, RecordEncoder, WormholeError, type RecordKeys } from '@burrow/protocol';
 import type { ByteChannel } from './types.js';
 
@@ -105,7 +106,7 @@ export class TransitConnection {
           }
         },
         async close() {
-          await writer.close().catch(() => {});
+          await writer.close().catch(bestEffort);
         },
         abort() {
           close();

@@ -11,6 +11,7 @@
  *   c.addPeerHints(theirs);                           // from their `transit`
  *   const conn = await c.connect({ signal });         // TransitConnection
  */
+import { bestEffort } from '@burrow/protocol';
 import {
   TransitHandshake,
   WormholeError,
@@ -353,7 +354,7 @@ export class TransitConnector {
     }
     this.#contenders.delete(c);
     c.abort?.();
-    c.reader?.cancel().catch(() => {});
+    c.reader?.cancel().catch(bestEffort);
     c.channel?.close();
   }
 

@@ -31,3 +31,16 @@ export interface FrameConnection {
 
 /** Opens one connection to `url`. Must not throw: failures go to `closed`. */
 export type MailboxTransport = (url: string, handlers: FrameHandlers) => FrameConnection;
+
+/**
+ * The connection a transport returns when it could not even start (its
+ * `closed` callback reports why): sending and closing have nothing to act on.
+ */
+export const NEVER_OPENED: FrameConnection = {
+  send() {
+    /* never opened: the frame has nowhere to go, and `closed` has been reported */
+  },
+  close() {
+    /* never opened: nothing to close */
+  },
+};

@@ -3,7 +3,7 @@
  * package on Node 20).
  */
 import { WormholeError } from '@burrow/protocol';
-import type { MailboxTransport } from './types.js';
+import { NEVER_OPENED, type MailboxTransport } from './types.js';
 
 /** The subset of the WebSocket API we use (browser global, or the `ws` package in Node). */
 export interface WebSocketLike {
@@ -34,14 +34,14 @@ export function webSocketTransport(options: WebSocketTransportOptions = {}): Mai
       queueMicrotask(() =>
         finish(new WormholeError('Usage', 'no WebSocket implementation: pass { WebSocket } (e.g. from the "ws" package on Node 20)')),
       );
-      return { send() {}, close() {} };
+      return NEVER_OPENED;
     }
     let socket: WebSocketLike;
     try {
       socket = new Ctor(url);
     } catch (cause) {
       queueMicrotask(() => finish(new WormholeError('Connection', `cannot open a WebSocket to the mailbox: ${String(cause)}`, { cause })));
-      return { send() {}, close() {} };
+      return NEVER_OPENED;
     }
     socket.binaryType = 'arraybuffer';
     let failure: unknown;

@@ -17,8 +17,9 @@
  * for browsers and runtimes without one. Nothing is read from `globalThis`
  * until a connection is opened.
  */
+import { bestEffort } from '@burrow/protocol';
 import { LengthPrefixedParser, WormholeError, encodeLengthPrefixed } from '@burrow/protocol';
-import type { FrameConnection, MailboxTransport } from './types.js';
+import { NEVER_OPENED, type FrameConnection, type MailboxTransport } from './types.js';
 
 /** A bidirectional WebTransport stream. */
 export interface WebTransportBidiStreamLike {
@@ -113,7 +114,7 @@ export function webTransportTransport(options: WebTransportTransportOptions = {}
       done = true;
       // Once the caller asked to close, what follows is not a failure.
       handlers.closed(closing ? undefined : error);
-      void reader?.cancel().catch(() => {});
+      void reader?.cancel().catch(bestEffort);
       try {
         session?.close();
       } catch {
@@ -123,7 +124,7 @@ export function webTransportTransport(options: WebTransportTransportOptions = {}
     const fail = (message: string, cause?: unknown): void =>
       finish(cause instanceof WormholeError ? cause : new WormholeError('Connection', message, cause === undefined ? {} : { cause }));
 
-    const noop: FrameConnection = { send() {}, close() {} };
+    const noop: FrameConnection = NEVER_OPENED;
     let target: string;
     try {
       target = sessionUrl(url);
@@ -162,8 +163,8 @@ export function webTransportTransport(options: WebTransportTransportOptions = {}
       if (done) return;
       const stream = await wt.createBidirectionalStream();
       if (done) {
-        void stream.readable.cancel().catch(() => {});
-        void stream.writable.abort().catch(() => {});
+        void stream.readable.cancel().catch(bestEffort);
+        void stream.writable.abort().catch(bestEffort);
         return;
       }
       writer = stream.writable.getWriter();
@@ -214,7 +215,7 @@ export function webTransportTransport(options: WebTransportTransportOptions = {}
         // Let queued frames (a final `close`) reach the stream before the
         // session goes, but do not wait on a server that stopped reading.
         let timer: ReturnType<typeof setTimeout> | undefined;
-        const flushed = writer ? writer.close().catch(() => {}) : Promise.resolve();
+        const flushed = writer ? writer.close().catch(bestEffort) : Promise.resolve();
         const bounded = new Promise<void>((resolve) => {
           timer = setTimeout(resolve, CLOSE_FLUSH_MS);
         });

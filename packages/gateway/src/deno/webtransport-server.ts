@@ -141,7 +141,9 @@ async function main(): Promise<void> {
       await serveRelaySession(relay, session, { logger });
     } else {
       log('session-refused', { path: path.slice(0, 64) });
-      await wt.ready.catch(() => {});
+      await wt.ready.catch(() => {
+        /* refused either way: only wait for the session to be closable */
+      });
       session.close({ closeCode: 404, reason: 'not found' });
     }
   };

@@ -15,6 +15,7 @@
  * Journal appends are not fsynced one by one: a crash of the process loses
  * nothing the kernel has, a power loss may lose the last moments.
  */
+import { bestEffort } from '@burrow/protocol';
 import { mkdir, open, readFile, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@burrow/protocol';
@@ -101,7 +102,7 @@ export class JsonFileMailboxStore implements MailboxStore {
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    await this.flush().catch(() => {});
+    await this.flush().catch(bestEffort); // a failed flush was logged when it failed
     this.#closed = true;
     await this.#run(async () => {
       await this.#compact();
@@ -157,7 +158,7 @@ export class JsonFileMailboxStore implements MailboxStore {
     this.#journal = await open(join(this.#dir, journalName(generation)), 'a', 0o600);
     this.#journalBytes = 0;
     await oldJournal?.close();
-    await unlink(join(this.#dir, journalName(oldGeneration))).catch(() => {});
+    await unlink(join(this.#dir, journalName(oldGeneration))).catch(bestEffort);
   }
 
   async #syncDir(): Promise<void> {
@@ -222,7 +223,7 @@ export class JsonFileMailboxStore implements MailboxStore {
   async #removeStaleJournals(): Promise<void> {
     for (const name of await readdir(this.#dir)) {
       const m = JOURNAL_RE.exec(name);
-      if (m && Number(m[1]) !== this.#generation) await unlink(join(this.#dir, name)).catch(() => {});
+      if (m && Number(m[1]) !== this.#generation) await unlink(join(this.#dir, name)).catch(bestEffort);
     }
   }
 }

@@ -102,9 +102,13 @@ export class MemoryMailboxStore implements MailboxStore {
     for (const change of changes) this.#mirror.apply(change);
   }
 
-  async flush(): Promise<void> {}
+  async flush(): Promise<void> {
+    /* memory has nothing to flush */
+  }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    /* memory has nothing to release */
+  }
 
   /** What is stored now (for tests and health checks). */
   snapshot(): StoredState {

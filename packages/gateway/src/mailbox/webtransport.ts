@@ -60,10 +60,12 @@ export async function firstBidiStream(session: WebTransportSessionLike): Promise
     for (;;) {
       const extra = await streams.read();
       if (extra.done) return;
-      void extra.value.readable.cancel().catch(() => {});
-      void extra.value.writable.abort().catch(() => {});
+      void extra.value.readable.cancel().catch(ignoreTeardown);
+      void extra.value.writable.abort().catch(ignoreTeardown);
     }
-  })().catch(() => {});
+  })().catch(() => {
+    /* the session ended: no more streams to refuse */
+  });
   return first.value;
 }
 
@@ -71,13 +73,18 @@ export async function firstBidiStream(session: WebTransportSessionLike): Promise
  * A writer that splits writes into {@link MAX_WRITE} pieces and counts the
  * bytes handed over but not yet accepted by the stream.
  */
+
+function noProgress(): void {
+  /* nobody is watching the write progress */
+}
+
 export class CountingWriter {
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   readonly #onProgress: () => void;
   #queued = 0;
   #failed = false;
 
-  constructor(writable: WritableStream<Uint8Array>, onProgress: () => void = () => {}) {
+  constructor(writable: WritableStream<Uint8Array>, onProgress: () => void = noProgress) {
     this.#writer = writable.getWriter();
     this.#onProgress = onProgress;
   }
@@ -106,7 +113,7 @@ export class CountingWriter {
 
   /** Close after what is queued. */
   end(): void {
-    this.#writer.close().catch(() => {});
+    this.#writer.close().catch(ignoreTeardown);
   }
 }
 
@@ -165,4 +172,9 @@ export async function serveMailboxSession(
   } finally {
     peer.closed();
   }
+}
+
+/** Tearing down a stream that may already be gone (this module runs under Deno too, without @burrow/protocol's index). */
+function ignoreTeardown(): void {
+  /* nothing more to report */
 }

@@ -9,6 +9,7 @@
  * confirmation are held back and only reach `incoming` once it passes;
  * if it fails they are closed unread.
  */
+import { bestEffort } from '@burrow/protocol';
 import { WormholeError, deferred, type Deferred } from '@burrow/protocol';
 import {
   CONTROL_LABEL,
@@ -119,12 +120,12 @@ export class WebRtcConnection extends BaseConnection {
   }
 
   async close(reason = 'closed'): Promise<void> {
-    if (this.isClosed) return this.closed.catch(() => {});
+    if (this.isClosed) return this.closed.catch(bestEffort); // close() resolves once closed, however it closed
     this.#closing = true;
     // Let what the application already wrote leave before the goodbye.
     const open = [...this.#channels.values()].filter((c) => c.readyState === 'open' && c.bufferedAmount > 0);
     if (open.length > 0) {
-      await settleWithin(Promise.all(open.map((c) => drained(c, { ...this.#marks, low: 0 }).catch(() => {}))), CLOSE_FLUSH_MS);
+      await settleWithin(Promise.all(open.map((c) => drained(c, { ...this.#marks, low: 0 }).catch(bestEffort))), CLOSE_FLUSH_MS);
     }
     // Say goodbye and let the peer hang up first (so the goodbye is not lost in our teardown), within a bound.
     this.sendControl({ type: 'bye', reason });

@@ -19,6 +19,7 @@
  * caller can try the relay. A MAC that does not verify fails closed with
  * `Tampered` on both sides (`done: failed` tells the peer).
  */
+import { bestEffort, observed } from '@burrow/protocol';
 import { WormholeError, abortError, fromHex, toHex, type Logger } from '@burrow/protocol';
 import {
   CONFIRM_PURPOSE,
@@ -84,7 +85,7 @@ async function negotiate(ctx: ConnectorContext, options: WebRtcOptions): Promise
   };
   const pc = new Ctor(config);
   const conn = new WebRtcConnection(pc, marks);
-  conn.closed.catch(() => {});
+  conn.closed.catch(observed);
 
   // ---- outgoing signalling: description first, then trickled candidates; nothing after `done`.
   let described = false;
@@ -156,7 +157,7 @@ async function negotiate(ctx: ConnectorContext, options: WebRtcOptions): Promise
       if (s.type === 'description') await applyRemote(s.description);
       else if (s.type === 'candidate') {
         if (s.candidate === null) {
-          if (remoteSet) void pc.addIceCandidate({ candidate: '' }).catch(() => {});
+          if (remoteSet) void pc.addIceCandidate({ candidate: '' }).catch(bestEffort); // end-of-candidates is a hint
         } else if (remoteSet) void addCandidate(s.candidate);
         else pendingRemote.push(s.candidate);
       } else if (s.type === 'done') {
@@ -167,7 +168,7 @@ async function negotiate(ctx: ConnectorContext, options: WebRtcOptions): Promise
     }
   })();
   const peerDonePromise = reading.then(() => peerDone!);
-  peerDonePromise.catch(() => {}); // the failure surfaces through `result`
+  peerDonePromise.catch(observed); // the failure surfaces through `result`
 
   // ---- the confirmation over the control channel
   const fps = () => {
@@ -277,7 +278,7 @@ async function negotiate(ctx: ConnectorContext, options: WebRtcOptions): Promise
     // The channel broke before it was confirmed: the leader decides, the follower waits for that decision.
     if (leader && !committed) return fallback(e instanceof Error ? e.message : String(e));
     if (!leader && !peerDone) {
-      void peerDonePromise.then((p) => p.done === 'webrtc' && fail(e), () => {});
+      void peerDonePromise.then((p) => p.done === 'webrtc' && fail(e), observed); // a failed decision fails `result` on its own
       return;
     }
     fail(e);
