@@ -29,7 +29,6 @@ import { TransitConnector } from '../transit/connector.js';
 import type { TransitConnection } from '../transit/connection.js';
 import { ProgressMeter, deriveTransferKey, finalError, readOne, tellPeer, withAnnouncedRelays } from './common.js';
 import type { DirectorySink, TransferOptions, TransferResult } from './types.js';
-import { ZipExtractor } from './zip-extract.js';
 
 const MAX_SKIPPED = 16;
 
@@ -153,7 +152,7 @@ export async function receiveOffer(w: Wormhole, options: ReceiveOfferOptions = {
             accept: async (sink, opts = {}) => {
               decide();
               const c = await ensureConnector(opts.transit ?? options.transit, opts.signal);
-              return receiveBulk(w, c, offer.zipsize, opts, directoryTarget(sink, offer.numbytes, offer.numfiles));
+              return receiveBulk(w, c, offer.zipsize, opts, await directoryTarget(sink, offer.numbytes, offer.numfiles));
             },
           };
         }
@@ -201,7 +200,9 @@ function sinkTarget(sink: WritableStream<Uint8Array>): Target {
   };
 }
 
-function directoryTarget(sink: DirectorySink, numbytes: number, numfiles: number): Target {
+/** The zip reader is loaded only when a directory is accepted (most transfers are texts and files). */
+async function directoryTarget(sink: DirectorySink, numbytes: number, numfiles: number): Promise<Target> {
+  const { ZipExtractor } = await import('./zip-extract.js');
   const zip = new ZipExtractor(sink, { numbytes, numfiles });
   return {
     push: (chunk) => zip.push(chunk),

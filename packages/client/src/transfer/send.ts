@@ -17,7 +17,6 @@ import { TransitConnector } from '../transit/connector.js';
 import type { TransitConnection } from '../transit/connection.js';
 import { Chunker, ProgressMeter, deriveTransferKey, finalError, readOne, tellPeer, withAnnouncedRelays } from './common.js';
 import type { DirectorySource, FileSource, SendDirectoryOptions, SendOptions, TransferResult } from './types.js';
-import { planZip, writeZip } from './zip.js';
 
 const DEFAULT_RECORD_SIZE = 64 * 1024;
 const MAX_SKIPPED = 16;
@@ -59,6 +58,8 @@ export async function sendFile(w: Wormhole, file: FileSource, options: SendOptio
 export async function sendDirectory(w: Wormhole, dir: DirectorySource, options: SendDirectoryOptions = {}): Promise<TransferResult> {
   options.signal?.throwIfAborted();
   if (typeof dir?.name !== 'string' || dir.name === '') throw new WormholeError('Usage', 'dir.name must be a non-empty string');
+  // The zip writer is loaded only when a directory is sent.
+  const { planZip, writeZip } = await import('./zip.js');
   let plan;
   try {
     plan = await planZip(dir, options.compressionLevel ?? 6, options.signal);
