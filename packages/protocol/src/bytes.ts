@@ -29,6 +29,21 @@ export function abytes(value: unknown, name: string, length?: number): asserts v
   }
 }
 
+/**
+ * ASCII text as bytes, without a TextEncoder: safe for module-level
+ * constants (nothing platform-specific runs at import). Throws a RangeError
+ * on a character above U+007F.
+ */
+export function ascii(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) throw new RangeError(`ascii(): character ${i} is not ASCII`);
+    out[i] = c;
+  }
+  return out;
+}
+
 /** UTF-8 encode. */
 export function utf8(text: string): Uint8Array {
   return textCodecs().encode(text);

@@ -11,7 +11,6 @@
  * HKDF(info "SPAKE2 pw", 48 bytes), the secret from one `random(64)` call.
  */
 
-import { ed25519 } from '@noble/curves/ed25519.js';
 import type { EdwardsPoint } from '@noble/curves/abstract/edwards.js';
 import { bytesToNumberBE } from '@noble/curves/utils.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
@@ -19,9 +18,9 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { abytes, compareBytes, concatBytes, equalBytes, utf8 } from './bytes.js';
 import { WormholeError } from './errors.js';
 import type { SessionKey } from './keys.js';
+import { ED25519_CURVE, ed25519Point } from './edwards25519.js';
 
-const Point = ed25519.Point;
-const { p: Q, n: L } = Point.CURVE();
+const { p: Q, n: L } = ED25519_CURVE;
 const NO_SALT = new Uint8Array(0);
 
 /** Side bytes python-spake2 prefixes to messages. */
@@ -34,7 +33,7 @@ export const SPAKE2_MESSAGE_LENGTH = 33;
 
 /** A secret scalar times a point. `multiply` rejects 0; python maps it to the identity. */
 function mul(point: EdwardsPoint, scalar: bigint): EdwardsPoint {
-  return scalar === 0n ? Point.ZERO : point.multiply(scalar);
+  return scalar === 0n ? ed25519Point().ZERO : point.multiply(scalar);
 }
 
 /** 32-byte little-endian encoding of `y` (< Q), top bit clear: the point (x even, y). */
@@ -61,7 +60,7 @@ function findArbitraryElement(seed: Uint8Array): { point: EdwardsPoint; info: Ar
     const encoded = encodeY((yStart + BigInt(plus)) % Q);
     let candidate: EdwardsPoint;
     try {
-      candidate = Point.fromBytes(encoded);
+      candidate = ed25519Point().fromBytes(encoded);
     } catch {
       continue; // y is not on the curve (about half of all y)
     }
@@ -121,7 +120,7 @@ function parseInbound(inbound: Uint8Array, outbound: Uint8Array): EdwardsPoint {
   if (equalBytes(encoded, outbound)) throw remoteError('peer reflected our own message back');
   let point: EdwardsPoint;
   try {
-    point = Point.fromBytes(encoded); // strict RFC 8032: y < Q, no "-0"
+    point = ed25519Point().fromBytes(encoded); // strict RFC 8032: y < Q, no "-0"
   } catch (cause) {
     throw new WormholeError('RemoteProtocol', 'SPAKE2: message is not a valid curve point', { cause });
   }
@@ -182,7 +181,7 @@ export function startSpake2(options: Spake2Options): Spake2 {
   abytes(entropy, 'random(64) result', 64);
   let xyScalar: bigint | undefined = bytesToNumberBE(entropy) % L;
   const pwBlinding = mul(elementS(), pwScalar);
-  const outbound = mul(Point.BASE, xyScalar).add(pwBlinding).toBytes();
+  const outbound = mul(ed25519Point().BASE, xyScalar).add(pwBlinding).toBytes();
   const message = concatBytes(Uint8Array.of(SIDE_SYMMETRIC), outbound);
 
   const finishDetailed = (inbound: Uint8Array): Spake2Details => {

@@ -11,15 +11,15 @@
  *   on the others); then records flow (see `records.ts`).
  */
 
-import { abytes, toHex, utf8 } from '../bytes.js';
+import { abytes, ascii, toHex, utf8 } from '../bytes.js';
 import { deriveKey } from '../kdf.js';
 import { KEY_LENGTH, type RecordKey, type TransitKey } from '../keys.js';
 import { relayLine } from './relay-handshake.js';
 
 /** Sent by the sender on the connection it keeps. */
-export const TRANSIT_GO: Uint8Array = utf8('go\n');
+export const TRANSIT_GO: Uint8Array = ascii('go\n');
 /** Sent by the sender on connections it drops. */
-export const TRANSIT_NEVERMIND: Uint8Array = utf8('nevermind\n');
+export const TRANSIT_NEVERMIND: Uint8Array = ascii('nevermind\n');
 /** The relay's answer once both sides of a token are connected. */
 export { RELAY_OK } from './relay-handshake.js';
 

@@ -16,6 +16,7 @@
  * long enough to judge. "Word chars" are Python's bytes-regex `\w`:
  * [A-Za-z0-9_].
  */
+import { ascii } from '../bytes.js';
 
 export type HandshakeResult =
   | { readonly kind: 'waiting' }
@@ -93,11 +94,6 @@ function latin1(buf: Uint8Array): string {
   let out = '';
   for (let i = 0; i < buf.length; i += 4096) out += String.fromCharCode(...buf.subarray(i, i + 4096));
   return out;
-}
-
-/** ASCII text as bytes, without a TextEncoder (safe at import). */
-function ascii(text: string): Uint8Array {
-  return Uint8Array.from(text, (c) => c.charCodeAt(0));
 }
 
 /** The relay's answer once both sides of a token are connected; piping starts after it. */
