@@ -6,9 +6,9 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createWormhole, type WebSocketConstructor } from '@burrow/client';
+import { seededRandom, waitFor } from '@burrow/testkit';
 import { startGateway, type Gateway } from '../src/index.js';
-import { seededRandom } from '@burrow/testkit';
+import { exchange, wsMailboxClient } from './support/raw-mailbox.js';
 
 const bytes = seededRandom(0xc0ffee);
 /** Uniform integer in [0, n). */
@@ -152,21 +152,14 @@ describe('fuzz', () => {
     expect(answers).toBeGreaterThan(sent / 2);
     expect(oversizedCloses).toBeGreaterThan(0);
 
-    // Still serving real clients.
-    const WS = WebSocket as unknown as WebSocketConstructor;
-    const a = await createWormhole({ mailbox: gw.url, WebSocket: WS });
-    const b = await createWormhole({ mailbox: gw.url, WebSocket: WS });
-    const code = await a.allocateCode();
-    b.setCode(code);
-    const [, text] = await Promise.all([a.sendText('after the storm'), b.receiveText()]);
-    expect(text).toBe('after the storm');
-    await Promise.all([a.close(), b.close()]);
+    // Still serving well-behaved clients.
+    const [a, b] = await Promise.all([wsMailboxClient(gw.url), wsMailboxClient(gw.url)]);
+    expect(await exchange(a, b, 'af7e2')).toBe('af7e2');
+    a.close();
+    b.close();
 
     // Nothing left: every connection gone, and abandoned state expired.
-    await waitFor(() => {
-      const s = gw.stats().mailbox;
-      return s.connections === 0 && s.listeners === 0 && s.nameplates === 0 && s.mailboxes === 0 && s.apps === 0 && s.owners === 0 && s.addresses === 0;
-    }, () => JSON.stringify(gw.stats().mailbox));
+    await nothingLeft(() => gw.stats().mailbox, ['connections', 'listeners', 'nameplates', 'mailboxes', 'apps', 'owners', 'addresses']);
   });
 
   it('survives 10,000 malformed relay chunks over TCP and WebSocket and leaks nothing', async () => {
@@ -212,17 +205,18 @@ describe('fuzz', () => {
     };
     await Promise.all(Array.from({ length: 32 }, worker));
     expect(sent).toBeGreaterThanOrEqual(target);
-    await waitFor(() => {
-      const s = gw.stats().relay;
-      return s.connections === 0 && s.waiting === 0 && s.tokens === 0 && s.pairs === 0 && s.addresses === 0;
-    }, () => JSON.stringify(gw.stats().relay));
+    await nothingLeft(() => gw.stats().relay, ['connections', 'waiting', 'tokens', 'pairs', 'addresses']);
   });
 });
 
-async function waitFor(check: () => boolean, describe: () => string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`not clean after fuzzing: ${describe()}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+/** Wait until every counter in `keys` is zero; on timeout the error shows the last stats. */
+async function nothingLeft<S extends object>(stats: () => S, keys: readonly (keyof S)[]): Promise<void> {
+  await waitFor(
+    () => {
+      const s = stats();
+      if (keys.some((k) => s[k] !== 0)) throw new Error(JSON.stringify(s));
+      return true;
+    },
+    { timeoutMs: 15_000, message: 'a clean gateway after fuzzing' },
+  );
 }

@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { waitFor } from '@burrow/testkit';
 import { startGateway, type Gateway, type GatewayOptions } from '../src/index.js';
 
 const open: Gateway[] = [];
@@ -17,16 +18,6 @@ async function gateway(options: GatewayOptions = {}): Promise<Gateway> {
   const gw = await startGateway({ port: 0, transitPort: 0, ...options });
   open.push(gw);
   return gw;
-}
-
-async function until<T>(check: () => T, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 const line = (token: string, side: string): string => `please relay ${token} for side ${side}\n`;
@@ -91,20 +82,20 @@ describe('gateway relay', () => {
     const native = await tcpClient(gw);
     browser.send(line(token, '0000000000000001'));
     native.send(line(token, '0000000000000002'));
-    await until(() => browser.received().toString() === 'ok\n' && native.received().toString() === 'ok\n', 'ok on both');
+    await waitFor(() => browser.received().toString() === 'ok\n' && native.received().toString() === 'ok\n', { message: 'ok on both' });
 
     const up = randomBytes(8 << 20);
     const down = randomBytes(8 << 20);
     for (let i = 0; i < up.length; i += 64 << 10) browser.send(up.subarray(i, i + (64 << 10)));
     native.send(down);
-    await until(() => native.received().length === 3 + up.length && browser.received().length === 3 + down.length, 'all bytes', 30_000);
+    await waitFor(() => native.received().length === 3 + up.length && browser.received().length === 3 + down.length, { message: 'all bytes', timeoutMs: 30_000 });
     expect(sha(native.received().subarray(3))).toBe(sha(up));
     expect(sha(browser.received().subarray(3))).toBe(sha(down));
     expect(gw.stats().relay).toMatchObject({ pairs: 1, bytes: up.length + down.length });
 
     browser.close();
     await native.closed;
-    await until(() => gw.stats().relay.connections === 0, 'relay empty');
+    await waitFor(() => gw.stats().relay.connections === 0, { message: 'relay empty' });
   });
 
   it('pauses the writer when the reader stops, without buffering the whole stream', async () => {
@@ -114,7 +105,7 @@ describe('gateway relay', () => {
     const reader = await tcpClient(gw);
     writer.send(line(token, 'aaaaaaaaaaaaaaaa'));
     reader.send(line(token, 'bbbbbbbbbbbbbbbb'));
-    await until(() => writer.received().length === 3 && reader.received().length === 3, 'ok');
+    await waitFor(() => writer.received().length === 3 && reader.received().length === 3, { message: 'ok' });
     reader.pause();
     const total = 64 << 20;
     const chunk = randomBytes(256 << 10);
@@ -130,20 +121,20 @@ describe('gateway relay', () => {
     try {
       let stuckPolls = 0;
       let lastSent = -1;
-      await until(
+      // Held back = the pump has sent nothing new for 30 polls 10 ms apart.
+      await waitFor(
         () => {
           stuckPolls = sent === lastSent ? stuckPolls + 1 : 0;
           lastSent = sent;
           return stuckPolls >= 30;
         },
-        'the writer to be held back',
-        20_000,
+        { message: 'the writer to be held back', timeoutMs: 20_000, intervalMs: 10 },
       );
       // Kernel buffers on both hops hold a few MB; the relay held the rest back.
       expect(sent).toBeLessThan(total / 2);
       expect(gw.stats().relay.bytes).toBeLessThan(24 << 20);
       reader.resume();
-      await until(() => reader.received().length === 3 + total, 'everything after resuming', 30_000);
+      await waitFor(() => reader.received().length === 3 + total, { message: 'everything after resuming', timeoutMs: 30_000 });
     } finally {
       clearInterval(pump);
     }
@@ -158,7 +149,7 @@ describe('gateway relay', () => {
     const stuckReader = await tcpClient(gw);
     stuckWriter.send(line(stuckToken, 'aaaaaaaaaaaaaaaa'));
     stuckReader.send(line(stuckToken, 'bbbbbbbbbbbbbbbb'));
-    await until(() => stuckReader.received().length === 3, 'ok');
+    await waitFor(() => stuckReader.received().length === 3, { message: 'ok' });
     stuckReader.pause();
     stuckWriter.send(randomBytes(16 << 20));
 
@@ -167,11 +158,11 @@ describe('gateway relay', () => {
     const b = await tcpClient(gw);
     a.send(line(token, 'cccccccccccccccc'));
     b.send(line(token, 'dddddddddddddddd'));
-    await until(() => b.received().length === 3, 'ok');
+    await waitFor(() => b.received().length === 3, { message: 'ok' });
     const data = randomBytes(4 << 20);
     const t0 = performance.now();
     for (let i = 0; i < data.length; i += 64 << 10) a.send(data.subarray(i, i + (64 << 10)));
-    await until(() => b.received().length === 3 + data.length, 'the other pair', 20_000);
+    await waitFor(() => b.received().length === 3 + data.length, { message: 'the other pair', timeoutMs: 20_000 });
     expect(performance.now() - t0).toBeLessThan(10_000);
     for (const c of [stuckWriter, stuckReader, a, b]) c.close();
   });
@@ -185,7 +176,7 @@ describe('gateway relay', () => {
     await Promise.all([lonely.closed, silent.closed]);
     expect(lonely.received().length).toBe(0);
     expect(infos).toEqual(expect.arrayContaining(['relay.lonely-timeout', 'relay.handshake-timeout']));
-    await until(() => gw.stats().relay.connections === 0, 'relay empty');
+    await waitFor(() => gw.stats().relay.connections === 0, { message: 'relay empty' });
     expect(gw.stats().relay).toMatchObject({ waiting: 0, tokens: 0 });
   });
 
@@ -203,6 +194,6 @@ describe('gateway relay', () => {
     const code = new Promise<number>((resolve) => text.ws.on('close', (c) => resolve(c)));
     text.ws.send('please relay as text');
     expect(await code).toBe(1003);
-    await until(() => gw.stats().relay.connections === 0, 'relay empty');
+    await waitFor(() => gw.stats().relay.connections === 0, { message: 'relay empty' });
   });
 });

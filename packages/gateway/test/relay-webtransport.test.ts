@@ -4,19 +4,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadWebTransportPonyfill as loadPonyfill, testCertificate, waitFor, type PonyfillWebTransportCtor as WebTransportCtor } from '@burrow/testkit';
 import { startGateway, type Gateway } from '../src/index.js';
-import { loadPonyfill, testCertificate, type WebTransportCtor } from './mailbox-wt-client.js';
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 const line = (token: string, side: string): Uint8Array => new TextEncoder().encode(`please relay ${token} for side ${side}\n`);
-
-async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('gateway relay over WebTransport', () => {
   let gw: Gateway;
@@ -74,28 +66,28 @@ describe('gateway relay over WebTransport', () => {
     const native = await tcpClient();
     await browser.write(line(token, '0000000000000001'));
     native.socket.write(line(token, '0000000000000002'));
-    await until(() => browser.received() === 3 && native.bytes().length === 3, 'ok on both');
+    await waitFor(() => browser.received() === 3 && native.bytes().length === 3, { message: 'ok on both' });
     expect(browser.bytes().toString()).toBe('ok\n');
 
     const up = randomBytes(8 << 20);
     const down = randomBytes(8 << 20);
     native.socket.write(down);
     for (let i = 0; i < up.length; i += 32 << 10) await browser.write(up.subarray(i, i + (32 << 10)));
-    await until(() => native.bytes().length === 3 + up.length && browser.received() === 3 + down.length, 'all bytes');
+    await waitFor(() => native.bytes().length === 3 + up.length && browser.received() === 3 + down.length, { message: 'all bytes', timeoutMs: 20_000 });
     expect(sha(native.bytes().subarray(3))).toBe(sha(up));
     expect(sha(browser.bytes().subarray(3))).toBe(sha(down));
 
     native.socket.end();
-    await until(() => browser.ended(), 'the WebTransport side to be closed');
+    await waitFor(() => browser.ended(), { message: 'the WebTransport side to be closed' });
     browser.wt.close();
-    await until(() => gw.stats().relay.connections === 0, 'relay empty');
+    await waitFor(() => gw.stats().relay.connections === 0, { message: 'relay empty' });
   });
 
   it('times out a WebTransport client whose token nobody matches', async () => {
     const lonely = await wtClient();
     await lonely.write(line(randomBytes(32).toString('hex'), 'aaaaaaaaaaaaaaaa'));
-    await until(() => lonely.ended(), 'the lonely session to end', 10_000);
+    await waitFor(() => lonely.ended(), { message: 'the lonely session to end', timeoutMs: 10_000 });
     expect(lonely.received()).toBe(0);
-    await until(() => gw.stats().relay.connections === 0, 'relay empty');
+    await waitFor(() => gw.stats().relay.connections === 0, { message: 'relay empty' });
   });
 });

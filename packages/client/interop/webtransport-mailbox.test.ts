@@ -5,18 +5,9 @@
 // message large enough to need split writes, a WebTransport client meeting a
 // WebSocket client, and clean closes that leave no connection behind.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertPrivateNetwork } from '@burrow/testkit';
-import { createWormhole, webTransportTransport, type MailboxTransport, type WebSocketConstructor, type WebTransportConstructor } from '@burrow/client';
-import { startGateway, type Gateway } from '../src/index.js';
-import { loadPonyfill, testCertificate } from '../test/mailbox-wt-client.js';
-
-async function until(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { startGateway, type Gateway } from '@burrow/gateway';
+import { assertPrivateNetwork, loadWebTransportPonyfill, testCertificate, waitFor } from '@burrow/testkit';
+import { createWormhole, webTransportTransport, type MailboxTransport, type WebSocketConstructor, type WebTransportConstructor } from '../src/index.js';
 
 describe('client webTransportTransport through the gateway (ponyfill, Node)', () => {
   let gw: Gateway;
@@ -26,7 +17,7 @@ describe('client webTransportTransport through the gateway (ponyfill, Node)', ()
   beforeAll(async () => {
     assertPrivateNetwork();
     const tls = testCertificate();
-    const Ponyfill = await loadPonyfill(tls.cert);
+    const Ponyfill = await loadWebTransportPonyfill(tls.cert);
     transport = webTransportTransport({ WebTransport: Ponyfill as unknown as WebTransportConstructor });
     gw = await startGateway({ port: 0, transitPort: 0, webtransportPort: 0, tls });
     mailbox = `${gw.webtransportUrl!}/v1`;
@@ -44,7 +35,7 @@ describe('client webTransportTransport through the gateway (ponyfill, Node)', ()
     expect(text).toBe('hello over webtransport 🌍');
     expect(await a.verifier).toEqual(await b.verifier);
     await Promise.all([a.close(), b.close()]);
-    await until(() => gw.stats().mailbox.connections === 0, 'the gateway to see both clients leave');
+    await waitFor(() => gw.stats().mailbox.connections === 0, { message: 'the gateway to see both clients leave' });
     expect(gw.stats().mailbox).toMatchObject({ connections: 0, nameplates: 0, mailboxes: 0 });
   });
 
@@ -72,7 +63,7 @@ describe('client webTransportTransport through the gateway (ponyfill, Node)', ()
     const [, text] = await Promise.all([a.sendText('websocket → webtransport'), b.receiveText({ signal: AbortSignal.timeout(20_000) })]);
     expect(text).toBe('websocket → webtransport');
     await Promise.all([a.close(), b.close()]);
-    await until(() => gw.stats().mailbox.connections === 0, 'both clients to leave');
+    await waitFor(() => gw.stats().mailbox.connections === 0, { message: 'both clients to leave' });
   });
 
   it('reports an unreachable WebTransport mailbox as a Connection error', async () => {
