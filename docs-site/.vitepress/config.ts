@@ -30,6 +30,7 @@ export default withMermaid(
         items: [
           { text: 'Client API', link: '/api/' },
           { text: 'Errors', link: '/api/errors' },
+          { text: 'Packages and testing', link: '/api/packages' },
         ],
       },
       {
