@@ -13,7 +13,7 @@
  *   await browsersBench();   // prints a table of MB/s and ratios
  */
 import { existsSync } from 'node:fs';
-import { startGateway } from '../packages/gateway/src/index.js';
+import { startGateway } from '@burrow/gateway';
 import { launchBrowser, type BrowserKind, type Driver, type DriverPage } from '../e2e/support/driver.js';
 import { repoPath, serveStatic } from '../e2e/support/static-server.js';
 import { WEBRTC_PAGE } from '../e2e/support/webrtc-page.js';

@@ -35,12 +35,13 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import { connectTcp, makeTempDir, onCleanup, removeDir, startMailboxServer, startTransitRelay, withTimeout } from '@burrow/testkit';
-import type { GatewayOptions } from '../packages/gateway/src/index.js';
+import type { GatewayOptions } from '@burrow/gateway';
 import { report, type Sample } from './lib.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-const GATEWAY_ENTRY = pathToFileURL(join(ROOT, 'packages/gateway/src/index.ts')).href;
+// Run with --conditions=source (pnpm bench): the gateway's TypeScript entry.
+const GATEWAY_ENTRY = import.meta.resolve('@burrow/gateway');
 
 const DEBIAN_MAILBOX = 'Debian mailbox 0.4.1';
 const BURROW_MAILBOX = 'Burrow gateway';

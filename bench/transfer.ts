@@ -33,7 +33,8 @@ import {
 import { repeat, report, type Sample } from './lib.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
-const MAIN = join(ROOT, 'packages/cli/src/main.ts');
+// Run with --conditions=source (pnpm bench): the CLI's TypeScript entry.
+const MAIN = fileURLToPath(import.meta.resolve('@burrow/cli'));
 const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 
 function envNumber(name: string, fallback: number): number {

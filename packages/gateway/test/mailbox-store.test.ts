@@ -4,9 +4,12 @@ import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { StoreChange } from '@burrow/protocol/server';
+import { MailboxCore, type MailboxCoreOptions, type StoreChange } from '@burrow/protocol/server';
+import { APPID, errors, mailboxHarness } from '@burrow/testkit';
 import { JsonFileMailboxStore, MemoryMailboxStore, type MailboxStore } from '../src/index.js';
-import { APPID, errors, harness } from '../../protocol/test/support/mailbox-harness.js';
+
+/** A real core driven by hand: its changes are what the stores must keep. */
+const harness = (options: Partial<MailboxCoreOptions> = {}) => mailboxHarness((base) => new MailboxCore({ ...base, ...options }));
 
 const dirs: string[] = [];
 function tempDir(): string {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { WormholeError } from '../src/errors.js';
 import { parseServerMessage } from '../src/messages.js';
 import { Session } from '../src/machines/session.js';
-import { seededRandom } from '../../testkit/src/random.js';
+import { seededRandom } from '@burrow/testkit';
 import { APPID, exchange, expectHappy, Network } from './support/session-harness.js';
 
 describe('two sessions through a mailbox server', () => {

@@ -64,6 +64,18 @@ export function sha256(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 export { seededRandom, wrongCode } from './random.js';
+export {
+  APPID,
+  errors,
+  mailboxHarness,
+  type CoreBase,
+  type CoreEffect,
+  type Frame,
+  type MailboxCoreLike,
+  type MailboxHarness,
+  type TestClient,
+} from './mailbox-harness.js';
 export * from './firefox.js';
 export * from './trees.js';
+export { pythonReads, pythonStreamedZip, type StreamedEntry } from './zip.js';
 export * from './webtransport.js';

@@ -12,7 +12,7 @@ import { encryptPhaseMessage } from '../../src/secretbox.js';
 import { keyMachine } from '../../src/machines/key.js';
 import { type Machine, type MachineState } from '../../src/machines/machine.js';
 import { io, to, type IoEffect, type Routed, type SessionEnv } from '../../src/machines/types.js';
-import { seededRandom } from '../../../testkit/src/random.js';
+import { seededRandom } from '@burrow/testkit';
 
 export const SIDE_A = 'aaaaaaaaaa';
 export const SIDE_B = 'bbbbbbbbbb';

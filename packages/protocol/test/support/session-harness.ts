@@ -15,7 +15,7 @@ import { encodeClientMessage, parseServerMessage } from '../../src/messages.js';
 import { Session, type SessionInput } from '../../src/machines/session.js';
 import type { IoEffect } from '../../src/machines/types.js';
 import { MailboxCore, type ConnId, type MailboxEffect, type StoredMessage } from '../../src/server/index.js';
-import { seededRandom } from '../../../testkit/src/random.js';
+import { seededRandom } from '@burrow/testkit';
 
 export const APPID = 'example.com/burrow-session-test';
 /** The server's clock: fixed (nothing here expires). */
