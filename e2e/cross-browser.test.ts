@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { assertPrivateNetwork, cleanup } from '@burrow/testkit';
-import { startGateway, type Gateway } from '../packages/gateway/src/index.js';
+import { startGateway, type Gateway } from '@burrow/gateway';
 import { launchBrowser, type BrowserKind, type Driver, type DriverPage } from './support/driver.js';
 import { repoPath, serveStatic, type StaticServer } from './support/static-server.js';
 import { WEBRTC_PAGE, type ExchangeResult, type PageConnectResult } from './support/webrtc-page.js';

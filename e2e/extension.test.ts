@@ -8,10 +8,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
-import { HOST_RESOLVER_RULES, assertPrivateNetwork, cleanup, makeTempDir, newPersistentContext, removeDir, waitFor } from '@burrow/testkit';
-import { startGateway, type Gateway } from '../packages/gateway/src/index.js';
-import { Pairings, memoryStore, startAgent, type Agent, type AgentEvent, type KeyValueStore } from '../packages/agent/src/index.js';
-import { recordingLogger, startEcho, type EchoService } from '../packages/agent/interop/support.js';
+import { HOST_RESOLVER_RULES, assertPrivateNetwork, cleanup, makeTempDir, newPersistentContext, recordingLogger, removeDir, startEcho, waitFor, type EchoService } from '@burrow/testkit';
+import { startGateway, type Gateway } from '@burrow/gateway';
+import { Pairings, memoryStore, startAgent, type Agent, type AgentEvent, type KeyValueStore } from '@burrow/agent';
 import { toHex } from '@burrow/protocol';
 import { repoPath, serveStatic, type StaticServer } from './support/static-server.js';
 

@@ -25,7 +25,7 @@ import {
   runWormhole,
   type NetworkCall,
 } from '@burrow/testkit';
-import { startGateway, type Gateway } from '../packages/gateway/src/index.js';
+import { startGateway, type Gateway } from '@burrow/gateway';
 import { launchBrowser, type Driver } from './support/driver.js';
 import { repoPath, serveStatic, type StaticServer } from './support/static-server.js';
 import { WEBRTC_PAGE, type ExchangeResult, type PageConnectResult } from './support/webrtc-page.js';

@@ -16,7 +16,7 @@ import {
   sha256File,
   startMailboxServer,
   type MailboxServer, wrongCode } from '@burrow/testkit';
-import { startGateway, type Gateway } from '../packages/gateway/src/index.js';
+import { startGateway, type Gateway } from '@burrow/gateway';
 import { BROWSERS, launchBrowser, type Driver, type DriverPage } from './support/driver.js';
 import { repoPath, serveStatic, type StaticServer } from './support/static-server.js';
 

@@ -8,7 +8,7 @@ import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { assertPrivateNetwork, cleanup, makeTempDir, removeDir, runWormhole, sha256File, wrongCode } from '@burrow/testkit';
-import { startGateway, type Gateway } from '../packages/gateway/src/index.js';
+import { startGateway, type Gateway } from '@burrow/gateway';
 import { BROWSERS, launchBrowser, type Driver, type DriverPage } from './support/driver.js';
 import { openPlayground, servePlayground, shot, startSend, typeCodeAndReceive } from './support/playground.js';
 

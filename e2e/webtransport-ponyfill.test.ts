@@ -20,7 +20,7 @@ import type { Browser, BrowserContext } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertPrivateNetwork, cleanup, launchChromium, runWormhole } from '@burrow/testkit';
-import { startGateway, type Gateway } from '../packages/gateway/src/index.js';
+import { startGateway, type Gateway } from '@burrow/gateway';
 import { repoPath, openPage, serveStatic, type StaticServer } from './support/static-server.js';
 
 const IIFE = repoPath('packages', 'client', 'dist', 'burrow.iife.js');

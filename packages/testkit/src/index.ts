@@ -77,5 +77,6 @@ export {
 } from './mailbox-harness.js';
 export * from './firefox.js';
 export * from './trees.js';
+export { recordingLogger, startEcho, type EchoService } from './services.js';
 export { pythonReads, pythonStreamedZip, type StreamedEntry } from './zip.js';
 export * from './webtransport.js';
