@@ -11,6 +11,12 @@
  * Backpressure follows the stream: a write resolves once the stream took
  * it, and reading is pull-based. Writes are cut into pieces of at most
  * {@link MAX_WEBTRANSPORT_WRITE} bytes (the ponyfill stalls on larger ones).
+ * This module queues nothing of its own (the readable has highWaterMark 0
+ * and reads the stream only when pulled), so buffering is bounded exactly
+ * as far as the WebTransport implementation bounds it: native WebTransport
+ * has stream flow control; the @fails-components ponyfill's WebSocket
+ * mapping has none (its writes resolve once handed to its WebSocket), which
+ * is why the ByteChannel compliance suite declares this dialer unbounded.
  */
 import { WormholeError, abortError, withSignal } from '@burrow/protocol';
 import { MAX_WEBTRANSPORT_WRITE, type WebTransportConstructor, type WebTransportHashLike, type WebTransportLike } from '../transports/webtransport.js';

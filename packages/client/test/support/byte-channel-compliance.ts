@@ -3,12 +3,22 @@
  * WebTransport relay, …): what the Transit connector relies on when it
  * dials. One suite, run against every implementation by its runner:
  *
- *   byteChannelCompliance('TCP direct', { pair: tcpPair, dialFailure, bufferBound: 16 << 20 });
+ *   byteChannelCompliance('TCP direct', { pair: tcpPair, dialFailure, bounded: true, bufferBound: 16 << 20 });
  *
  * - bytes arrive in order and intact (one large buffer both ways at once,
  *   many small writes);
- * - backpressure: a write resolves only as the other side reads, so what is
- *   accepted but unread stays under a bound;
+ * - backpressure, for implementations that declare `bounded: true`: a write
+ *   resolves only as the other side reads, so what is accepted but unread
+ *   stays under `bufferBound`. An implementation whose buffering is bounded
+ *   by nothing we control declares `bounded: false` with the reason, and the
+ *   case is not registered for it. Today that is the WebTransport relay over
+ *   the @fails-components ponyfill (its HTTP/2 WebSocket mapping): measured,
+ *   its stream writes resolve as soon as they are handed to its WebSocket
+ *   (the writer got 43 MiB ahead in 0.5 s, before the relay had moved 1 MiB),
+ *   and the gateway's side of the same ponyfill accepts the relay's writes
+ *   to a reader that does not read (all 64 MiB). Our dialer reads only when
+ *   asked (pull-based, no queue of its own), so there is nothing to bound on
+ *   our side; native WebTransport has stream flow control;
  * - closing a writable ends the peer's readable after every byte, once,
  *   and then the whole pair (no half-close: relays do not keep one);
  *   `close()` and an abort reach the peer too;
@@ -27,13 +37,22 @@ export interface ByteChannelHarness {
   dialFailure(options: DialOptions): Promise<ByteChannel>;
   /** The code that dial fails with. */
   dialFailureCode: WormholeErrorCode;
-  /** Most bytes a writer may get ahead of a reader (all buffers on the way, kernel ones included). */
-  bufferBound: number;
   /** Size of the large transfer each way (default 4 MiB). */
   largeBytes?: number;
-  /** Why this implementation cannot bound its buffering (the test is then reported as skipped, with the reason). */
-  knownUnbounded?: string;
 }
+
+/** Whether a writer is held back by a reader that does not read (see the suite's notes). */
+export type BufferingContract =
+  | {
+      readonly bounded: true;
+      /** Most bytes a writer may get ahead of a reader (all buffers on the way, kernel ones included). */
+      readonly bufferBound: number;
+    }
+  | {
+      readonly bounded: false;
+      /** Why the buffering is outside our control (documentation; the bounded-buffering case is not registered). */
+      readonly unboundedBecause: string;
+    };
 
 /** Read everything until the stream ends. */
 async function readAll(readable: ReadableStream<Uint8Array>): Promise<Buffer> {
@@ -101,7 +120,7 @@ export async function relayPair(dialA: () => Promise<ByteChannel>, dialB: () => 
 }
 
 /** Register the compliance suite for one implementation. */
-export function byteChannelCompliance(name: string, h: ByteChannelHarness): void {
+export function byteChannelCompliance(name: string, h: ByteChannelHarness & BufferingContract): void {
   describe(`ByteChannel compliance: ${name}`, () => {
     const large = h.largeBytes ?? 4 << 20;
 
@@ -129,40 +148,42 @@ export function byteChannelCompliance(name: string, h: ByteChannelHarness): void
       b.close();
     });
 
-    const bounded = h.knownUnbounded === undefined ? it : it.skip;
-    bounded(`write resolves only as the other side reads (bounded buffering)${h.knownUnbounded ? ` — skipped: ${h.knownUnbounded}` : ''}`, async () => {
-      const [a, b] = await h.pair();
-      const total = h.bufferBound + (8 << 20);
-      const chunk = randomBytes(64 << 10);
-      let accepted = 0;
-      let consumed = 0;
-      let worst = 0;
-      const note = () => (worst = Math.max(worst, accepted - consumed));
-      const writing = (async () => {
-        const w = a.writable.getWriter();
-        while (accepted < total) {
-          await w.write(chunk);
-          accepted += chunk.length;
+    if (h.bounded) {
+      const { bufferBound } = h;
+      it('write resolves only as the other side reads (bounded buffering)', async () => {
+        const [a, b] = await h.pair();
+        const total = bufferBound + (8 << 20);
+        const chunk = randomBytes(64 << 10);
+        let accepted = 0;
+        let consumed = 0;
+        let worst = 0;
+        const note = () => (worst = Math.max(worst, accepted - consumed));
+        const writing = (async () => {
+          const w = a.writable.getWriter();
+          while (accepted < total) {
+            await w.write(chunk);
+            accepted += chunk.length;
+            note();
+          }
+          await w.close();
+        })();
+        const r = b.readable.getReader();
+        // A slow reader: one read per macrotask, so a writer without
+        // backpressure would race far ahead of it.
+        for (;;) {
+          await new Promise((resolve) => setImmediate(resolve));
+          const { value, done } = await r.read();
+          if (done) break;
+          consumed += value.length;
           note();
         }
-        await w.close();
-      })();
-      const r = b.readable.getReader();
-      // A slow reader: one read per macrotask, so a writer without
-      // backpressure would race far ahead of it.
-      for (;;) {
-        await new Promise((resolve) => setImmediate(resolve));
-        const { value, done } = await r.read();
-        if (done) break;
-        consumed += value.length;
-        note();
-      }
-      await writing;
-      expect(consumed).toBe(total);
-      expect(worst).toBeLessThanOrEqual(h.bufferBound);
-      a.close();
-      b.close();
-    });
+        await writing;
+        expect(consumed).toBe(total);
+        expect(worst).toBeLessThanOrEqual(bufferBound);
+        a.close();
+        b.close();
+      });
+    }
 
     for (const [from, to] of [
       [0, 1],
