@@ -13,7 +13,7 @@
  * Logs (JSON lines on stderr) never contain codes or secrets; the pairing
  * code goes to stdout for the person who types it.
  */
-import { bestEffort, observed } from '@burrow/protocol';
+import { bestEffort, observed, safeText } from '@burrow/protocol';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -32,7 +32,8 @@ function dataDir(flags: Flags): string {
 
 function describe(p: PairingInfo): string {
   const state = p.revokedAt !== undefined ? 'revoked' : p.lastSeenAt !== undefined ? `last seen ${new Date(p.lastSeenAt).toISOString()}` : 'never connected';
-  return `${p.id}  ${p.name}${p.origin ? `  ${p.origin}` : ''}  (${state})`;
+  // Names and origins came from the peer: shown without their controls or bidi characters.
+  return `${p.id}  ${safeText(p.name)}${p.origin ? `  ${safeText(p.origin)}` : ''}  (${state})`;
 }
 
 /** A pairing id from a unique prefix (at least 4 hex characters). */
@@ -70,7 +71,7 @@ export async function agent(flags: Flags, rest: string[], io: Io, signal: AbortS
       return pairOnce();
     case 'list': {
       const all = await pairings.list();
-      if (flags.json) io.stdout.write(`${JSON.stringify(all)}\n`);
+      if (flags.json) io.stdout.write(`${JSON.stringify(all.map((p) => ({ ...p, name: safeText(p.name), ...(p.origin !== undefined ? { origin: safeText(p.origin) } : {}) })))}\n`);
       else io.stdout.write(all.length === 0 ? 'no pairings\n' : `${all.map(describe).join('\n')}\n`);
       return;
     }
@@ -115,7 +116,7 @@ export async function agent(flags: Flags, rest: string[], io: Io, signal: AbortS
         observed, // the failure is reported through offer.paired below
       );
       offer.paired.then(
-        (p) => io.stdout.write(`Paired with ${p.name} (${p.id})\n`),
+        (p) => io.stdout.write(`Paired with ${safeText(p.name)} (${p.id})\n`),
         (err: unknown) => io.stderr.write(`pairing failed: ${err instanceof Error ? err.message : String(err)}\n`),
       );
     }
@@ -135,7 +136,7 @@ export async function agent(flags: Flags, rest: string[], io: Io, signal: AbortS
         signal,
         ...(policy ? { accept: (peer: { origin?: string }) => (peer.origin !== undefined ? policy.checkOrigin(peer.origin)?.message : undefined) } : {}),
       });
-      io.stdout.write(`Paired with ${p.name} (${p.id})\n`);
+      io.stdout.write(`Paired with ${safeText(p.name)} (${p.id})\n`);
       await w.close();
     } catch (err) {
       await w.close().catch(bestEffort);

@@ -51,6 +51,20 @@ export function intFlag(value: string | undefined, name: string, fallback: numbe
   return n;
 }
 
+/** Exit statuses of `burrow`, as documented in {@link HELP} and docs-site/guide/cli.md. */
+export const EXIT = {
+  /** The command did what was asked. */
+  ok: 0,
+  /** The transfer failed: wrong code, rejected, peer or server error, timeout. */
+  failed: 1,
+  /** The command line was wrong. */
+  usage: 2,
+  /** A bug in burrow. */
+  internal: 70,
+  /** Interrupted by Ctrl-C (SIGINT). */
+  interrupted: 130,
+} as const;
+
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
@@ -104,4 +118,11 @@ Global:
   --relay-url URL      mailbox server (default ${DEFAULT_RELAY_URL})
   --transit-helper H   transit relay (default ${DEFAULT_TRANSIT_HELPER})
   --appid ID           application id (default lothar.com/wormhole/text-or-file-xfer)
+  -h, --help           this help
+  --version            print the version
+
+Typing the code at the prompt: Tab completes the words of the code.
+
+Exit status: 0 done; 1 transfer failed (wrong code, rejected, peer or server error);
+2 usage error; 70 internal error; 130 interrupted (Ctrl-C).
 `;

@@ -1,16 +1,19 @@
 /**
- * `burrow`: magic-wormhole compatible send/receive, and the gateway.
- * Exit status: 0 on success, 1 on a transfer error, 2 on a usage error.
+ * `burrow`: magic-wormhole compatible send/receive, the gateway and the agent.
+ *
+ * Only the argument parser loads at start: each command is imported when it
+ * runs, so `burrow --help` and `burrow --version` start as fast as Node does,
+ * and `send` never loads the gateway or the agent. Exit statuses are
+ * {@link EXIT}, documented in the help text and docs-site/guide/cli.md.
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { isWormholeError } from '@burrow/client';
-import { HELP, parse, UsageError } from './args.js';
+import { EXIT, HELP, parse, UsageError } from './args.js';
 import type { Io } from './common.js';
-import { receive } from './receive.js';
-import { send } from './send.js';
-import { serve } from './serve.js';
 
+export { EXIT } from './args.js';
+
+/** The package version; a unit test keeps it equal to package.json's. */
 export const VERSION = '0.1.0';
 
 export async function main(argv: string[], io: Io): Promise<number> {
@@ -19,56 +22,56 @@ export async function main(argv: string[], io: Io): Promise<number> {
     parsed = parse(argv);
   } catch (err) {
     io.stderr.write(`burrow: ${(err as Error).message}\n\n${HELP}`);
-    return 2;
+    return EXIT.usage;
   }
   const { values: flags, positionals } = parsed;
   const [command, ...rest] = positionals;
   if (flags.version) {
     io.stdout.write(`burrow ${VERSION}\n`);
-    return 0;
+    return EXIT.ok;
   }
   if (flags.help || command === undefined || command === 'help') {
     io.stdout.write(HELP);
-    return command === undefined && !flags.help ? 2 : 0;
+    return command === undefined && !flags.help ? EXIT.usage : EXIT.ok;
   }
   const controller = new AbortController();
-  const onSignal = () => controller.abort(new Error('interrupted'));
+  let interrupted = false;
+  const onSignal = () => {
+    interrupted = true;
+    controller.abort(new Error('interrupted'));
+  };
   process.once('SIGINT', onSignal);
   try {
-    switch (command) {
-      case 'send':
-      case 'tx':
-        await send(flags, rest, io, controller.signal);
-        return 0;
-      case 'receive':
-      case 'rx':
-        await receive(flags, rest, io, controller.signal);
-        return 0;
-      case 'serve':
-        await serve(flags, io, controller.signal);
-        return 0;
-      case 'agent': {
-        // Loaded on demand: send/receive/serve do not pay for the agent.
-        const { agent } = await import('./agent.js');
-        await agent(flags, rest, io, controller.signal);
-        return 0;
-      }
-      default:
-        throw new UsageError(`unknown command '${command}'`);
-    }
+    await runCommand(command, flags, rest, io, controller.signal);
+    return EXIT.ok;
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr.write(`burrow: ${err.message}\n`);
-      return 2;
+      return EXIT.usage;
     }
-    if (isWormholeError(err)) {
-      io.stderr.write(`ERROR: ${err.message} [${err.code}]\n`);
-      return 1;
-    }
-    io.stderr.write(`ERROR: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 1;
+    const { isWormholeError } = await import('@burrow/client');
+    if (isWormholeError(err)) io.stderr.write(`ERROR: ${err.message} [${err.code}]\n`);
+    else io.stderr.write(`ERROR: ${err instanceof Error ? err.message : String(err)}\n`);
+    return interrupted ? EXIT.interrupted : EXIT.failed;
   } finally {
     process.off('SIGINT', onSignal);
+  }
+}
+
+async function runCommand(command: string, flags: ReturnType<typeof parse>['values'], rest: string[], io: Io, signal: AbortSignal): Promise<void> {
+  switch (command) {
+    case 'send':
+    case 'tx':
+      return (await import('./send.js')).send(flags, rest, io, signal);
+    case 'receive':
+    case 'rx':
+      return (await import('./receive.js')).receive(flags, rest, io, signal);
+    case 'serve':
+      return (await import('./serve.js')).serve(flags, io, signal);
+    case 'agent':
+      return (await import('./agent.js')).agent(flags, rest, io, signal);
+    default:
+      throw new UsageError(`unknown command '${command}'`);
   }
 }
 
@@ -78,7 +81,7 @@ export function run(): void {
     (code) => process.exit(code),
     (err: unknown) => {
       process.stderr.write(`burrow: internal error: ${String(err)}\n`);
-      process.exit(70);
+      process.exit(EXIT.internal);
     },
   );
 }

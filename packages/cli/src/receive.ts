@@ -1,5 +1,5 @@
 /** `burrow receive [CODE]`: a text, a file or a directory, like `wormhole receive`. */
-import { bestEffort } from '@burrow/protocol';
+import { bestEffort, safeText } from '@burrow/protocol';
 import { lstat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { WormholeError, receiveOffer, type FileOffer, type DirectoryOffer } from '@burrow/client';
@@ -20,7 +20,8 @@ export async function receive(flags: Flags, positionals: string[], io: Io, signa
       throw new WormholeError('Rejected', 'verification rejected, abandoning transfer', { blame: 'caller' });
     }
     const offer = await receiveOffer(w, { signal, transit });
-    if (offer.type === 'message') io.stdout.write(`${offer.message}\n`);
+    // The text is the peer's: shown without escape sequences, controls or bidi characters.
+    if (offer.type === 'message') io.stdout.write(`${safeText(offer.message, { multiline: true })}\n`);
     else await receiveBulk(offer, flags, io, signal);
   } catch (err) {
     await w.close().catch(bestEffort);
