@@ -113,6 +113,7 @@ describe('the browsers contact nothing but loopback', () => {
     await Promise.all([a, b].map((p) => p.evaluate(() => (window as unknown as Win).closeAll(), undefined)));
 
     // Let the background services that start late have their go, then exit (strace flushes).
+    // Not a wait for an event: the audit covers a fixed browser lifetime, whatever happens in it.
     const idle = LIFETIME_MS - (Date.now() - started);
     if (idle > 0) await new Promise((r) => setTimeout(r, idle));
     await Promise.all([firefox.close(), chromium.close()]);

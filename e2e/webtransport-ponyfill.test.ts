@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertPrivateNetwork, cleanup, launchChromium, runWormhole } from '@burrow/testkit';
+import { assertPrivateNetwork, cleanup, launchChromium, runWormhole, waitFor } from '@burrow/testkit';
 import { startGateway, type Gateway } from '@burrow/gateway';
 import { repoPath, openPage, serveStatic, type StaticServer } from './support/static-server.js';
 
@@ -175,8 +175,7 @@ describe('WebTransport mailbox in headless Chromium (ponyfill, WebSocket mapping
       expect(p.errors).toEqual([]);
       await p.page.close();
     }
-    const deadline = Date.now() + 10_000;
-    while (gw.stats().mailbox.connections > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => gw.stats().mailbox.connections === 0, { message: 'every mailbox connection gone' });
     expect(gw.stats().mailbox).toMatchObject({ connections: 0, nameplates: 0, mailboxes: 0 });
   });
 

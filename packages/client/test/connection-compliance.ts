@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isWormholeError, type Connection, type DuplexStream } from '@burrow/client';
 import type { Signalling } from '@burrow/client/testing';
+import { waitFor } from '@burrow/testkit';
 
 export type PairFactory = () => Promise<[Connection, Connection]>;
 
@@ -211,11 +212,15 @@ export function connectionCompliance(name: string, makePair: PairFactory, option
       await w.write(text('x'));
       const t = await nextIncoming(b);
       await t.readable.cancel('enough');
-      let err: unknown;
-      for (let i = 0; i < 400 && !err; i++) {
-        await w.write(new Uint8Array(16 * 1024)).catch((e: unknown) => (err = e));
-        if (!err) await new Promise((r) => setTimeout(r, 5));
-      }
+      // Keep writing until a write fails: the reset reaches us asynchronously.
+      const err = await waitFor(
+        () =>
+          w.write(new Uint8Array(16 * 1024)).then(
+            () => false,
+            (e: unknown) => e,
+          ),
+        { message: 'a write to fail after the cancel', intervalMs: 5, timeoutMs: 2_000 },
+      );
       expect(isWormholeError(err, 'StreamReset')).toBe(true);
       expect(String((err as Error).message)).toContain('enough');
     });

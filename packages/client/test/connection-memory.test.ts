@@ -107,6 +107,6 @@ describe('mux-v1 connection', () => {
     (a as unknown as { release(): void }).release(); // tear the pipe down without a goodbye
     const err = await b.closed.then(() => undefined, (e: unknown) => e);
     expect(isWormholeError(err, 'Connection')).toBe(true);
-    await expect(read).rejects.toBeDefined();
+    await expect(read).rejects.toMatchObject({ code: 'Connection' });
   });
 });

@@ -2,6 +2,7 @@
 // advertise, and the data-channel wire's bufferedAmount backpressure. The
 // wire formats themselves are tested in packages/protocol/test/webrtc-*.
 import { describe, expect, it } from 'vitest';
+import { waitFor } from '@burrow/testkit';
 import { advertiseConnect } from '../src/connection/advertise.js';
 import { channelWire, drained } from '../src/connection/webrtc/channel.js';
 
@@ -46,7 +47,7 @@ describe('bufferedAmount backpressure', () => {
   /** Resolves once `looks` has grown by `n` (driven by the wire's own polling, not by a clock). */
   const polled = async (looks: { count: number }, n: number) => {
     const target = looks.count + n;
-    while (looks.count < target) await new Promise((r) => setTimeout(r, 1));
+    await waitFor(() => looks.count >= target, { message: `${n} more polls`, intervalMs: 1 });
   };
 
   it('pauses above the high watermark and resumes by polling when no event fires', async () => {

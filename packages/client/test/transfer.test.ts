@@ -284,7 +284,7 @@ describe('file transfer, Burrow to Burrow', () => {
     let sentBytes = 0;
     const slow = new ReadableStream<Uint8Array>({
       async pull(c) {
-        await new Promise((r) => setTimeout(r, 1));
+        await new Promise((r) => setTimeout(r, 1)); // paces the producer only
         c.enqueue(new Uint8Array(16_384));
         sentBytes += 16_384;
         if (sentBytes > 200_000) ctrl.abort();
@@ -305,7 +305,7 @@ describe('file transfer, Burrow to Burrow', () => {
     const [a, b] = await pair();
     const endless = new ReadableStream<Uint8Array>({
       async pull(c) {
-        await new Promise((r) => setTimeout(r, 1));
+        await new Promise((r) => setTimeout(r, 1)); // paces the producer only
         c.enqueue(new Uint8Array(16_384));
       },
     });

@@ -4,6 +4,7 @@
 // through `closed`.
 import { describe, expect, it } from 'vitest';
 import { LengthPrefixedParser, WormholeError, encodeLengthPrefixed } from '@burrow/protocol';
+import { waitFor } from '@burrow/testkit';
 import {
   DEFAULT_MAX_FRAME_BYTES,
   MAX_WEBTRANSPORT_WRITE,
@@ -26,13 +27,13 @@ const concat = (...parts: Uint8Array[]): Uint8Array => {
   return out;
 };
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-}
+/**
+ * Let everything already set off run to the end. The fake session is in
+ * memory: what a stream error or a refusal sets off runs in promise jobs,
+ * and every one of them runs before the next macrotask. (Not a sleep: no
+ * timer is involved.)
+ */
+const settled = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** A WebTransport whose server side the test drives. */
 class FakeWebTransport implements WebTransportLike {
@@ -134,7 +135,7 @@ async function connected(options: Parameters<typeof webTransportTransport>[0] = 
   const conn = webTransportTransport({ WebTransport: FakeWebTransport, ...options })(url, handlers);
   const wt = FakeWebTransport.last!;
   wt.accept();
-  await until(() => events.opened === 1, 'open');
+  await waitFor(() => events.opened === 1, { message: 'open', intervalMs: 1 });
   return { conn, wt, events };
 }
 
@@ -193,14 +194,14 @@ describe('webTransportTransport', () => {
     expect(wt.init).toEqual({ serverCertificateHashes: hashes });
     conn.send('{"type":"bind"}');
     conn.send('{"type":"allocate"}');
-    await until(() => wt.sentFrames().length === 2, 'two frames');
+    await waitFor(() => wt.sentFrames().length === 2, { message: 'two frames', intervalMs: 1 });
     expect(wt.sentFrames()).toEqual(['{"type":"bind"}', '{"type":"allocate"}']);
     // Two frames split across three chunks, one with a non-ASCII character cut in the middle.
     const bytes = concat(frame('{"type":"welcome"}'), frame('{"type":"ack","x":"é🌍"}'));
     wt.push(bytes.subarray(0, 3));
     wt.push(bytes.subarray(3, bytes.length - 3));
     wt.push(bytes.subarray(bytes.length - 3));
-    await until(() => events.frames.length === 2, 'two frames in');
+    await waitFor(() => events.frames.length === 2, { message: 'two frames in', intervalMs: 1 });
     expect(events.frames).toEqual(['{"type":"welcome"}', '{"type":"ack","x":"é🌍"}']);
     expect(events.closed).toEqual([]);
   });
@@ -215,7 +216,7 @@ describe('webTransportTransport', () => {
     const { conn, wt } = await connected();
     const big = `"${'x'.repeat(200 * 1024)}"`;
     conn.send(big);
-    await until(() => wt.sentFrames().length === 1, 'the big frame');
+    await waitFor(() => wt.sentFrames().length === 1, { message: 'the big frame', intervalMs: 1 });
     expect(wt.sentFrames()).toEqual([big]);
     expect(wt.writes.length).toBe(Math.ceil((big.length + 4) / MAX_WEBTRANSPORT_WRITE));
     expect(Math.max(...wt.writes.map((w) => w.length))).toBe(MAX_WEBTRANSPORT_WRITE);
@@ -224,14 +225,14 @@ describe('webTransportTransport', () => {
   it('hands over bytes that are not UTF-8 rather than a mangled string', async () => {
     const { wt, events } = await connected();
     wt.push(encodeLengthPrefixed(Uint8Array.of(0xff, 0xfe)));
-    await until(() => events.frames.length === 1, 'a frame');
+    await waitFor(() => events.frames.length === 1, { message: 'a frame', intervalMs: 1 });
     expect(events.frames[0]).toEqual(Uint8Array.of(0xff, 0xfe));
   });
 
   it('fails the connection on a frame over maxFrameBytes without reading it', async () => {
     const { wt, events } = await connected({ maxFrameBytes: 64 });
     wt.push(concat(frame('{"ok":1}'), Uint8Array.of(0, 0, 0, 65)));
-    await until(() => events.closed.length === 1, 'closed');
+    await waitFor(() => events.closed.length === 1, { message: 'closed', intervalMs: 1 });
     expect(events.frames).toEqual(['{"ok":1}']);
     expect(events.closed[0]).toBeInstanceOf(WormholeError);
     expect(events.closed[0]).toMatchObject({ code: 'ServerProtocol' });
@@ -241,7 +242,7 @@ describe('webTransportTransport', () => {
   it('defaults to a generous but bounded frame limit', async () => {
     const { wt, events } = await connected();
     wt.push(Uint8Array.of(...[DEFAULT_MAX_FRAME_BYTES + 1].flatMap((n) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255])));
-    await until(() => events.closed.length === 1, 'closed');
+    await waitFor(() => events.closed.length === 1, { message: 'closed', intervalMs: 1 });
     expect(events.closed[0]).toMatchObject({ code: 'ServerProtocol' });
   });
 
@@ -249,7 +250,7 @@ describe('webTransportTransport', () => {
     const { wt, events } = await connected();
     wt.push(frame('{"a":1}').subarray(0, 6));
     wt.endStream();
-    await until(() => events.closed.length === 1, 'closed');
+    await waitFor(() => events.closed.length === 1, { message: 'closed', intervalMs: 1 });
     expect(events.closed[0]).toMatchObject({ code: 'ServerProtocol' });
   });
 
@@ -257,7 +258,7 @@ describe('webTransportTransport', () => {
     const { wt, events } = await connected();
     wt.push(frame('{"a":1}'));
     wt.endStream();
-    await until(() => events.closed.length === 1, 'closed');
+    await waitFor(() => events.closed.length === 1, { message: 'closed', intervalMs: 1 });
     expect(events.closed).toEqual(['clean']);
     expect(events.frames).toEqual(['{"a":1}']);
   });
@@ -268,13 +269,13 @@ describe('webTransportTransport', () => {
     conn.close();
     conn.close();
     conn.send('{"type":"late"}');
-    await until(() => events.closed.length === 1, 'closed');
+    await waitFor(() => events.closed.length === 1, { message: 'closed', intervalMs: 1 });
     expect(wt.sentFrames()).toEqual(['{"type":"close"}']);
     expect(wt.writableClosed).toBe(true);
     expect(wt.closeCalls[0]).toEqual({ closeCode: 0, reason: '' });
     // A stream error after our own close is not a failure, and nothing is reported twice.
     wt.errorStream(new Error('reset after close'));
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await settled();
     expect(events.closed).toEqual(['clean']);
   });
 
@@ -282,7 +283,7 @@ describe('webTransportTransport', () => {
     const { events, handlers } = recorder();
     const conn = webTransportTransport({ WebTransport: FakeWebTransport })('https://127.0.0.1:1/v1', handlers);
     conn.close();
-    await until(() => events.closed.length === 1, 'closed');
+    await waitFor(() => events.closed.length === 1, { message: 'closed', intervalMs: 1 });
     expect(events).toMatchObject({ opened: 0, closed: ['clean'] });
   });
 
@@ -290,8 +291,8 @@ describe('webTransportTransport', () => {
     const { events, handlers } = recorder();
     webTransportTransport({ WebTransport: FakeWebTransport })('https://127.0.0.1:1/v1', handlers);
     FakeWebTransport.last!.refuse(new Error('WebTransportError: connection refused'));
-    await until(() => events.closed.length === 1, 'closed');
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await waitFor(() => events.closed.length === 1, { message: 'closed', intervalMs: 1 });
+    await settled();
     expect(events.opened).toBe(0);
     expect(events.closed).toHaveLength(1);
     expect(events.closed[0]).toMatchObject({ code: 'Connection' });
@@ -301,7 +302,7 @@ describe('webTransportTransport', () => {
   it('reports a server close with an error code as a failure, with the reason', async () => {
     const { wt, events } = await connected();
     wt.serverClose({ closeCode: 1009, reason: 'frame too large' });
-    await until(() => events.closed.length === 1, 'closed');
+    await waitFor(() => events.closed.length === 1, { message: 'closed', intervalMs: 1 });
     expect(events.closed[0]).toMatchObject({ code: 'Connection' });
     expect(String((events.closed[0] as Error).message)).toMatch(/1009: frame too large/);
   });
@@ -309,20 +310,20 @@ describe('webTransportTransport', () => {
   it('reports a server close with code 0 as clean', async () => {
     const { wt, events } = await connected();
     wt.serverClose({ closeCode: 0, reason: '' });
-    await until(() => events.closed.length === 1, 'closed');
+    await waitFor(() => events.closed.length === 1, { message: 'closed', intervalMs: 1 });
     expect(events.closed).toEqual(['clean']);
   });
 
   it('reports a stream error and a failed write', async () => {
     const a = await connected();
     a.wt.errorStream(new Error('stream reset'));
-    await until(() => a.events.closed.length === 1, 'closed');
+    await waitFor(() => a.events.closed.length === 1, { message: 'closed', intervalMs: 1 });
     expect(a.events.closed[0]).toMatchObject({ code: 'Connection' });
 
     const b = await connected();
     b.wt.failWrites = new Error('write refused');
     b.conn.send('{"type":"bind"}');
-    await until(() => b.events.closed.length === 1, 'closed');
+    await waitFor(() => b.events.closed.length === 1, { message: 'closed', intervalMs: 1 });
     expect(b.events.closed[0]).toMatchObject({ code: 'Connection' });
   });
 
@@ -333,7 +334,7 @@ describe('webTransportTransport', () => {
     try {
       const none = recorder();
       webTransportTransport()('https://127.0.0.1:1/v1', none.handlers);
-      await until(() => none.events.closed.length === 1, 'closed');
+      await waitFor(() => none.events.closed.length === 1, { message: 'closed', intervalMs: 1 });
       expect(none.events.closed[0]).toMatchObject({ code: 'Usage' });
     } finally {
       if (saved !== undefined) g.WebTransport = saved;
@@ -346,12 +347,12 @@ describe('webTransportTransport', () => {
     } as unknown as typeof FakeWebTransport;
     const thrown = recorder();
     webTransportTransport({ WebTransport: Throwing })('https://127.0.0.1:1/v1', thrown.handlers);
-    await until(() => thrown.events.closed.length === 1, 'closed');
+    await waitFor(() => thrown.events.closed.length === 1, { message: 'closed', intervalMs: 1 });
     expect(thrown.events.closed[0]).toMatchObject({ code: 'Connection' });
 
     const bad = recorder();
     webTransportTransport({ WebTransport: FakeWebTransport })('ws://127.0.0.1:1/v1', bad.handlers);
-    await until(() => bad.events.closed.length === 1, 'closed');
+    await waitFor(() => bad.events.closed.length === 1, { message: 'closed', intervalMs: 1 });
     expect(bad.events.closed[0]).toMatchObject({ code: 'Usage' });
   });
 

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { fromUtf8, utf8 } from '@burrow/protocol';
-import { seededRandom } from '@burrow/testkit';
+import { seededRandom, waitFor } from '@burrow/testkit';
 import { MemoryMailbox } from '../src/testing.js';
 import { createWormhole, WormholeError, type Wormhole, type WormholeOptions } from '../src/index.js';
 import { bounded, rejection } from './bounded.js';
@@ -349,11 +349,7 @@ describe('regressions', () => {
     const w = await open(server, 3, { signal: ac.signal });
     w.setCode('99-abort-me');
     // Wait until its mailbox is open, so there is something to close.
-    await bounded(
-      (async () => {
-        while (opens() === before) await new Promise((r) => setTimeout(r, 5));
-      })(),
-    );
+    await waitFor(() => opens() > before, { message: 'its mailbox to open', intervalMs: 5 });
     const pending = rejection(w.nextMessage());
     ac.abort();
     expect((await pending).code).toBe('Aborted');

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertPrivateNetwork, cleanup, makeTempDir, removeDir, runWormhole, sha256File } from '@burrow/testkit';
+import { assertPrivateNetwork, cleanup, makeTempDir, removeDir, runWormhole, sha256File, waitFor } from '@burrow/testkit';
 import { startGateway, type Gateway } from '../src/index.js';
 
 describe('gateway ↔ wormhole CLI 0.12', () => {
@@ -96,8 +96,7 @@ describe('gateway ↔ wormhole CLI 0.12', () => {
   });
 
   it('leaves nothing behind once the transfers are done', async () => {
-    const deadline = Date.now() + 10_000;
-    while (gw.stats().mailbox.connections > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => gw.stats().mailbox.connections === 0, { message: 'every mailbox connection gone' });
     expect(gw.stats().mailbox).toMatchObject({ connections: 0, listeners: 0, nameplates: 0, mailboxes: 0 });
     expect(gw.stats().relay).toMatchObject({ connections: 0, waiting: 0 });
   });

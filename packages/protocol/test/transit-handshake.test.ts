@@ -118,8 +118,8 @@ describe('TransitHandshake', () => {
     expect(() => new TransitHandshake({ role: 'x' as 'sender', key })).toThrow(TypeError);
     expect(() => new TransitHandshake({ role: 'sender', key, relaySide: 'short' })).toThrow(RangeError);
     const r = new TransitHandshake({ role: 'receiver', key });
-    expect(() => r.decide(true)).toThrow();
+    expect(() => r.decide(true)).toThrow('only the sender decides');
     r.start();
-    expect(() => r.start()).toThrow();
+    expect(() => r.start()).toThrow('handshake already started');
   });
 });

@@ -219,7 +219,7 @@ export function byteChannelCompliance(name: string, h: ByteChannelHarness & Buff
       a.close();
       a.close();
       expect(['done', 'error']).toContain(await readEnd(b.readable.getReader()));
-      await expect(a.writable.getWriter().write(new Uint8Array(1))).rejects.toBeInstanceOf(Error);
+      await expect(a.writable.getWriter().write(new Uint8Array(1))).rejects.toMatchObject({ name: 'WormholeError', code: 'Connection' });
       b.close();
     });
 
