@@ -5,7 +5,7 @@
  * big-endian counter nonces (`@burrow/protocol` RecordEncoder/Decoder).
  */
 import { bestEffort } from '@burrow/protocol';
-import { RecordDecoder, RecordEncoder, WormholeError, type RecordKeys } from '@burrow/protocol';
+import { RecordDecoder, RecordEncoder, WormholeError, type RecordKeys, type SecretBox } from '@burrow/protocol';
 import type { ByteChannel } from './types.js';
 
 export type TransitKind = 'direct' | 'relay';
@@ -19,6 +19,8 @@ export interface TransitConnectionInit {
   kind: TransitKind;
   description: string;
   maxRecordLength?: number;
+  /** Seals and opens the records (default noble). */
+  secretBox?: SecretBox;
 }
 
 export class TransitConnection {
@@ -37,8 +39,14 @@ export class TransitConnection {
     this.description = init.description;
     this.#channel = init.channel;
     const { reader, writer } = init;
-    const decoder = new RecordDecoder(init.keys.receive, init.maxRecordLength === undefined ? {} : { maxRecordLength: init.maxRecordLength });
-    const encoder = new RecordEncoder(init.keys.send);
+    const box = init.secretBox === undefined ? {} : { secretBox: init.secretBox };
+    // Channels enqueue fresh read buffers they never touch again, so the decoder frames them without a copy.
+    const decoder = new RecordDecoder(init.keys.receive, {
+      ...box,
+      copyInput: false,
+      ...(init.maxRecordLength === undefined ? {} : { maxRecordLength: init.maxRecordLength }),
+    });
+    const encoder = new RecordEncoder(init.keys.send, box);
     let early: Uint8Array[] = [];
     let earlyError: unknown;
     try {

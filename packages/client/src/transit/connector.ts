@@ -27,7 +27,7 @@ import {
 } from '@burrow/protocol';
 import { abortError } from '@burrow/protocol';
 import { systemRandom as defaultRandom } from '../random.js';
-import type { Logger } from '@burrow/protocol';
+import type { Logger, SecretBox } from '@burrow/protocol';
 import { outboundAttempts, ourTransitMessage } from './candidates.js';
 import { TransitConnection, type TransitKind } from './connection.js';
 import type { ByteChannel, TransitDialers, TransitListen, TransitListener } from './types.js';
@@ -46,6 +46,8 @@ export interface TransitOptions {
   timeoutMs?: number;
   /** Largest record we accept (default 16 MiB + overhead). */
   maxRecordLength?: number;
+  /** Seals and opens records (default: noble, pure JS; `nodeTransit()` passes libsodium). */
+  secretBox?: SecretBox;
   logger?: Logger;
   /** Randomness for our 8-byte relay side (default crypto.getRandomValues). */
   random?: (n: number) => Uint8Array;
@@ -81,6 +83,7 @@ export class TransitConnector {
   readonly #relayDelayMs: number;
   readonly #timeoutMs: number;
   readonly #maxRecordLength: number | undefined;
+  readonly #secretBox: SecretBox | undefined;
   readonly #logger: Logger | undefined;
   #peer: TransitHints = { abilities: [], direct: [], relays: [] };
   #contenders = new Set<Contender>();
@@ -106,6 +109,7 @@ export class TransitConnector {
     this.#relayDelayMs = init.relayDelayMs ?? 2000;
     this.#timeoutMs = init.timeoutMs ?? 120_000;
     this.#maxRecordLength = init.maxRecordLength;
+    this.#secretBox = init.secretBox;
     this.#logger = init.logger;
     this.message = ourTransitMessage(listener, this.#ourRelays);
   }
@@ -311,6 +315,7 @@ export class TransitConnector {
       kind: c.kind,
       description: c.description,
       ...(this.#maxRecordLength === undefined ? {} : { maxRecordLength: this.#maxRecordLength }),
+      ...(this.#secretBox === undefined ? {} : { secretBox: this.#secretBox }),
     });
     if (this.#winner || this.#finished || this.#ready) {
       conn.close();

@@ -9,7 +9,8 @@
 import { abytes } from '../bytes.js';
 import { WormholeError } from '../errors.js';
 import { KEY_LENGTH, type RecordKey } from '../keys.js';
-import { BOX_OVERHEAD, NONCE_LENGTH, openMessage, sealMessage } from '../secretbox.js';
+import { BOX_OVERHEAD, NONCE_LENGTH } from '../secretbox.js';
+import { nobleSecretBox, type SecretBox } from './record-box.js';
 
 /** Bytes of the length prefix. */
 export const LENGTH_PREFIX = 4;
@@ -20,11 +21,17 @@ export const DEFAULT_MAX_RECORD_LENGTH = 16 * 1024 * 1024;
 /** Largest value the 4-byte length can carry. */
 const MAX_FRAME = 0xffff_ffff;
 
-/** The 24-byte big-endian encoding of `counter`. */
-function counterNonce(counter: number): Uint8Array {
-  const nonce = new Uint8Array(NONCE_LENGTH);
-  new DataView(nonce.buffer).setBigUint64(NONCE_LENGTH - 8, BigInt(counter));
+/** Write the 24-byte big-endian encoding of `counter` (< 2^53) into `nonce`. */
+function setCounterNonce(nonce: Uint8Array, counter: number): Uint8Array {
+  const view = new DataView(nonce.buffer, nonce.byteOffset, NONCE_LENGTH);
+  view.setUint32(NONCE_LENGTH - 8, Math.floor(counter / 0x1_0000_0000));
+  view.setUint32(NONCE_LENGTH - 4, counter >>> 0);
   return nonce;
+}
+
+export interface RecordCodecOptions {
+  /** The secretbox that seals/opens records. Default: noble (pure JS). */
+  secretBox?: SecretBox;
 }
 
 /**
@@ -36,11 +43,14 @@ function counterNonce(counter: number): Uint8Array {
  */
 export class RecordEncoder {
   readonly #key: RecordKey;
+  readonly #box: SecretBox;
+  readonly #nonce = new Uint8Array(NONCE_LENGTH);
   #counter = 0;
 
-  constructor(key: RecordKey) {
+  constructor(key: RecordKey, options: RecordCodecOptions = {}) {
     abytes(key, 'key', KEY_LENGTH);
     this.#key = key;
+    this.#box = options.secretBox ?? nobleSecretBox;
   }
 
   /** How many records were encoded so far (= the next nonce). */
@@ -48,23 +58,33 @@ export class RecordEncoder {
     return this.#counter;
   }
 
-  /** Encrypt one record and return its full wire frame. */
+  /**
+   * Encrypt one record and return its full wire frame, built in one buffer:
+   * the box seals in place, then prefix and nonce are written in front.
+   */
   encode(plaintext: Uint8Array): Uint8Array {
     abytes(plaintext, 'plaintext');
     const length = plaintext.length + BOX_OVERHEAD;
     if (length > MAX_FRAME) throw new RangeError(`plaintext must be at most ${MAX_FRAME - BOX_OVERHEAD} bytes`);
     if (this.#counter >= Number.MAX_SAFE_INTEGER) throw new RangeError('record counter exhausted');
-    const box = sealMessage(this.#key, plaintext, counterNonce(this.#counter++));
-    const frame = new Uint8Array(LENGTH_PREFIX + box.length);
-    new DataView(frame.buffer).setUint32(0, box.length);
-    frame.set(box, LENGTH_PREFIX);
+    const nonce = setCounterNonce(this.#nonce, this.#counter++);
+    const frame = new Uint8Array(LENGTH_PREFIX + length);
+    this.#box.seal(frame, LENGTH_PREFIX + NONCE_LENGTH, plaintext, nonce, this.#key);
+    new DataView(frame.buffer).setUint32(0, length);
+    frame.set(nonce, LENGTH_PREFIX);
     return frame;
   }
 }
 
-export interface RecordDecoderOptions {
+export interface RecordDecoderOptions extends RecordCodecOptions {
   /** Largest acceptable `length` field (nonce + ciphertext). Default {@link DEFAULT_MAX_RECORD_LENGTH}. */
   maxRecordLength?: number;
+  /**
+   * Copy each pushed chunk (default true). Pass false when the caller hands
+   * the chunk over and never writes to it again (a socket's fresh read
+   * buffers): records are then framed with no copy.
+   */
+  copyInput?: boolean;
 }
 
 /**
@@ -81,6 +101,9 @@ export interface RecordDecoderOptions {
 export class RecordDecoder {
   readonly #key: RecordKey;
   readonly #maxRecordLength: number;
+  readonly #box: SecretBox;
+  readonly #copyInput: boolean;
+  readonly #expected = new Uint8Array(NONCE_LENGTH);
   /** Unconsumed input: owned copies, the first one read from `#offset`. */
   #chunks: Uint8Array[] = [];
   #offset = 0;
@@ -97,6 +120,8 @@ export class RecordDecoder {
     }
     this.#key = key;
     this.#maxRecordLength = max;
+    this.#box = options.secretBox ?? nobleSecretBox;
+    this.#copyInput = options.copyInput ?? true;
   }
 
   /** Bytes received but not yet part of a complete record. */
@@ -118,7 +143,7 @@ export class RecordDecoder {
     abytes(chunk, 'chunk');
     if (this.#failure) throw this.#failure;
     if (chunk.length > 0) {
-      this.#chunks.push(chunk.slice());
+      this.#chunks.push(this.#copyInput ? chunk.slice() : chunk);
       this.#buffered += chunk.length;
     }
     const records: Uint8Array[] = [];
@@ -137,13 +162,14 @@ export class RecordDecoder {
   }
 
   #open(box: Uint8Array): Uint8Array {
-    const expected = counterNonce(this.#counter);
+    const expected = setCounterNonce(this.#expected, this.#counter);
     const nonce = box.subarray(0, NONCE_LENGTH);
-    if (!nonce.every((b, i) => b === expected[i])) {
+    for (let i = 0; i < NONCE_LENGTH; i++) {
+      if (nonce[i] === expected[i]) continue;
       const got = nonce.reduce((n, b) => (n << 8n) | BigInt(b), 0n);
       throw this.#fail(`record out of order: got nonce ${got}, expected ${this.#counter}`);
     }
-    const plaintext = openMessage(this.#key, box);
+    const plaintext = this.#box.open(box.subarray(NONCE_LENGTH), expected, this.#key);
     if (plaintext === undefined) throw this.#fail(`record ${this.#counter} failed authentication`);
     this.#counter++;
     return plaintext;
