@@ -24,7 +24,8 @@
  * per-address limits are raised.
  *
  * Env: BURROW_BENCH_GW_PAIRS (20), BURROW_BENCH_GW_SECONDS (3 per round),
- * BURROW_BENCH_GW_IDLE (500 per round), BURROW_BENCH_RELAY_MB (256).
+ * BURROW_BENCH_GW_IDLE (500 per round), BURROW_BENCH_RELAY_MB (256),
+ * BURROW_BENCH_GW_ONLY=relay (skip 1 and 2).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -36,7 +37,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import { connectTcp, makeTempDir, onCleanup, removeDir, startMailboxServer, startTransitRelay, withTimeout } from '@burrow/testkit';
 import type { GatewayOptions } from '@burrow/gateway';
-import { report, type Sample } from './lib.js';
+import { envNumber, report, type Sample } from './lib.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
@@ -47,14 +48,6 @@ const DEBIAN_MAILBOX = 'Debian mailbox 0.4.1';
 const BURROW_MAILBOX = 'Burrow gateway';
 const BURROW_MAILBOX_DISK = 'Burrow gateway (dataDir)';
 const DEBIAN_RELAY = 'Debian relay 0.2.1 TCP→TCP';
-
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(raw)}`);
-  return n;
-}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -574,6 +567,22 @@ export async function gatewayBench(): Promise<void> {
   };
   const gw = await startGatewayProcess(options);
   try {
+    if (process.env['BURROW_BENCH_GW_ONLY'] !== 'relay') await mailboxBench(gw, options, { pairs, seconds, idle, rounds });
+    await relayBench(gw, relayBytes, rounds);
+  } finally {
+    await gw.stop();
+  }
+}
+
+interface MailboxBenchParams {
+  readonly pairs: number;
+  readonly seconds: number;
+  readonly idle: number;
+  readonly rounds: number;
+}
+
+async function mailboxBench(gw: GatewayProcess, options: GatewayOptions, { pairs, seconds, idle, rounds }: MailboxBenchParams): Promise<void> {
+  {
     const debian = await startMailboxServer();
     const dataDir = makeTempDir('burrow-bench-gateway-');
     let gwDisk: GatewayProcess | undefined;
@@ -620,8 +629,11 @@ export async function gatewayBench(): Promise<void> {
       removeDir(dataDir);
       await debian.stop();
     }
+  }
+}
 
-    // 3: relay throughput.
+async function relayBench(gw: GatewayProcess, relayBytes: number, rounds: number): Promise<void> {
+  {
     const relay = await startTransitRelay();
     try {
       const cases: Array<[string, EndFactory, EndFactory]> = [
@@ -640,7 +652,5 @@ export async function gatewayBench(): Promise<void> {
     } finally {
       await relay.stop();
     }
-  } finally {
-    await gw.stop();
   }
 }

@@ -30,20 +30,12 @@ import {
   startMailboxServer,
   startTransitRelay,
 } from '@burrow/testkit';
-import { repeat, report, type Sample } from './lib.js';
+import { envNumber, repeat, report, type Sample } from './lib.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 // Run with --conditions=source (pnpm bench): the CLI's TypeScript entry.
 const MAIN = fileURLToPath(import.meta.resolve('@burrow/cli'));
 const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(raw)}`);
-  return n;
-}
 
 interface Proc {
   stderr(): string;

@@ -4,9 +4,8 @@
 // through `serverCertificateHashes`, and Burrow's webTransportTransport on the
 // browser's own WebTransport: two pages complete a wormhole text exchange,
 // and the relay core glues two native sessions by token.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { createHash, X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -14,6 +13,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertPrivateNetwork, cleanup, launchChromium } from '@burrow/testkit';
 import { repoPath, openPage, serveStatic, type StaticServer } from './support/static-server.js';
+import { pageToPageText, writeTestCertificate } from './support/webtransport.js';
 
 const IIFE = repoPath('packages', 'client', 'dist', 'burrow.iife.js');
 const DENO = repoPath('packages', 'gateway', 'node_modules', '.bin', 'deno');
@@ -153,15 +153,9 @@ describe('native HTTP/3 WebTransport mailbox in headless Chromium (Deno listener
     if (!existsSync(IIFE)) throw new Error(`${IIFE} is missing: run \`pnpm build\` first`);
     if (!existsSync(DENO)) throw new Error(`${DENO} is missing: run \`pnpm install\` (the npm package "deno" ships the binary)`);
     dir = mkdtempSync(join(tmpdir(), 'burrow-wt-native-'));
-    const certFile = join(dir, 'cert.pem');
-    const keyFile = join(dir, 'key.pem');
     // serverCertificateHashes: ECDSA, valid for less than 14 days.
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-days', '10', '-nodes',
-      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      '-keyout', keyFile, '-out', certFile,
-    ], { stdio: 'ignore' });
-    hash = createHash('sha256').update(new X509Certificate(readFileSync(certFile)).raw).digest('hex');
+    const { certFile, keyFile, sha256 } = writeTestCertificate(dir);
+    hash = sha256;
     [deno, site, browser] = await Promise.all([
       startDenoServer(certFile, keyFile, dir),
       serveStatic({ '/burrow.iife.js': IIFE }, { '/': PAGE }),
@@ -182,12 +176,7 @@ describe('native HTTP/3 WebTransport mailbox in headless Chromium (Deno listener
   it('two pages complete a wormhole text exchange over Chromium native WebTransport', async () => {
     const a = await open();
     const b = await open();
-    const code = await a.page.evaluate(([m, h, t]) => (window as unknown as Win).send(m, h, t), [mailbox, hash, 'over HTTP/3 🌍'] as const);
-    expect(code).toMatch(/^\d+-\w+-\w+$/);
-    const got = await b.page.evaluate(([m, h, c]) => (window as unknown as Win).receive(m, h, c), [mailbox, hash, code] as const);
-    const sent = await a.page.evaluate(() => (window as unknown as Win).sent);
-    expect(got.text).toBe('over HTTP/3 🌍');
-    expect(sent.verifier).toBe(got.verifier);
+    await pageToPageText(a.page, b.page, [mailbox, hash], 'over HTTP/3 🌍');
     for (const p of [a, b]) {
       expect(p.errors).toEqual([]);
       await p.page.close();

@@ -12,7 +12,6 @@
 // class is exported, so the polyfill, which would use the native
 // WebTransport, is not in the bundle either. The test checks both: the
 // bundle text, and a page that counts native WebTransport constructions.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,20 +21,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertPrivateNetwork, cleanup, launchChromium, runWormhole, waitFor } from '@burrow/testkit';
 import { startGateway, type Gateway } from '@burrow/gateway';
 import { repoPath, openPage, serveStatic, type StaticServer } from './support/static-server.js';
+import { pageToPageText, writeTestCertificate } from './support/webtransport.js';
 
 const IIFE = repoPath('packages', 'client', 'dist', 'burrow.iife.js');
-
-/** A self-signed ECDSA P-256 certificate for 127.0.0.1, valid 10 days, written to `dir`. */
-function makeCertificate(dir: string): { cert: string; key: string; certFile: string } {
-  const certFile = join(dir, 'cert.pem');
-  const keyFile = join(dir, 'key.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-days', '10', '-nodes',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    '-keyout', keyFile, '-out', certFile,
-  ], { stdio: 'ignore' });
-  return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8'), certFile };
-}
 
 /** Bundle the ponyfill (and nothing that touches a native WebTransport) as an IIFE defining `WebTransportPonyfillBundle`. */
 async function bundlePonyfill(dir: string): Promise<string> {
@@ -119,7 +107,7 @@ describe('WebTransport mailbox in headless Chromium (ponyfill, WebSocket mapping
     if (!existsSync(IIFE)) throw new Error(`${IIFE} is missing: run \`pnpm build\` first`);
     if (!readFileSync(IIFE, 'utf8').includes('webTransportTransport')) throw new Error(`${IIFE} predates webTransportTransport: run \`pnpm build\``);
     dir = mkdtempSync(join(tmpdir(), 'burrow-wt-ponyfill-'));
-    const tls = makeCertificate(dir);
+    const tls = writeTestCertificate(dir);
     certFile = tls.certFile;
     ponyfill = await bundlePonyfill(dir);
     [gw, site, browser] = await Promise.all([
@@ -163,13 +151,7 @@ describe('WebTransport mailbox in headless Chromium (ponyfill, WebSocket mapping
   it('two pages complete a wormhole text exchange over the gateway WebTransport mailbox', async () => {
     const a = await open();
     const b = await open();
-    const code = await a.page.evaluate(([m, t]) => (window as unknown as Win).send(m, t), [mailbox, 'page to page over WebTransport 🌍'] as const);
-    expect(code).toMatch(/^\d+-\w+-\w+$/);
-    const got = await b.page.evaluate(([m, c]) => (window as unknown as Win).receive(m, c), [mailbox, code] as const);
-    const sent = await a.page.evaluate(() => (window as unknown as Win).sent);
-    expect(got.text).toBe('page to page over WebTransport 🌍');
-    expect(got.verifier).toMatch(/^[0-9a-f]{64}$/);
-    expect(sent.verifier).toBe(got.verifier);
+    await pageToPageText(a.page, b.page, [mailbox], 'page to page over WebTransport 🌍');
     for (const p of [a, b]) {
       expect(await p.page.evaluate(() => (window as unknown as Win).nativeWebTransports)).toBe(0);
       expect(p.errors).toEqual([]);

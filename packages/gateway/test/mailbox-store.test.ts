@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MailboxCore, type MailboxCoreOptions, type StoreChange } from '@burrow/protocol/server';
-import { APPID, errors, mailboxHarness } from '@burrow/testkit';
+import { APPID, errors, mailboxHarness, openMailbox } from '@burrow/testkit';
 import { JsonFileMailboxStore, MemoryMailboxStore, type MailboxStore } from '../src/index.js';
 
 /** A real core driven by hand: its changes are what the stores must keep. */
@@ -120,13 +120,7 @@ describe('JsonFileMailboxStore', () => {
 describe('a core restored from a store', () => {
   it('resumes from stored changes: nameplates, sides and messages', async () => {
     const h = harness();
-    const a = h.connect();
-    a.bind(APPID, 'aaaa');
-    const [allocated] = a.send({ type: 'allocate' });
-    const nameplate = allocated!['nameplate'] as string;
-    const [claimed] = a.send({ type: 'claim', nameplate });
-    const mailbox = claimed!['mailbox'] as string;
-    a.send({ type: 'open', mailbox });
+    const { a, nameplate, mailbox } = openMailbox(h);
     a.send({ type: 'add', phase: 'pake', body: 'aa' });
     const b0 = h.connect();
     b0.bind(APPID, 'bbbb');

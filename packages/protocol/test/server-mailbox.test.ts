@@ -2,17 +2,11 @@
 // wormhole_mailbox_server 0.4.1 (server_websocket.py / server.py).
 import { describe, expect, it } from 'vitest';
 import { MAX_CLIENT_FRAME_DEPTH } from '../src/server/index.js';
-import { APPID, errors, harness, type TestClient } from './support/mailbox-harness.js';
+import { APPID, errors, harness, openMailbox, type TestClient } from './support/mailbox-harness.js';
 
 /** Two bound clients that claimed and opened the same nameplate. */
 function pair(h: ReturnType<typeof harness>): { a: TestClient; b: TestClient; nameplate: string; mailbox: string } {
-  const a = h.connect();
-  a.bind(APPID, 'aaaa');
-  const [allocated] = a.send({ type: 'allocate' });
-  const nameplate = allocated!['nameplate'] as string;
-  const [claimedA] = a.send({ type: 'claim', nameplate });
-  const mailbox = claimedA!['mailbox'] as string;
-  a.send({ type: 'open', mailbox });
+  const { a, nameplate, mailbox } = openMailbox(h);
   const b = h.connect();
   b.bind(APPID, 'bbbb');
   const [claimedB] = b.send({ type: 'claim', nameplate });

@@ -17,8 +17,7 @@ import {
   type ZipEvent,
   type ZipWriteEntry,
 } from '../src/index.js';
-
-const crc = (d: Uint8Array) => new Crc32().update(d).digest();
+import { crc, wormholeError } from './zip-support.js';
 
 function entry(name: string, data: Uint8Array, opts: { deflate?: boolean; mode?: number } = {}): { e: ZipWriteEntry; body: Uint8Array } {
   const body = opts.deflate ? new Uint8Array(deflateRawSync(data)) : data;
@@ -47,15 +46,6 @@ function readZip(zip: Uint8Array, step: number, reader = new ZipReader()) {
   return { files: new Map([...files].map(([k, v]) => [k, concatBytes(...v)])), central };
 }
 
-const wormholeError = (fn: () => unknown): WormholeError => {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof WormholeError) return err;
-    throw err;
-  }
-  throw new Error('did not throw');
-};
 
 describe('Crc32', () => {
   it('matches the standard check value', () => {

@@ -68,6 +68,7 @@ export {
   APPID,
   errors,
   mailboxHarness,
+  openMailbox,
   type CoreBase,
   type CoreEffect,
   type Frame,

@@ -105,6 +105,18 @@ export function mailboxHarness<C extends MailboxCoreLike>(makeCore: (base: CoreB
   return h;
 }
 
+/** A client bound as `side` that allocated, claimed and opened a nameplate's mailbox. */
+export function openMailbox<C extends MailboxCoreLike>(h: MailboxHarness<C>, side = 'aaaa'): { a: TestClient; nameplate: string; mailbox: string } {
+  const a = h.connect();
+  a.bind(APPID, side);
+  const [allocated] = a.send({ type: 'allocate' });
+  const nameplate = allocated!['nameplate'] as string;
+  const [claimed] = a.send({ type: 'claim', nameplate });
+  const mailbox = claimed!['mailbox'] as string;
+  a.send({ type: 'open', mailbox });
+  return { a, nameplate, mailbox };
+}
+
 /** The `error` strings among `frames`. */
 export function errors(frames: readonly Frame[]): string[] {
   return frames.filter((f) => f.type === 'error').map((f) => f['error'] as string);
