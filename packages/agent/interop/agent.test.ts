@@ -113,8 +113,10 @@ describe('local agent', () => {
     expect(raw.status).toBe(403);
     expect(raw.refusal).toBe('origin');
     expect(raw.body).toContain("origin 'http://127.0.0.1:8000' is not allowed");
+    // No Origin: not a browser but a local app; it gets to the handshake, where only pairings made without an origin may go on.
     const noOrigin = await rawUpgrade(agent.port, { host: `127.0.0.1:${agent.port}` });
-    expect(noOrigin.status).toBe(403);
+    expect(noOrigin.status).toBe(101);
+    await expectCode(connectAgent({ store: clientStore, WebSocket: webSocketWithOrigin(undefined) }), 'NotAllowed');
     const err = await expectCode(connectAgent({ store: clientStore, WebSocket: webSocketWithOrigin('https://evil.example') }), 'Connection');
     expect(err.message).toContain('refused this origin');
     expect(events.slice(before).filter((e) => e.type === 'refused' && e.reason === 'origin')).toHaveLength(3);

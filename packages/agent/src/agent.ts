@@ -104,13 +104,21 @@ export class Agent {
       connectTimeoutMs: options.forwardConnectTimeoutMs ?? 10_000,
       drop: (pairingId: string, code: 'Revoked', message: string) => sessions.drop(pairingId, code, message),
     };
-    const handshake = { id, store, reporter, random: options.random ?? systemRandom, timeoutMs: options.handshakeTimeoutMs ?? 10_000, addSession: sessions.add.bind(sessions) };
+    const timeoutMs = options.handshakeTimeoutMs ?? 3_000;
+    const handshake = { id, store, reporter, random: options.random ?? systemRandom, timeoutMs, addSession: sessions.add.bind(sessions) };
+    const maxSessions = options.maxConnections ?? 32;
     this.#http = new UpgradeServer({
       policy,
       reporter,
-      maxConnections: options.maxConnections ?? 32,
+      limits: {
+        maxSessions,
+        maxSessionsPerOrigin: options.maxConnectionsPerOrigin ?? Math.max(1, Math.ceil(maxSessions / 2)),
+        maxPending: 32,
+        maxPendingPerOrigin: 8,
+        preAuthMs: timeoutMs + 500,
+      },
       running,
-      accepted: (socket, origin) => void acceptClient(handshake, socket, origin),
+      accepted: (socket, origin, slot) => void acceptClient(handshake, socket, origin, slot),
     });
 
     this.pairings = {

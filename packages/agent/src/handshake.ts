@@ -24,6 +24,7 @@ import type { PairingInfo, Pairings } from '@burrow/store';
 import type { AgentReporter } from './events.js';
 import type { Refusal } from './policy.js';
 import type { Session } from './sessions.js';
+import type { Slot } from './slots.js';
 import { AgentSocket, type SessionPipe } from './socket.js';
 
 export interface HandshakeContext {
@@ -37,13 +38,25 @@ export interface HandshakeContext {
   addSession(session: Session): void;
 }
 
-/** Authenticate the client on `socket` (its Origin already allowlisted) and add its session, or refuse it. */
-export async function acceptClient(ctx: HandshakeContext, socket: AgentSocket, origin: string): Promise<void> {
+/**
+ * The refusal when a pairing is used from the wrong place: a pairing made
+ * with an origin is good from that origin only; one made without (a local
+ * app) only from a socket without an Origin, never from a browser.
+ */
+export function checkPairingOrigin(pairing: PairingInfo, origin: string | undefined): Refusal | undefined {
+  if (pairing.origin === origin) return undefined;
+  if (pairing.origin === undefined) return { reason: 'origin', message: `this pairing was made by a local app (no origin): it cannot be used from '${origin}'` };
+  return { reason: 'origin', message: `this pairing belongs to origin '${pairing.origin}', not '${origin ?? '(none)'}'` };
+}
+
+/** Authenticate the client on `socket` (its Origin already allowlisted, or absent) and add its session, or refuse it. */
+export async function acceptClient(ctx: HandshakeContext, socket: AgentSocket, origin: string | undefined, slot: Slot): Promise<void> {
   const signal = AbortSignal.timeout(ctx.timeoutMs);
   const refuse = (code: WormholeErrorCode, refusal: Refusal, pairingId?: string) => refuseSocket(ctx.reporter, socket, code, refusal, pairingId);
   let secret: Uint8Array | undefined;
   try {
     const hello = parseHandshake(await socket.next(signal));
+    slot.heard();
     if (hello.type !== 'hello') return refuse('RemoteProtocol', { reason: 'protocol', message: `expected hello, got ${hello.type}` });
     if (hello.v !== AGENT_PROTOCOL_VERSION) return refuse('RemoteProtocol', { reason: 'protocol', message: `unsupported agent protocol version ${hello.v}` });
     const pairing = await ctx.store.get(hello.id);
@@ -52,9 +65,8 @@ export async function acceptClient(ctx: HandshakeContext, socket: AgentSocket, o
     }
     const revoked: Refusal = { reason: 'revoked', message: `the pairing '${pairing.name}' was revoked` };
     if (pairing.revokedAt !== undefined) return refuse('Revoked', revoked, hello.id);
-    if (pairing.origin !== undefined && pairing.origin !== origin) {
-      return refuse('NotAllowed', { reason: 'origin', message: `this pairing belongs to origin '${pairing.origin}', not '${origin}'` }, hello.id);
-    }
+    const wrongOrigin = checkPairingOrigin(pairing, origin);
+    if (wrongOrigin) return refuse('NotAllowed', wrongOrigin, hello.id);
     secret = await ctx.store.secret(hello.id);
     if (!secret) return refuse('Revoked', revoked, hello.id);
     const agentNonce = newNonce(ctx.random);
@@ -66,8 +78,10 @@ export async function acceptClient(ctx: HandshakeContext, socket: AgentSocket, o
     }
     // Revoked while we were talking? Check once more, then go.
     if (!(await ctx.store.secret(hello.id))) return refuse('Revoked', revoked, hello.id);
+    const full = slot.promote();
+    if (full) return refuse('NotAllowed', full, hello.id);
     socket.sendText(encodeHandshake({ type: 'ready' }));
-    ctx.addSession(localSession(socket, pairing, origin, sessionKeys(secret, params)));
+    ctx.addSession(localSession(socket, pairing, origin ?? '', sessionKeys(secret, params)));
   } catch (err) {
     const timedOut = signal.aborted;
     refuse(timedOut ? 'Timeout' : 'RemoteProtocol', {

@@ -35,12 +35,14 @@ export interface AgentOptions {
   transport?: MailboxTransport;
   /** Randomness (default `systemRandom` from `@burrow/client`). */
   random?: RandomSource;
-  /** Bound on a client's handshake, in ms (default 10 000). */
+  /** Bound on a client's handshake, in ms (default 3 000): a socket not authenticated by then is closed. */
   handshakeTimeoutMs?: number;
   /** Bound on a forwarded TCP connect, in ms (default 10 000). */
   forwardConnectTimeoutMs?: number;
-  /** Most WebSocket connections at once (default 32). */
+  /** Most authenticated WebSocket connections at once (default 32). Sockets still authenticating have their own bound; the oldest is dropped for a newcomer. */
   maxConnections?: number;
+  /** Most authenticated WebSocket connections from one origin (default half of `maxConnections`). */
+  maxConnectionsPerOrigin?: number;
   /**
    * Also accept paired clients from anywhere through the mailbox (remote-v1,
    * see `@burrow/protocol/agent`): no code, WebRTC when available, else

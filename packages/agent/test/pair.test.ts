@@ -2,7 +2,7 @@
 // same secret, derived from the wormhole key and both identities.
 import { describe, expect, it } from 'vitest';
 import { createWormhole, type Wormhole } from '@burrow/client';
-import { isWormholeError, toHex, utf8 } from '@burrow/protocol';
+import { isWormholeError, observed, toHex, utf8 } from '@burrow/protocol';
 import { Pairings, loadIdentity, memoryStore } from '@burrow/store';
 import { MemoryMailbox } from '@burrow/client/testing';
 import { PAIR_APPID, pairingPurpose, runPairing } from '../src/pair.js';
@@ -52,7 +52,7 @@ describe('pair-v1', () => {
     expect(agentRes.status === 'rejected' && isWormholeError(agentRes.reason, 'WrongPassword')).toBe(true);
     expect(await new Pairings(agentStore).list()).toEqual([]);
     expect(await new Pairings(clientStore).list()).toEqual([]);
-    await agentW.closed.catch(() => {});
+    await agentW.closed.catch(observed);
   });
 
   it('refuses a peer that is not pairing, and one the agent does not accept — nothing stored', async () => {

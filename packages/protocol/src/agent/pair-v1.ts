@@ -17,6 +17,7 @@
 import { utf8 } from '../bytes.js';
 import { WormholeError } from '../errors.js';
 import { isJsonObject, type JsonObject } from '../json.js';
+import { safeText } from '../text.js';
 import { parsePeerBytes } from './json.js';
 import { IDENTITY_RE, cleanName, type PeerRole } from './pairing-record.js';
 
@@ -88,14 +89,15 @@ export function parsePairMessage(bytes: Uint8Array): PairEnvelope {
   const body = parsePeerBytes(bytes, { maxLength: MAX_PAIR_MESSAGE }, 'pair-v1', "the peer's message")[PAIR_NAMESPACE];
   if (!isJsonObject(body)) throw new WormholeError('RemoteProtocol', 'pair-v1: the peer is not pairing (wrong application?)');
   const refusal = body['error'];
-  if (typeof refusal === 'string') return { type: 'refused', reason: refusal.slice(0, MAX_REFUSAL_LENGTH) };
+  if (typeof refusal === 'string') return { type: 'refused', reason: safeText(refusal).slice(0, MAX_REFUSAL_LENGTH) };
   return { type: 'body', body };
 }
 
 /**
  * Read a body as the peer's hello, insisting on `expectRole` and a valid
- * identity (else `RemoteProtocol`). A bad name becomes a default one; a bad
- * endpoint or origin is left out.
+ * identity (else `RemoteProtocol`). The name is stripped of controls and
+ * bidi characters (a bad one becomes a default); a bad endpoint or origin
+ * (too long, or with a space, control or bidi character) is left out.
  */
 export function parsePairHello(body: JsonObject, expectRole: PeerRole): PairHello {
   if (body['role'] !== expectRole) throw new WormholeError('RemoteProtocol', `pair-v1: expected the peer to be a ${expectRole}`);
@@ -107,14 +109,16 @@ export function parsePairHello(body: JsonObject, expectRole: PeerRole): PairHell
   } catch {
     name = expectRole === 'agent' ? 'Burrow agent' : 'Burrow client';
   }
+  // A locator with a control or bidi character in it is no locator: left out (no origin = local apps only).
+  const clean = (v: unknown): v is string => typeof v === 'string' && v.length <= MAX_LOCATOR_LENGTH && safeText(v) === v && !/\s/.test(v);
   const endpoint = body['endpoint'];
   const origin = body['origin'];
   return {
     role: expectRole,
     id,
     name,
-    ...(expectRole === 'agent' && typeof endpoint === 'string' && /^wss?:\/\//.test(endpoint) && endpoint.length <= MAX_LOCATOR_LENGTH ? { endpoint } : {}),
-    ...(expectRole === 'client' && typeof origin === 'string' && origin.length <= MAX_LOCATOR_LENGTH ? { origin } : {}),
+    ...(expectRole === 'agent' && clean(endpoint) && /^wss?:\/\//.test(endpoint) ? { endpoint } : {}),
+    ...(expectRole === 'client' && clean(origin) ? { origin } : {}),
   };
 }
 

@@ -16,6 +16,7 @@
 import { toHex } from '../bytes.js';
 import { isJsonObject, type JsonObject } from '../json.js';
 import type { RandomSource } from '../logger.js';
+import { safeText } from '../text.js';
 
 /** What the peer is: an agent (seen from a client) or a client (seen from an agent). */
 export type PeerRole = 'agent' | 'client';
@@ -67,15 +68,17 @@ export function checkIdentity(id: unknown): asserts id is string {
 }
 
 /**
- * Trim and bound a name; throws a TypeError (not a string) or RangeError
+ * Strip controls, escape sequences and bidi characters ({@link safeText}),
+ * trim and bound a name; throws a TypeError (not a string) or RangeError
  * (empty or longer than {@link MAX_NAME_LENGTH}).
  *
  * @example
  * cleanName('  Work   laptop '); // 'Work laptop'
+ * cleanName('Work\x1b[2J\u202e laptop'); // 'Work laptop'
  */
 export function cleanName(name: unknown): string {
   if (typeof name !== 'string') throw new TypeError('name must be a string');
-  const trimmed = name.trim().replace(/\s+/g, ' ');
+  const trimmed = safeText(name).trim().replace(/\s+/g, ' ');
   if (trimmed.length === 0 || trimmed.length > MAX_NAME_LENGTH) throw new RangeError(`name must be 1 to ${MAX_NAME_LENGTH} characters`);
   return trimmed;
 }
