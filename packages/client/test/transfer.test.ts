@@ -17,7 +17,8 @@ import {
   type Wormhole,
 } from '../src/index.js';
 import { TransitConnector } from '../src/testing.js';
-import { createSha256, fromUtf8, transitKey, utf8 } from '@burrow/protocol';
+import { concatBytes, createSha256, fromUtf8, transitKey, utf8 } from '@burrow/protocol';
+import { SPOOL_BYTES, planZip, writeZip, type ZipPlan } from '../src/transfer/zip.js';
 
 /** Two connected byte channels; `close()` on either ends both. */
 function pipePair(log?: { a: Uint8Array[]; b: Uint8Array[] }): [ByteChannel, ByteChannel] {
@@ -373,18 +374,61 @@ describe('directory transfer, Burrow to Burrow', () => {
     expect(sink.text('zero')).toBe('');
   });
 
-  it('a file that changes between the two passes fails the transfer', async () => {
+  it('a file too big to keep from the sizing pass is read again; if it changed, the transfer fails', async () => {
     const net = new MemoryNet();
     const [a, b] = await pair();
     let opened = 0;
-    const source = { name: 'd', entries: [{ path: 'f', type: 'file' as const, open: () => streamOf(utf8(opened++ === 0 ? 'first' : 'other')) }] };
+    const big = SPOOL_BYTES + 1; // zeros: cheap to deflate, but more than the spool keeps
+    const open = () => {
+      const data = new Uint8Array(big);
+      if (opened++ > 0) data[big - 1] = 1;
+      return streamOf(data, 1 << 20);
+    };
+    const source = { name: 'd', entries: [{ path: 'f', type: 'file' as const, open }] };
     const sending = sendDirectory(a, source, { transit: { dialers: { tcp: net.tcp }, listen: net.listen() } });
     const offer = await receiveOffer(b, { transit: { dialers: { tcp: net.tcp } } });
     if (offer.type !== 'directory') throw new Error('expected a directory');
     const sink = new MemoryDirSink();
     const [s] = await Promise.allSettled([sending, offer.accept(sink)]);
     expect(s.status === 'rejected' && /changed while it was being sent/.test(String(s.reason))).toBe(true);
+    expect(opened).toBe(2);
     expect(sink.state).toBe('aborted');
+  });
+});
+
+describe('zip planning reads small files once', () => {
+  const collect = async (plan: ZipPlan) => {
+    const out: Uint8Array[] = [];
+    await writeZip(plan, async (b) => void out.push(b.slice()));
+    return Buffer.from(concatBytes(...out));
+  };
+
+  it('what pass 1 kept goes out byte for byte as a second read would send it; only big files are opened twice', async () => {
+    const opens = new Map<string, number>();
+    const random = new Uint8Array(300_000).map((_, i) => (i * 2654435761) >>> 24);
+    const file = (path: string, data: Uint8Array) => ({
+      path,
+      type: 'file' as const,
+      open: () => (opens.set(path, (opens.get(path) ?? 0) + 1), streamOf(data, 50_000)),
+    });
+    const source = {
+      name: 'd',
+      entries: [
+        file('text', utf8('compressible '.repeat(20_000))),
+        file('noise', random),
+        file('big', new Uint8Array(900_000)),
+        file('empty', new Uint8Array(0)),
+      ],
+    };
+    for (const level of [0, 6]) {
+      opens.clear();
+      const plan = await planZip(source, level, undefined, 800_000); // 'big' does not fit in what is left
+      const once = await collect(plan);
+      expect(Object.fromEntries(opens)).toEqual({ text: 1, noise: 1, big: 2, empty: 1 });
+      const twice = await collect({ ...plan, spooled: plan.spooled.map(() => undefined) });
+      expect(once.equals(twice)).toBe(true);
+      expect(once.length).toBe(plan.zipsize);
+    }
   });
 });
 

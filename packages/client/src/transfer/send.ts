@@ -52,8 +52,8 @@ export async function sendFile(w: Wormhole, file: FileSource, options: SendOptio
 
 /**
  * Send a directory as a zip (deflated, Unix modes, empty directories
- * included). The files are read twice: once to size the zip for the offer,
- * once to send it.
+ * included). Files are read once to size the zip for the offer; those
+ * that did not fit the bounded spool of zip.ts are read again to send it.
  */
 export async function sendDirectory(w: Wormhole, dir: DirectorySource, options: SendDirectoryOptions = {}): Promise<TransferResult> {
   options.signal?.throwIfAborted();
