@@ -20,7 +20,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '@burrow/protocol';
-import { JsonFileMailboxStore } from './mailbox/file-store.js';
+import { SqliteMailboxStore } from './mailbox/sqlite-store.js';
 import type { WelcomeOptions } from '@burrow/protocol/server';
 import { MailboxService, type MailboxServiceLimits, type MailboxServiceStats } from './mailbox/service.js';
 import type { MailboxStore } from './mailbox/store.js';
@@ -49,8 +49,13 @@ export interface GatewayOptions {
   webtransportPort?: number;
   /** Host name to put in the returned URLs and hint (default: `host`, or 127.0.0.1 for a wildcard host). */
   publicHost?: string;
-  /** Keep mailbox state in this directory (JSON snapshot + journal) so a restart loses no open mailbox. */
+  /**
+   * Keep mailbox state in this directory (SQLite, mailbox.sqlite) so a
+   * restart — or a crash — loses nothing a client saw acknowledged.
+   */
   dataDir?: string;
+  /** With `dataDir`: `normal` (default) survives a process crash, `full` also a power loss (fsync per commit). */
+  dataSync?: 'normal' | 'full';
   /** A custom mailbox store; overrides `dataDir`. Default: in memory. */
   store?: MailboxStore;
   /** Shown by every client on connect. */
@@ -118,7 +123,11 @@ function urlHost(host: string): string {
 export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger;
-  const store = options.store ?? (options.dataDir ? new JsonFileMailboxStore({ dir: options.dataDir, ...(logger ? { logger } : {}) }) : undefined);
+  const store =
+    options.store ??
+    (options.dataDir
+      ? new SqliteMailboxStore({ dir: options.dataDir, ...(options.dataSync ? { synchronous: options.dataSync } : {}), ...(logger ? { logger } : {}) })
+      : undefined);
   const welcome: WelcomeOptions = {
     ...(options.motd !== undefined ? { motd: options.motd } : {}),
     ...(options.advertiseVersion !== undefined ? { currentCliVersion: options.advertiseVersion } : {}),
@@ -147,8 +156,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/health') {
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(JSON.stringify({ status: 'ok', ...stats() }));
+      // A gateway that cannot save is up but refusing changes: 503, so a load balancer moves clients on.
+      const storeHealth = mailbox.storeHealth();
+      res.writeHead(storeHealth.ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify({ status: storeHealth.ok ? 'ok' : 'store-failing', ...stats(), store: storeHealth }));
     } else if (req.method === 'GET' && path === '/') {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('Burrow gateway: mailbox at /v1, relay at /relay\n');

@@ -13,10 +13,11 @@
  */
 export { startGateway, type Gateway, type GatewayOptions, type GatewayStats } from './gateway.js';
 
-export { MailboxService, DEFAULT_CONNECTION_LIMITS } from './mailbox/service.js';
+export { MailboxService, DEFAULT_CONNECTION_LIMITS, ERR_STORE_FAILED } from './mailbox/service.js';
 export type { MailboxServiceOptions, MailboxServiceLimits, MailboxServiceStats, MailboxPeer, AttachedPeer } from './mailbox/service.js';
 export { MemoryMailboxStore, StoreMirror, type MailboxStore } from './mailbox/store.js';
-export { JsonFileMailboxStore, type JsonFileMailboxStoreOptions } from './mailbox/file-store.js';
+export { SqliteMailboxStore, SQLITE_FILE, type SqliteMailboxStoreOptions } from './mailbox/sqlite-store.js';
+export { DurableOutbox, type OutboxEntry, type OutboxOptions, type StoreHealth } from './mailbox/outbox.js';
 export { MailboxWebSocketServer } from './mailbox/ws.js';
 export { serveMailboxSession, FrameDecoder, encodeFrame, MAX_WRITE } from './mailbox/webtransport.js';
 export type { WebTransportSessionLike, BidiStreamLike } from './mailbox/webtransport.js';

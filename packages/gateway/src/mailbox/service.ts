@@ -6,8 +6,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@burrow/protocol';
-import { HARD_FRAME_FACTOR, MailboxCore, type ConnId, type MailboxCoreStats, type MailboxEffect, type MailboxLimits, type WelcomeOptions } from '@burrow/protocol/server';
+import { encodeServerFrame, HARD_FRAME_FACTOR, MailboxCore, parseClientFrame, type ConnId, type MailboxCoreStats, type MailboxEffect, type MailboxLimits, type WelcomeOptions } from '@burrow/protocol/server';
+import { DurableOutbox, type OutboxEntry, type StoreHealth } from './outbox.js';
 import { MemoryMailboxStore, type MailboxStore } from './store.js';
+
+/** What a client whose change could not be saved is told (an `error` frame; clients give up). */
+export const ERR_STORE_FAILED = 'server could not save this, try again later';
 
 export interface ConnectionLimits {
   /** Client connections at once. */
@@ -42,6 +46,8 @@ export interface MailboxServiceOptions {
   readonly random?: (n: number) => Uint8Array;
   /** Clock, ms since the epoch (default Date.now). */
   readonly now?: () => number;
+  /** Try a failed store commit again after this long without traffic (default 1 s). */
+  readonly storeRetryMs?: number;
 }
 
 /** One client connection, as a transport presents it. */
@@ -72,6 +78,7 @@ export type AdmitResult = { readonly ok: true } | { readonly ok: false; readonly
 export class MailboxService {
   readonly #core: MailboxCore;
   readonly #store: MailboxStore;
+  readonly #outbox: DurableOutbox;
   readonly #logger: Logger | undefined;
   readonly #limits: ConnectionLimits;
   readonly #now: () => number;
@@ -104,6 +111,14 @@ export class MailboxService {
     this.#limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.limits };
     this.#now = options.now ?? Date.now;
     this.#expiryMs = options.expiryMs ?? 11 * 60_000;
+    this.#outbox = new DurableOutbox({
+      store,
+      deliver: (effects) => this.#deliver(effects),
+      refuse: (entry, error) => this.#refuse(entry, error),
+      ...(options.logger ? { logger: options.logger } : {}),
+      now: this.#now,
+      ...(options.storeRetryMs !== undefined ? { retryMs: options.storeRetryMs } : {}),
+    });
     const stats = core.stats();
     if (stats.nameplates > 0 || stats.mailboxes > 0) {
       this.#log('info', 'mailbox.restored', { nameplates: stats.nameplates, mailboxes: stats.mailboxes });
@@ -150,7 +165,7 @@ export class MailboxService {
           peer.close(1011, 'internal error');
           return;
         }
-        this.#run(effects);
+        this.#run(effects, { conn, data });
       },
       closed: () => {
         if (done) return;
@@ -174,9 +189,14 @@ export class MailboxService {
     return { ...this.#core.stats(), connections: this.#peers.size, addresses: this.#perAddress.size };
   }
 
-  /** Resolves when every change so far is durable. */
+  /** Whether the store is keeping up (failed saves, unsaved changes). */
+  storeHealth(): StoreHealth {
+    return this.#outbox.health();
+  }
+
+  /** Resolves when every change so far is durable (and its frames sent); rejects while the store fails. */
   flush(): Promise<void> {
-    return this.#store.flush();
+    return this.#outbox.settled();
   }
 
   /** Drop every connection (clients reconnect elsewhere or later) and close the store. */
@@ -184,11 +204,32 @@ export class MailboxService {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#pruneTimer);
+    await this.#outbox.close();
     for (const peer of [...this.#peers.values()]) peer.close(1001, 'server shutting down');
     await this.#store.close();
   }
 
-  #run(effects: readonly MailboxEffect[]): void {
+  /** Hand what the core did to the outbox: sent once its changes are saved. */
+  #run(effects: readonly MailboxEffect[], origin?: OutboxEntry['origin']): void {
+    this.#outbox.push({ effects, changes: this.#core.takeChanges(), ...(origin ? { origin } : {}) });
+  }
+
+  /**
+   * The store failed to save what the origin's frame changed: send its
+   * `ack` (acks carry no state) and an `error`, drop the rest (nothing
+   * unsaved is echoed); the changes are saved later, when the store recovers.
+   */
+  #refuse(entry: OutboxEntry, error: unknown): void {
+    const origin = entry.origin!;
+    this.#log('warn', 'mailbox.store-refused', { conn: origin.conn, error: String(error) });
+    const kept = entry.effects.filter((e) => e.type === 'log' || (e.to === origin.conn && e.frame.startsWith('{"type":"ack"')));
+    this.#deliver(kept);
+    const parsed = parseClientFrame(origin.data, this.#core.limits.maxFrameBytes);
+    const frame = encodeServerFrame({ type: 'error', error: ERR_STORE_FAILED, orig: parsed.ok ? parsed.frame : null }, this.#now());
+    this.#deliver([{ type: 'send', to: origin.conn, frame }]);
+  }
+
+  #deliver(effects: readonly MailboxEffect[]): void {
     for (const effect of effects) {
       if (effect.type === 'log') {
         this.#log(effect.level, effect.event, effect.fields);
@@ -203,8 +244,6 @@ export class MailboxService {
         peer.close(1008, 'too slow');
       }
     }
-    const changes = this.#core.takeChanges();
-    if (changes.length > 0) this.#store.write(changes);
   }
 
   #log(level: 'debug' | 'info' | 'warn', event: string, fields: Record<string, unknown>): void {

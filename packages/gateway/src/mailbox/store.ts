@@ -1,36 +1,45 @@
 /**
  * Where the mailbox server's state lives between restarts.
  *
- * The server keeps its working state in memory and tells the store every
- * change, in order, as it happens (`write` never blocks the server). At start
- * it `load`s what the store holds. Two implementations ship: memory (for
- * tests, and to survive a restart inside one process) and a JSON journal on
- * disk ({@link JsonFileMailboxStore}). A shared store for several gateway
- * processes would implement the same contract.
+ * The server keeps its working state in memory (the sans-I/O core in
+ * `@burrow/protocol/server`) and hands the store every change, in order, in
+ * batches (`commit`). Nothing a batch caused — an echoed `message`, a
+ * `claimed`, an `allocated` — reaches a client before the store has said the
+ * batch is saved (see ./outbox.ts): what a client saw acknowledged survives
+ * a crash. At start it `load`s what the store holds.
+ *
+ * Shipped: memory (tests, and a restart inside one process) and SQLite
+ * ({@link SqliteMailboxStore}, the `--data-dir` default).
  */
 import type { StoreChange, StoredMailbox, StoredMailboxHeader, StoredMessage, StoredNameplate, StoredState } from '@burrow/protocol/server';
 
 export interface MailboxStore {
-  /** Everything stored, to rebuild the server. Called once, before any `write`. */
+  /** Everything stored, to rebuild the server. Called once, before any `commit`. */
   load(): Promise<StoredState>;
   /**
-   * Record changes, in order. Must not throw and must not block: a store
-   * that persists asynchronously queues them and reports failures through
-   * `flush` (and its logger).
+   * Save `changes` (everything changed since the last commit, in order).
+   * Calls never overlap: the next comes after this one settled. Return
+   * (or resolve) once the changes are durable; throw (or reject) if they are
+   * not saved at all — the server then hands the same changes again, with
+   * later ones appended, in its next commit, so a failed commit must leave
+   * nothing of itself behind (one transaction).
    */
-  write(changes: readonly StoreChange[]): void;
-  /** Resolves once everything written so far is durable. */
-  flush(): Promise<void>;
-  /** Flush and release resources. */
+  commit(changes: readonly StoreChange[]): void | Promise<void>;
+  /**
+   * True when `commit` is synchronous and costs next to nothing (memory):
+   * each frame's changes are committed as they happen and its frames sent
+   * at once, instead of batched per event-loop turn.
+   */
+  readonly inline?: boolean;
+  /** Release resources (called after the last commit settled). */
   close(): Promise<void>;
 }
 
 const key = (app: string, id: string): string => `${app}\u0000${id}`;
 
 /**
- * The records a store holds, kept up to date from changes. Both shipped
- * stores use it: the memory store is only this, the file store writes it out
- * as its snapshot.
+ * The records a store holds, kept up to date from changes: the memory
+ * store is only this (and tests use it to say what a store must hold).
  */
 export class StoreMirror {
   readonly #nameplates = new Map<string, StoredNameplate>();
@@ -93,17 +102,14 @@ export class StoreMirror {
  */
 export class MemoryMailboxStore implements MailboxStore {
   readonly #mirror = new StoreMirror();
+  readonly inline = true;
 
   async load(): Promise<StoredState> {
     return this.#mirror.snapshot();
   }
 
-  write(changes: readonly StoreChange[]): void {
+  commit(changes: readonly StoreChange[]): void {
     for (const change of changes) this.#mirror.apply(change);
-  }
-
-  async flush(): Promise<void> {
-    /* memory has nothing to flush */
   }
 
   async close(): Promise<void> {
