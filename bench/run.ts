@@ -9,6 +9,7 @@ import { gatewayBench } from './gateway.js';
 import { transferBench } from './transfer.js';
 import { webrtcBench } from './webrtc.js';
 import { spakeBench, textBench } from './wormhole.js';
+import { startupBench } from './startup.js';
 
 const SUITES: Record<string, () => Promise<void>> = {
   spake: spakeBench,
@@ -17,6 +18,7 @@ const SUITES: Record<string, () => Promise<void>> = {
   webrtc: webrtcBench,
   browsers: browsersBench,
   gateway: gatewayBench,
+  startup: startupBench,
 };
 
 const wanted = process.argv.slice(2);
