@@ -1,14 +1,16 @@
 /**
- * Issue 4 benchmarks (file transfer): throughput of one file (100 MB unless
- * BURROW_BENCH_MB says otherwise) over direct TCP on loopback for CLI→CLI
- * (the baseline), Burrow→CLI, CLI→Burrow and Burrow→Burrow, each peer its own
- * process. Measured the same way for every pair: on the sender, from
+ * Issue 4/13 benchmarks (file transfer): throughput of one file (100 MB
+ * unless BURROW_BENCH_MB says otherwise) for CLI→CLI (the baseline),
+ * Burrow→CLI, CLI→Burrow and Burrow→Burrow, each peer its own process, over
+ * direct TCP on loopback and through the Debian transit relay (both sides
+ * `--no-listen`). Measured the same way for every pair: on the sender, from
  * "transit connected" to "ack received" (Burrow prints it; Python's
  * --dump-timing has it). Every received file's sha256 is checked.
  *
  * Also: peak RSS of the Burrow processes (/usr/bin/time), against a bare
- * Burrow CLI start-up; and, as context, the noble secretbox seal rate of
- * 64 KiB transit records (the known limit) next to node:crypto's sha256.
+ * Burrow CLI start-up; and, as context, the seal rate of 64 KiB transit
+ * records with noble and with libsodium (what nodeTransit() uses) next to
+ * node:crypto's sha256.
  *
  * Runs per case: 2 unless BURROW_BENCH_RUNS says otherwise.
  * BURROW_BENCH_PROF=DIR writes CPU profiles of the Burrow processes there.
@@ -18,7 +20,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { RecordEncoder, recordKey } from '@burrow/protocol';
+import { RecordEncoder, nobleSecretBox, recordKey } from '@burrow/protocol';
+import { nodeSecretBox } from '@burrow/client/node';
 import {
   assertPrivateNetwork,
   makeTempDir,
@@ -130,53 +133,60 @@ export async function transferBench(): Promise<void> {
     const sha = await sha256File(file);
     const opts = { relayUrl: mailbox.url, transitHelper: relay.hint, timeoutMs };
     const bflags = ['--relay-url', mailbox.url, '--transit-helper', relay.hint];
-    const receiveArgs = (out: string, code: string) => ['receive', '--accept-file', '--hide-progress', '-o', join(out, 'x'), code];
 
     /** One transfer: returns MB/s on the sender and the peak RSS of each Burrow process in it. */
     type Case = (out: string) => Promise<{ mbps: number; rss: Record<string, number> }>;
-    const cases: Record<string, Case> = {
-      'CLI→CLI': async (out) => {
-        const timing = join(out, 'timing.json');
-        const s = runWormhole(['--dump-timing', timing, 'send', '--hide-progress', file], { ...opts, cwd: dir });
-        const r = runWormhole(receiveArgs(out, await s.code), { ...opts, cwd: out });
-        const [sr, rr] = await Promise.all([s.result, r.result]);
-        check(sr.exitCode === 0, 'CLI send', sr.stderr);
-        check(rr.exitCode === 0, 'CLI receive', rr.stderr);
-        await checkSha(join(out, 'x'), sha, 'CLI→CLI');
-        return { mbps: mb / pythonTransferSeconds(timing), rss: {} };
-      },
-      'Burrow→CLI': async (out) => {
-        const s = burrowProc([...bflags, 'send', '--hide-progress', file], dir, timeoutMs);
-        const r = runWormhole(receiveArgs(out, await s.code), { ...opts, cwd: out });
-        const [sc, rr] = await Promise.all([s.done, r.result]);
-        check(sc === 0, 'Burrow send', s.stderr());
-        check(rr.exitCode === 0, 'CLI receive', rr.stderr);
-        await checkSha(join(out, 'x'), sha, 'Burrow→CLI');
-        return { mbps: mb / burrowSeconds(s.stderr()), rss: { 'Burrow→CLI (sender)': maxRssMb(s.stderr()) } };
-      },
-      'CLI→Burrow': async (out) => {
-        const timing = join(out, 'timing.json');
-        const s = runWormhole(['--dump-timing', timing, 'send', '--hide-progress', file], { ...opts, cwd: dir });
-        const r = burrowProc([...bflags, ...receiveArgs(out, await s.code)], out, timeoutMs);
-        const [sr, rc] = await Promise.all([s.result, r.done]);
-        check(sr.exitCode === 0, 'CLI send', sr.stderr);
-        check(rc === 0, 'Burrow receive', r.stderr());
-        await checkSha(join(out, 'x'), sha, 'CLI→Burrow');
-        return { mbps: mb / pythonTransferSeconds(timing), rss: { 'CLI→Burrow (receiver)': maxRssMb(r.stderr()) } };
-      },
-      'Burrow→Burrow': async (out) => {
-        const s = burrowProc([...bflags, 'send', '--hide-progress', file], dir, timeoutMs);
-        const r = burrowProc([...bflags, ...receiveArgs(out, await s.code)], out, timeoutMs);
-        const [sc, rc] = await Promise.all([s.done, r.done]);
-        check(sc === 0, 'Burrow send', s.stderr());
-        check(rc === 0, 'Burrow receive', r.stderr());
-        await checkSha(join(out, 'x'), sha, 'Burrow→Burrow');
-        return {
-          mbps: mb / burrowSeconds(s.stderr()),
-          rss: { 'Burrow→Burrow (sender)': maxRssMb(s.stderr()), 'Burrow→Burrow (receiver)': maxRssMb(r.stderr()) },
-        };
-      },
+    /** The four pairs over one path: `direct` (both listen) or `relay` (neither does). */
+    const pairs = (path: 'direct' | 'relay'): Record<string, Case> => {
+      const noListen = path === 'relay' ? ['--no-listen'] : [];
+      const sendArgs = ['send', ...noListen, '--hide-progress', file];
+      const receiveArgs = (out: string, code: string) => ['receive', ...noListen, '--accept-file', '--hide-progress', '-o', join(out, 'x'), code];
+      const tag = (name: string) => `${name} ${path}`;
+      return {
+        [tag('CLI→CLI')]: async (out) => {
+          const timing = join(out, 'timing.json');
+          const s = runWormhole(['--dump-timing', timing, ...sendArgs], { ...opts, cwd: dir });
+          const r = runWormhole(receiveArgs(out, await s.code), { ...opts, cwd: out });
+          const [sr, rr] = await Promise.all([s.result, r.result]);
+          check(sr.exitCode === 0, 'CLI send', sr.stderr);
+          check(rr.exitCode === 0, 'CLI receive', rr.stderr);
+          await checkSha(join(out, 'x'), sha, tag('CLI→CLI'));
+          return { mbps: mb / pythonTransferSeconds(timing), rss: {} };
+        },
+        [tag('Burrow→CLI')]: async (out) => {
+          const s = burrowProc([...bflags, ...sendArgs], dir, timeoutMs);
+          const r = runWormhole(receiveArgs(out, await s.code), { ...opts, cwd: out });
+          const [sc, rr] = await Promise.all([s.done, r.result]);
+          check(sc === 0, 'Burrow send', s.stderr());
+          check(rr.exitCode === 0, 'CLI receive', rr.stderr);
+          await checkSha(join(out, 'x'), sha, tag('Burrow→CLI'));
+          return { mbps: mb / burrowSeconds(s.stderr()), rss: { [`${tag('Burrow→CLI')} (sender)`]: maxRssMb(s.stderr()) } };
+        },
+        [tag('CLI→Burrow')]: async (out) => {
+          const timing = join(out, 'timing.json');
+          const s = runWormhole(['--dump-timing', timing, ...sendArgs], { ...opts, cwd: dir });
+          const r = burrowProc([...bflags, ...receiveArgs(out, await s.code)], out, timeoutMs);
+          const [sr, rc] = await Promise.all([s.result, r.done]);
+          check(sr.exitCode === 0, 'CLI send', sr.stderr);
+          check(rc === 0, 'Burrow receive', r.stderr());
+          await checkSha(join(out, 'x'), sha, tag('CLI→Burrow'));
+          return { mbps: mb / pythonTransferSeconds(timing), rss: { [`${tag('CLI→Burrow')} (receiver)`]: maxRssMb(r.stderr()) } };
+        },
+        [tag('Burrow→Burrow')]: async (out) => {
+          const s = burrowProc([...bflags, ...sendArgs], dir, timeoutMs);
+          const r = burrowProc([...bflags, ...receiveArgs(out, await s.code)], out, timeoutMs);
+          const [sc, rc] = await Promise.all([s.done, r.done]);
+          check(sc === 0, 'Burrow send', s.stderr());
+          check(rc === 0, 'Burrow receive', r.stderr());
+          await checkSha(join(out, 'x'), sha, tag('Burrow→Burrow'));
+          return {
+            mbps: mb / burrowSeconds(s.stderr()),
+            rss: { [`${tag('Burrow→Burrow')} (sender)`]: maxRssMb(s.stderr()), [`${tag('Burrow→Burrow')} (receiver)`]: maxRssMb(r.stderr()) },
+          };
+        },
+      };
     };
+    const cases: Record<string, Case> = { ...pairs('direct'), ...pairs('relay') };
 
     // Interleave the cases run by run, so slow drift on a shared VM hits them all alike.
     const mbps: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
@@ -203,12 +213,16 @@ export async function transferBench(): Promise<void> {
       idle.push(maxRssMb(p.stderr()));
     }
 
-    report(
-      `File transfer throughput, ${mb} MB over direct TCP on loopback (sender: transit connected → ack)`,
-      Object.entries(mbps).map(([name, values]) => ({ name, values, unit: 'MB/s' })),
-      'CLI→CLI',
-      true,
-    );
+    for (const path of ['direct', 'relay'] as const) {
+      report(
+        `File transfer throughput, ${mb} MB, ${path === 'direct' ? 'direct TCP' : 'through the Debian transit relay'} on loopback (sender: transit connected → ack)`,
+        Object.entries(mbps)
+          .filter(([name]) => name.endsWith(` ${path}`))
+          .map(([name, values]) => ({ name, values, unit: 'MB/s' })),
+        `CLI→CLI ${path}`,
+        true,
+      );
+    }
     report(
       `Peak RSS of the Burrow processes (${mb} MB transfer)`,
       [
@@ -225,7 +239,7 @@ export async function transferBench(): Promise<void> {
   await cryptoContext();
 }
 
-/** Context for the table above: noble secretbox sealing 64 KiB records (the known limit) next to node:crypto sha256. */
+/** Context for the tables above: noble and libsodium sealing 64 KiB records next to node:crypto sha256. */
 async function cryptoContext(): Promise<void> {
   const RECORD = 64 * 1024;
   const TOTAL = 32 * 1024 * 1024;
@@ -240,15 +254,18 @@ async function cryptoContext(): Promise<void> {
     h.digest();
     return mbps(performance.now() - t0);
   });
-  const seal = await repeat(5, async () => {
-    const enc = new RecordEncoder(key);
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) enc.encode(block);
-    return mbps(performance.now() - t0);
-  });
+  const seal = (secretBox: typeof nobleSecretBox) =>
+    repeat(5, async () => {
+      const enc = new RecordEncoder(key, { secretBox });
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) enc.encode(block);
+      return mbps(performance.now() - t0);
+    });
+  const sodium = nodeSecretBox();
   const samples: Sample[] = [
     { name: 'node:crypto sha256', values: sha, unit: 'MB/s' },
-    { name: 'noble secretbox seal (RecordEncoder)', values: seal, unit: 'MB/s' },
+    { name: 'noble secretbox seal (RecordEncoder)', values: await seal(nobleSecretBox), unit: 'MB/s' },
+    { name: `${sodium.name} secretbox seal (RecordEncoder, nodeTransit)`, values: await seal(sodium), unit: 'MB/s' },
   ];
-  report(`In-process crypto, ${TOTAL / 1024 / 1024} MiB in 64 KiB records (context: secretbox bounds Burrow's transit)`, samples, 'node:crypto sha256', true);
+  report(`In-process crypto, ${TOTAL / 1024 / 1024} MiB in 64 KiB records (context: what seals Burrow's transit)`, samples, 'node:crypto sha256', true);
 }
