@@ -8,7 +8,8 @@
  *   await gw.close();
  *
  * HTTP(S) + WebSocket on `port`: the mailbox at /v1, the relay at /relay,
- * GET /health (JSON counters, no secrets). The TCP relay listens on
+ * GET /health (JSON counters and store health, no secrets), GET /metrics
+ * (Prometheus text). The TCP relay listens on
  * `transitPort`. With `tls` and `webtransportPort`, WebTransport (HTTP/2 and
  * its WebSocket mapping, via @fails-components/webtransport) serves the
  * mailbox and the relay at the same paths. TCP, WebSocket and WebTransport
@@ -21,7 +22,8 @@ import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '@burrow/protocol';
 import { SqliteMailboxStore } from './mailbox/sqlite-store.js';
-import type { WelcomeOptions } from '@burrow/protocol/server';
+import type { UsageRecord, WelcomeOptions } from '@burrow/protocol/server';
+import { GatewayMetrics, metricsSnapshot, UsageLog } from './metrics.js';
 import { MailboxService, type MailboxServiceLimits, type MailboxServiceStats } from './mailbox/service.js';
 import type { MailboxStore } from './mailbox/store.js';
 import { MailboxWebSocketServer, refuseUpgrade } from './mailbox/ws.js';
@@ -80,6 +82,10 @@ export interface GatewayOptions {
   pingIntervalMs?: number;
   /** Structured logs: `logger.info('event.name', { fields })`. Never given codes, message bodies, keys or tokens. */
   logger?: Logger;
+  /** Append a usage record (JSON line: app, times, mood) per finished nameplate and mailbox to this file. */
+  usageLog?: string;
+  /** Called with each usage record. */
+  onUsage?: (record: UsageRecord) => void;
 }
 
 export interface GatewayStats {
@@ -100,6 +106,15 @@ export interface Gateway {
   readonly webtransportUrl: string | undefined;
   readonly webtransportPort: number | undefined;
   stats(): GatewayStats;
+  /** The `/metrics` text (Prometheus exposition format). */
+  metrics(): string;
+  /**
+   * Graceful stop: refuse new connections at once, let open ones finish
+   * (wormholes close, relayed pairs end) for up to `drainMs` (default 10 s),
+   * then {@link close} — remaining clients get close 1001 and reconnect
+   * later; with a store, nothing acknowledged is lost.
+   */
+  shutdown(options?: { drainMs?: number }): Promise<void>;
   /** Stop listening, drop every connection, flush the store. */
   close(): Promise<void>;
 }
@@ -122,7 +137,15 @@ function urlHost(host: string): string {
 /** Start the gateway. Rejects if a port is taken or the store cannot be loaded. */
 export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
   const host = options.host ?? '127.0.0.1';
-  const logger = options.logger;
+  const metrics = new GatewayMetrics();
+  // Every component logs through the metrics tap: refusals are counted by the bound that made them.
+  const logger = metrics.tap(options.logger);
+  const usageLog = options.usageLog !== undefined ? new UsageLog(options.usageLog, logger) : undefined;
+  const onUsage = (record: UsageRecord): void => {
+    metrics.usage(record);
+    usageLog?.write(record);
+    options.onUsage?.(record);
+  };
   const store =
     options.store ??
     (options.dataDir
@@ -141,6 +164,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     ...(options.mailboxLimits ? { limits: options.mailboxLimits } : {}),
     ...(options.expiryMs !== undefined ? { expiryMs: options.expiryMs } : {}),
     ...(options.pruneIntervalMs !== undefined ? { pruneIntervalMs: options.pruneIntervalMs } : {}),
+    onUsage,
   });
   const relay = new TransitRelay({ ...(logger ? { logger } : {}), ...(options.relayLimits ? { limits: options.relayLimits } : {}) });
   const mailboxWs = new MailboxWebSocketServer(mailbox, {
@@ -152,6 +176,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     ...(options.relayMaxFrameBytes !== undefined ? { maxFrameBytes: options.relayMaxFrameBytes } : {}),
   });
   const stats = (): GatewayStats => ({ mailbox: mailbox.stats(), relay: relay.stats() });
+  let draining = false;
+  const metricsText = (): string => metrics.render(metricsSnapshot({ ...stats(), store: mailbox.storeHealth(), draining }));
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0];
@@ -160,6 +186,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       const storeHealth = mailbox.storeHealth();
       res.writeHead(storeHealth.ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(JSON.stringify({ status: storeHealth.ok ? 'ok' : 'store-failing', ...stats(), store: storeHealth }));
+    } else if (req.method === 'GET' && path === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'cache-control': 'no-store' });
+      res.end(metricsText());
     } else if (req.method === 'GET' && path === '/') {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('Burrow gateway: mailbox at /v1, relay at /relay\n');
@@ -179,6 +208,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     else refuseUpgrade(socket, 404, 'Not Found');
   });
   http.on('clientError', (_err, socket) => socket.destroy());
+  // A client that opens a connection and never finishes its request (or upgrade) is cut fast.
+  http.headersTimeout = 10_000;
+  http.requestTimeout = 15_000;
 
   if (options.webtransportPort !== undefined && !options.tls) {
     await mailbox.close();
@@ -231,7 +263,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   });
 
   let closing: Promise<void> | undefined;
-  return {
+  const gateway: Gateway = {
     url: `${scheme}://${shown}:${port}/v1`,
     relayUrl: `${scheme}://${shown}:${port}/relay`,
     transitHint: tcp ? `tcp:${shown}:${tcp.port}` : undefined,
@@ -240,6 +272,22 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     webtransportUrl: wt ? `https://${shown}:${wt.port}` : undefined,
     webtransportPort: wt?.port,
     stats,
+    metrics: metricsText,
+    async shutdown({ drainMs = 10_000 } = {}) {
+      if (!closing && !draining) {
+        draining = true;
+        mailbox.stopAccepting();
+        relay.stopAccepting();
+        const s = stats();
+        logger.info?.('gateway.draining', { drainMs, mailboxConnections: s.mailbox.connections, relayConnections: s.relay.connections });
+        const deadline = Date.now() + drainMs;
+        const busy = (): boolean => mailbox.stats().connections > 0 || relay.stats().connections > 0;
+        while (busy() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+        const left = stats();
+        logger.info?.('gateway.drained', { mailboxConnections: left.mailbox.connections, relayConnections: left.relay.connections });
+      }
+      await gateway.close();
+    },
     close() {
       closing ??= (async () => {
         const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
@@ -250,12 +298,13 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         relayWs.close();
         relay.close();
         http.closeAllConnections();
-        await Promise.all([httpClosed, tcpClosed]);
+        await Promise.all([httpClosed, tcpClosed, usageLog?.close()]);
         logger?.info?.('gateway.closed', {});
       })();
       return closing;
     },
   };
+  return gateway;
 }
 
 interface WebTransportListener {

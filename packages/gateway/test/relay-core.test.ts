@@ -194,9 +194,25 @@ describe('relay core', () => {
     const { relay, connect } = relayWith({ limits: { maxConnections: 3, maxConnectionsPerAddress: 2 } });
     connect('10.0.0.1');
     connect('10.0.0.1');
-    expect(relay.admit('10.0.0.1')).toEqual({ ok: false, reason: 'address-full' });
+    expect(relay.admit('10.0.0.1')).toEqual({ ok: false, reason: 'address-full', limit: 'connections.address' });
     expect(relay.admit('10.0.0.2')).toEqual({ ok: true });
     connect('10.0.0.2');
-    expect(relay.admit('10.0.0.3')).toEqual({ ok: false, reason: 'server-full' });
+    expect(relay.admit('10.0.0.3')).toEqual({ ok: false, reason: 'server-full', limit: 'connections.total' });
+  });
+
+  it('caps connections per prefix (IPv4 /24, IPv6 /48), other prefixes unaffected', () => {
+    const { relay, connect } = relayWith({ limits: { maxConnectionsPerAddress: 2, maxConnectionsPerPrefix: 3 } });
+    connect('10.0.0.1');
+    connect('10.0.0.2');
+    connect('10.0.0.3');
+    expect(relay.admit('10.0.0.4')).toEqual({ ok: false, reason: 'prefix-full', limit: 'connections.prefix' });
+    expect(relay.admit('10.0.1.4')).toEqual({ ok: true });
+    // IPv6: one /64 is one "address"; /48 is the prefix.
+    connect('2001:db8:1:1::1');
+    connect('2001:db8:1:1::2');
+    expect(relay.admit('2001:db8:1:1::3')).toMatchObject({ ok: false, limit: 'connections.address' });
+    connect('2001:db8:1:2::1');
+    expect(relay.admit('2001:db8:1:3::1')).toMatchObject({ ok: false, limit: 'connections.prefix' });
+    expect(relay.admit('2001:db8:2::1')).toEqual({ ok: true });
   });
 });

@@ -6,26 +6,49 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@burrow/protocol';
-import { encodeServerFrame, HARD_FRAME_FACTOR, MailboxCore, parseClientFrame, type ConnId, type MailboxCoreStats, type MailboxEffect, type MailboxLimits, type WelcomeOptions } from '@burrow/protocol/server';
+import {
+  encodeServerFrame,
+  HARD_FRAME_FACTOR,
+  INTERNET_RULE_LIMITS,
+  MailboxCore,
+  parseClientFrame,
+  RateBudget,
+  type ConnId,
+  type MailboxCoreStats,
+  type MailboxEffect,
+  type MailboxLimits,
+  type UsageRecord,
+  type WelcomeOptions,
+} from '@burrow/protocol/server';
+import { Admission, type AdmissionLimits, type AdmitResult } from '../admission.js';
 import { DurableOutbox, type OutboxEntry, type StoreHealth } from './outbox.js';
 import { MemoryMailboxStore, type MailboxStore } from './store.js';
 
 /** What a client whose change could not be saved is told (an `error` frame; clients give up). */
 export const ERR_STORE_FAILED = 'server could not save this, try again later';
 
-export interface ConnectionLimits {
-  /** Client connections at once. */
-  readonly maxConnections: number;
-  /** Client connections at once from one address. */
-  readonly maxConnectionsPerAddress: number;
+export interface ConnectionLimits extends AdmissionLimits {
   /** Bytes queued towards one client before it is dropped as too slow. */
   readonly maxBufferedBytes: number;
+  /** Frames per second, sustained, from one address (IPv6: /64); a connection over it is dropped (1008). */
+  readonly framesPerSecondPerAddress: number;
+  /** The same from one prefix (IPv4 /24, IPv6 /48). */
+  readonly framesPerSecondPerPrefix: number;
+  /** Seconds of that rate that may arrive at once. */
+  readonly frameBurstSeconds: number;
+  /** A WebTransport session must open its stream within this (ms). */
+  readonly firstStreamTimeoutMs: number;
 }
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   maxConnections: 10_000,
-  maxConnectionsPerAddress: 1_000,
+  maxConnectionsPerAddress: 200,
+  maxConnectionsPerPrefix: 1_000,
   maxBufferedBytes: 4 << 20,
+  framesPerSecondPerAddress: 100,
+  framesPerSecondPerPrefix: 400,
+  frameBurstSeconds: 5,
+  firstStreamTimeoutMs: 10_000,
 };
 
 export type MailboxServiceLimits = MailboxLimits & ConnectionLimits;
@@ -40,7 +63,7 @@ export interface MailboxServiceOptions {
   readonly limits?: Partial<MailboxServiceLimits>;
   /** Abandoned nameplates and mailboxes expire after this (default 11 min, as Python). */
   readonly expiryMs?: number;
-  /** How often to look for expired ones (default 5 min, as Python). */
+  /** How often to look for expired ones (default 30 s: abandoned allocations go within minutes; Python: 5 min). */
   readonly pruneIntervalMs?: number;
   /** Randomness for mailbox ids and nameplates (default node:crypto). */
   readonly random?: (n: number) => Uint8Array;
@@ -48,6 +71,8 @@ export interface MailboxServiceOptions {
   readonly now?: () => number;
   /** Try a failed store commit again after this long without traffic (default 1 s). */
   readonly storeRetryMs?: number;
+  /** Each deleted nameplate and mailbox's usage record (no codes, sides or bodies). */
+  readonly onUsage?: (record: UsageRecord) => void;
 }
 
 /** One client connection, as a transport presents it. */
@@ -73,7 +98,7 @@ export interface MailboxServiceStats extends MailboxCoreStats {
   addresses: number;
 }
 
-export type AdmitResult = { readonly ok: true } | { readonly ok: false; readonly reason: 'server-full' | 'address-full' | 'closed' };
+export type { AdmitResult } from '../admission.js';
 
 export class MailboxService {
   readonly #core: MailboxCore;
@@ -84,7 +109,9 @@ export class MailboxService {
   readonly #now: () => number;
   readonly #expiryMs: number;
   readonly #peers = new Map<ConnId, MailboxPeer>();
-  readonly #perAddress = new Map<string, number>();
+  readonly #admission: Admission;
+  readonly #frames: RateBudget;
+  readonly #onUsage: ((record: UsageRecord) => void) | undefined;
   readonly #pruneTimer: NodeJS.Timeout;
   #closed = false;
 
@@ -99,7 +126,7 @@ export class MailboxService {
       restored,
       ...(options.welcome ? { welcome: options.welcome } : {}),
       ...(options.allowList !== undefined ? { allowList: options.allowList } : {}),
-      ...(options.limits ? { limits: options.limits } : {}),
+      limits: { ...INTERNET_RULE_LIMITS, ...options.limits },
     });
     return new MailboxService(core, store, options);
   }
@@ -109,6 +136,13 @@ export class MailboxService {
     this.#store = store;
     this.#logger = options.logger;
     this.#limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.limits };
+    this.#admission = new Admission(this.#limits);
+    this.#frames = new RateBudget({
+      perAddress: this.#limits.framesPerSecondPerAddress,
+      perPrefix: this.#limits.framesPerSecondPerPrefix,
+      burstSeconds: this.#limits.frameBurstSeconds,
+    });
+    this.#onUsage = options.onUsage;
     this.#now = options.now ?? Date.now;
     this.#expiryMs = options.expiryMs ?? 11 * 60_000;
     this.#outbox = new DurableOutbox({
@@ -123,7 +157,7 @@ export class MailboxService {
     if (stats.nameplates > 0 || stats.mailboxes > 0) {
       this.#log('info', 'mailbox.restored', { nameplates: stats.nameplates, mailboxes: stats.mailboxes });
     }
-    this.#pruneTimer = setInterval(() => this.prune(), options.pruneIntervalMs ?? 5 * 60_000);
+    this.#pruneTimer = setInterval(() => this.prune(), options.pruneIntervalMs ?? 30_000);
     this.#pruneTimer.unref();
   }
 
@@ -132,12 +166,28 @@ export class MailboxService {
     return this.#core.limits.maxFrameBytes * HARD_FRAME_FACTOR;
   }
 
+  /** The connection limits in force (timeouts for transports). */
+  get connectionLimits(): ConnectionLimits {
+    return this.#limits;
+  }
+
   /** Whether one more connection from `address` is allowed (ask before accepting it). */
   admit(address: string): AdmitResult {
-    if (this.#closed) return { ok: false, reason: 'closed' };
-    if (this.#peers.size >= this.#limits.maxConnections) return { ok: false, reason: 'server-full' };
-    if ((this.#perAddress.get(address) ?? 0) >= this.#limits.maxConnectionsPerAddress) return { ok: false, reason: 'address-full' };
-    return { ok: true };
+    return this.#admission.admit(address);
+  }
+
+  /**
+   * Count a connection not attached yet (a session waiting for its stream)
+   * against `address`'s caps; call the result before {@link attach} or when
+   * giving up.
+   */
+  hold(address: string): () => void {
+    return this.#admission.charge(address);
+  }
+
+  /** Refuse new connections from now on (draining before shutdown); open ones carry on. */
+  stopAccepting(): void {
+    this.#admission.close();
   }
 
   /** See {@link MailboxCore.setWelcomeExtras}. */
@@ -149,13 +199,21 @@ export class MailboxService {
   attach(peer: MailboxPeer): AttachedPeer {
     const { conn, effects } = this.#core.connect(peer.address, this.#now());
     this.#peers.set(conn, peer);
-    this.#perAddress.set(peer.address, (this.#perAddress.get(peer.address) ?? 0) + 1);
+    const release = this.#admission.charge(peer.address);
     this.#log('debug', 'mailbox.connect', { conn, address: peer.address });
     this.#run(effects);
     let done = false;
     return {
       receive: (data) => {
         if (done) return;
+        const over = this.#frames.take(peer.address, this.#now());
+        if (over !== undefined) {
+          this.#log('warn', 'mailbox.limit', { conn, address: peer.address, limit: `frames.${over}` });
+          done = true;
+          peer.close(1008, 'too many frames');
+          this.#detach(conn, release);
+          return;
+        }
         let effects: MailboxEffect[];
         try {
           effects = this.#core.receive(conn, data, this.#now());
@@ -170,23 +228,26 @@ export class MailboxService {
       closed: () => {
         if (done) return;
         done = true;
-        this.#peers.delete(conn);
-        const n = (this.#perAddress.get(peer.address) ?? 1) - 1;
-        if (n > 0) this.#perAddress.set(peer.address, n);
-        else this.#perAddress.delete(peer.address);
-        this.#run(this.#core.disconnect(conn));
-        this.#log('debug', 'mailbox.disconnect', { conn });
+        this.#detach(conn, release);
       },
     };
+  }
+
+  #detach(conn: ConnId, release: () => void): void {
+    this.#peers.delete(conn);
+    release();
+    this.#run(this.#core.disconnect(conn));
+    this.#log('debug', 'mailbox.disconnect', { conn });
   }
 
   /** Expire abandoned nameplates and mailboxes now (also runs on a timer). */
   prune(): void {
     this.#run(this.#core.prune(this.#now(), this.#expiryMs));
+    this.#frames.sweep(this.#now());
   }
 
   stats(): MailboxServiceStats {
-    return { ...this.#core.stats(), connections: this.#peers.size, addresses: this.#perAddress.size };
+    return { ...this.#core.stats(), connections: this.#peers.size, addresses: this.#admission.addresses };
   }
 
   /** Whether the store is keeping up (failed saves, unsaved changes). */
@@ -211,6 +272,8 @@ export class MailboxService {
 
   /** Hand what the core did to the outbox: sent once its changes are saved. */
   #run(effects: readonly MailboxEffect[], origin?: OutboxEntry['origin']): void {
+    const usage = this.#core.takeUsage();
+    if (this.#onUsage) for (const record of usage) this.#onUsage(record);
     this.#outbox.push({ effects, changes: this.#core.takeChanges(), ...(origin ? { origin } : {}) });
   }
 

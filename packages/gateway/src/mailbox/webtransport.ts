@@ -49,12 +49,25 @@ export { FrameDecoder, encodeFrame };
 
 /**
  * Wait for the session's first bidirectional stream; refuse any later one.
- * Resolves undefined if the session ends first.
+ * Resolves undefined if the session ends first or `timeoutMs` passes (the
+ * session is then closed).
  */
-export async function firstBidiStream(session: WebTransportSessionLike): Promise<BidiStreamLike | undefined> {
-  await session.ready;
+export async function firstBidiStream(session: WebTransportSessionLike, timeoutMs = Number.POSITIVE_INFINITY): Promise<BidiStreamLike | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    if (Number.isFinite(timeoutMs)) timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
   const streams = session.incomingBidirectionalStreams.getReader();
-  const first = await streams.read();
+  const first = await Promise.race([session.ready.then(() => streams.read()), timedOut]).finally(() => clearTimeout(timer));
+  if (first === 'timeout') {
+    streams.cancel().catch(ignoreTeardown);
+    try {
+      session.close({ closeCode: 1008, reason: 'no stream' });
+    } catch {
+      // already closed
+    }
+    return undefined;
+  }
   if (first.done) return undefined;
   void (async () => {
     for (;;) {
@@ -130,17 +143,24 @@ export async function serveMailboxSession(
   const address = peerHost(session.peerAddress);
   const admitted = service.admit(address);
   if (!admitted.ok) {
-    options.logger?.warn?.('mailbox.refused-connection', { address, reason: admitted.reason, transport: 'webtransport' });
+    options.logger?.warn?.('mailbox.refused-connection', { address, reason: admitted.reason, limit: admitted.limit, transport: 'webtransport' });
     session.close({ closeCode: 503, reason: 'busy' });
     return;
   }
+  // Counted while it waits for its stream, so waiting sessions cannot dodge the caps.
+  const release = service.hold(address);
   let stream: BidiStreamLike | undefined;
   try {
-    stream = await firstBidiStream(session);
+    stream = await firstBidiStream(session, service.connectionLimits.firstStreamTimeoutMs);
   } catch {
     return;
+  } finally {
+    release();
   }
-  if (!stream) return;
+  if (!stream) {
+    options.logger?.info?.('mailbox.webtransport-no-stream', { address });
+    return;
+  }
   const writer = new CountingWriter(stream.writable);
   const encoder = new TextEncoder();
   const peer = service.attach({

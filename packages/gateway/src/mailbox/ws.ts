@@ -51,7 +51,7 @@ export class MailboxWebSocketServer {
     const address = remoteAddress(req);
     const admitted = this.#service.admit(address);
     if (!admitted.ok) {
-      this.#logger?.warn?.('mailbox.refused-connection', { address, reason: admitted.reason });
+      this.#logger?.warn?.('mailbox.refused-connection', { address, reason: admitted.reason, limit: admitted.limit });
       refuseUpgrade(socket, 503, 'Service Unavailable');
       return;
     }

@@ -24,6 +24,7 @@
 import type { Logger } from '@burrow/protocol';
 import { checkHandshake, MAX_HANDSHAKE_BYTES, RELAY_BAD_HANDSHAKE, RELAY_IMPATIENT, RELAY_OK } from '@burrow/protocol/server';
 import { TokenMatcher } from './matcher.js';
+import { Admission, type AdmitResult } from '../admission.js';
 
 /** One client connection, as a transport presents it. */
 export interface RelayEndpoint {
@@ -56,9 +57,11 @@ export interface RelayEndpointEvents {
 export interface RelayLimits {
   /** Relay connections at once (all transports). */
   readonly maxConnections: number;
-  /** Relay connections at once from one address. */
+  /** Relay connections at once from one address (IPv6: one /64). */
   readonly maxConnectionsPerAddress: number;
-  /** Time allowed for the handshake line after connecting. */
+  /** Relay connections at once from one prefix (IPv4 /24, IPv6 /48). */
+  readonly maxConnectionsPerPrefix: number;
+  /** Time allowed for the handshake line after connecting (native clients send it at once). */
   readonly handshakeTimeoutMs: number;
   /** Time a connection may wait for its buddy after the handshake. */
   readonly lonelyTimeoutMs: number;
@@ -72,8 +75,9 @@ export interface RelayLimits {
 
 export const DEFAULT_RELAY_LIMITS: RelayLimits = {
   maxConnections: 2_000,
-  maxConnectionsPerAddress: 200,
-  handshakeTimeoutMs: 30_000,
+  maxConnectionsPerAddress: 100,
+  maxConnectionsPerPrefix: 400,
+  handshakeTimeoutMs: 5_000,
   lonelyTimeoutMs: 60_000,
   idleTimeoutMs: 10 * 60_000,
   highWaterMark: 1 << 20,
@@ -120,10 +124,12 @@ export interface RelayStats {
   pairs: number;
   /** Bytes relayed since start. */
   bytes: number;
+  /** Pairs glued since start. */
+  pairsTotal: number;
   addresses: number;
 }
 
-export type RelayAdmitResult = { readonly ok: true } | { readonly ok: false; readonly reason: 'server-full' | 'address-full' | 'closed' };
+export type RelayAdmitResult = AdmitResult;
 
 /** How long a side whose buddy left may take to flush before it is cut. */
 const CLOSING_GRACE_MS = 10_000;
@@ -134,16 +140,18 @@ export class TransitRelay {
   readonly #now: () => number;
   readonly #matcher = new TokenMatcher<Conn>();
   readonly #conns = new Set<Conn>();
-  readonly #perAddress = new Map<string, number>();
+  readonly #admission: Admission;
+  readonly #releases = new Map<number, () => void>();
+  #pairsTotal = 0;
   readonly #sweeper: NodeJS.Timeout;
   #nextId = 1;
   #pairs = 0;
   #bytes = 0;
-  #closed = false;
 
   constructor(options: TransitRelayOptions = {}) {
     this.#logger = options.logger;
     this.#limits = { ...DEFAULT_RELAY_LIMITS, ...options.limits };
+    this.#admission = new Admission(this.#limits);
     if (this.#limits.lowWaterMark > this.#limits.highWaterMark) throw new RangeError('limits.lowWaterMark must not exceed limits.highWaterMark');
     this.#now = options.now ?? Date.now;
     const shortest = Math.min(this.#limits.handshakeTimeoutMs, this.#limits.lonelyTimeoutMs, this.#limits.idleTimeoutMs);
@@ -157,10 +165,17 @@ export class TransitRelay {
 
   /** Whether one more connection from `address` is allowed. */
   admit(address: string): RelayAdmitResult {
-    if (this.#closed) return { ok: false, reason: 'closed' };
-    if (this.#conns.size >= this.#limits.maxConnections) return { ok: false, reason: 'server-full' };
-    if ((this.#perAddress.get(address) ?? 0) >= this.#limits.maxConnectionsPerAddress) return { ok: false, reason: 'address-full' };
-    return { ok: true };
+    return this.#admission.admit(address);
+  }
+
+  /** Count a connection not attached yet (a WebTransport session waiting for its stream); call the result before `attach`. */
+  hold(address: string): () => void {
+    return this.#admission.charge(address);
+  }
+
+  /** Refuse new connections from now on (draining); glued pairs carry on. */
+  stopAccepting(): void {
+    this.#admission.close();
   }
 
   /** Start relaying for a new connection (check `admit` first). */
@@ -181,7 +196,7 @@ export class TransitRelay {
       mood: undefined,
     };
     this.#conns.add(conn);
-    this.#perAddress.set(ep.address, (this.#perAddress.get(ep.address) ?? 0) + 1);
+    this.#releases.set(conn.id, this.#admission.charge(ep.address));
     this.#logger?.debug?.('relay.connect', { conn: conn.id, kind: ep.kind, address: ep.address });
     return {
       data: (chunk) => {
@@ -226,13 +241,14 @@ export class TransitRelay {
       tokens: this.#matcher.tokens,
       pairs: this.#pairs,
       bytes: this.#bytes,
-      addresses: this.#perAddress.size,
+      pairsTotal: this.#pairsTotal,
+      addresses: this.#admission.addresses,
     };
   }
 
   /** Close every connection and stop the timers. */
   close(): void {
-    this.#closed = true;
+    this.#admission.close();
     clearInterval(this.#sweeper);
     for (const c of [...this.#conns]) c.ep.destroy();
   }
@@ -321,6 +337,7 @@ export class TransitRelay {
       a.ep.write(RELAY_OK);
     }
     this.#pairs++;
+    this.#pairsTotal++;
     this.#logger?.debug?.('relay.matched', { conns: [buddy.id, c.id], kinds: [buddy.ep.kind, c.ep.kind] });
   }
 
@@ -355,9 +372,8 @@ export class TransitRelay {
     if (c.phase === 'waiting' && c.token !== undefined) this.#matcher.remove(c.token, c);
     c.phase = 'closed';
     this.#conns.delete(c);
-    const n = (this.#perAddress.get(c.ep.address) ?? 1) - 1;
-    if (n > 0) this.#perAddress.set(c.ep.address, n);
-    else this.#perAddress.delete(c.ep.address);
+    this.#releases.get(c.id)?.();
+    this.#releases.delete(c.id);
     const buddy = c.buddy;
     c.buddy = undefined;
     if (wasRelaying && buddy) {

@@ -34,7 +34,7 @@ export async function listenTcpRelay(relay: TransitRelay, options: TcpRelayOptio
     const address = normalise(socket.remoteAddress);
     const admitted = relay.admit(address);
     if (!admitted.ok) {
-      logger?.warn?.('relay.refused-connection', { kind: 'tcp', address, reason: admitted.reason });
+      logger?.warn?.('relay.refused-connection', { kind: 'tcp', address, reason: admitted.reason, limit: admitted.limit });
       socket.destroy();
       return;
     }

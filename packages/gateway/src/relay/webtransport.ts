@@ -16,15 +16,19 @@ export async function serveRelaySession(relay: TransitRelay, session: WebTranspo
   const address = peerHost(session.peerAddress);
   const admitted = relay.admit(address);
   if (!admitted.ok) {
-    options.logger?.warn?.('relay.refused-connection', { kind: 'webtransport', address, reason: admitted.reason });
+    options.logger?.warn?.('relay.refused-connection', { kind: 'webtransport', address, reason: admitted.reason, limit: admitted.limit });
     session.close({ closeCode: 503, reason: 'busy' });
     return;
   }
+  // Counted while it waits for its stream, which must come within the handshake timeout.
+  const release = relay.hold(address);
   let stream: BidiStreamLike | undefined;
   try {
-    stream = await firstBidiStream(session);
+    stream = await firstBidiStream(session, relay.limits.handshakeTimeoutMs);
   } catch {
     return;
+  } finally {
+    release();
   }
   if (!stream) return;
 

@@ -41,7 +41,7 @@ export class RelayWebSocketServer {
     const address = remoteAddress(req);
     const admitted = this.#relay.admit(address);
     if (!admitted.ok) {
-      this.#logger?.warn?.('relay.refused-connection', { kind: 'ws', address, reason: admitted.reason });
+      this.#logger?.warn?.('relay.refused-connection', { kind: 'ws', address, reason: admitted.reason, limit: admitted.limit });
       refuseUpgrade(socket, 503, 'Service Unavailable');
       return;
     }

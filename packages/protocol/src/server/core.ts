@@ -15,17 +15,9 @@
 import { encodeServerFrame, get, has, parseClientFrame, type ClientFrame, type ServerFrame } from './frames.js';
 import type { StoreChange, StoredMessage, StoredState } from './model.js';
 import type { RandomSource } from '../logger.js';
-import {
-  DEFAULT_SESSION_LIMITS,
-  ERR_ADDRESS_FULL,
-  ERR_CROWDED,
-  ERR_MAILBOX_FULL,
-  ERR_SERVER_FULL,
-  MailboxRuleError,
-  type MailboxLimits,
-  type SessionLimits,
-} from './limits.js';
+import { DEFAULT_SESSION_LIMITS, ERR_CROWDED, MailboxRuleError, type MailboxLimits, type SessionLimits } from './limits.js';
 import { MailboxRules, type RulesStats } from './rules.js';
+import type { UsageRecord } from './usage.js';
 
 export type ConnId = number;
 
@@ -73,9 +65,12 @@ interface Conn {
   didClose: boolean;
 }
 
-/** A refusal answered with `{type: "error", error, orig}`. */
+/** A refusal answered with `{type: "error", error, orig}`; `limit` names the bound behind it, if any. */
 class ProtocolError extends Error {
-  constructor(readonly explain: string) {
+  constructor(
+    readonly explain: string,
+    readonly limit?: string,
+  ) {
     super(explain);
   }
 }
@@ -157,7 +152,7 @@ export class MailboxCore {
     } catch (err) {
       if (err instanceof ProtocolError) {
         this.#send(conn, { type: 'error', error: err.explain, orig: msg }, now);
-        this.#logRefusal(c, err.explain);
+        this.#logRefusal(c, err);
       } else {
         throw err;
       }
@@ -186,6 +181,11 @@ export class MailboxCore {
   /** Changes to persist since the last call. */
   takeChanges(): StoreChange[] {
     return this.#rules.takeChanges();
+  }
+
+  /** Usage records (one per deleted nameplate or mailbox) since the last call. */
+  takeUsage(): UsageRecord[] {
+    return this.#rules.takeUsage();
   }
 
   /** Everything the server holds now, as the stored model (for inspection). */
@@ -310,7 +310,7 @@ export class MailboxCore {
       id: typeof id === 'string' && id.length <= this.#limits.maxFieldChars ? id : null,
     };
     const mailboxId = c.mailboxId;
-    const listeners = this.#rule(() => this.#rules.add(c.app, mailboxId, message));
+    const listeners = this.#rule(() => this.#rules.add(c.app, mailboxId, message, c.address));
     if (listeners.length === 0) return;
     const frame = encodeServerFrame(messageFrame(message), now);
     for (const to of listeners) this.#out.push({ type: 'send', to, frame });
@@ -361,15 +361,16 @@ export class MailboxCore {
     try {
       return fn();
     } catch (err) {
-      if (err instanceof MailboxRuleError) throw new ProtocolError(err.explain);
+      if (err instanceof MailboxRuleError) throw new ProtocolError(err.explain, err.limit);
       throw err;
     }
   }
 
-  #logRefusal(c: Conn, explain: string): void {
+  #logRefusal(c: Conn, err: ProtocolError): void {
+    const explain = err.explain;
     const fields = { conn: c.id, address: c.address, error: explain };
-    if (explain === ERR_SERVER_FULL || explain === ERR_ADDRESS_FULL || explain === ERR_MAILBOX_FULL) {
-      this.#log('warn', 'mailbox.limit', fields);
+    if (err.limit !== undefined) {
+      this.#log('warn', 'mailbox.limit', { ...fields, limit: err.limit });
     } else if (explain === ERR_CROWDED) {
       this.#log('info', 'mailbox.crowded', fields);
     } else {

@@ -13,6 +13,10 @@ export type { ConnId, LogLevel, MailboxCoreOptions, MailboxCoreStats, MailboxEff
 export { MailboxRules } from './rules.js';
 export type { ListenerId, PruneResult, RulesOptions, RulesStats } from './rules.js';
 export * from './limits.js';
+export { addressScopes, CountBudget, RateBudget } from './budget.js';
+export type { BudgetScope, RateLimits, ScopeLimits } from './budget.js';
+export { mailboxUsage, nameplateUsage } from './usage.js';
+export type { UsageFacts, UsageMood, UsageRecord } from './usage.js';
 export { mailboxId, pickNameplate } from './ids.js';
 export { encodeServerFrame, get, has, parseClientFrame, MAX_CLIENT_FRAME_DEPTH } from './frames.js';
 export type { ClientFrame, ClientFrameRefusal, ParseResult, ServerFrame } from './frames.js';

@@ -12,24 +12,31 @@
  *   opened it has closed it. Re-opening and re-closing are allowed (clients
  *   re-send `close` after a reconnect until they see `closed`).
  * - Anything untouched for `expiryMs` (11 minutes in Python) is pruned;
- *   a mailbox with a subscriber counts as touched.
+ *   a mailbox with a subscriber counts as touched. Beyond Python: a
+ *   nameplate claimed by one side whose mailbox has no subscriber goes after
+ *   `unclaimedExpiryMs`, and any mailbox after `maxMailboxAgeMs`.
+ * - Each deleted nameplate and mailbox leaves a {@link UsageRecord}
+ *   (`takeUsage`), as Python's usage database.
  *
  * Differences from Python, all deliberate:
  * - A side turned away as "crowded" leaves no trace (Python records it,
  *   which makes the two legitimate sides "crowded" on their next reconnect
  *   and keeps the mailbox alive until pruned).
  * - Nameplates whose mailbox is gone are pruned too (Python keeps them).
- * - Totals, per-address counts, messages per mailbox and bytes per mailbox
- *   are bounded.
+ * - Totals, allocations and stored characters per address and per prefix
+ *   ({@link RulesLedger}), messages per mailbox and bytes per mailbox are
+ *   bounded.
  *
  * Time (`now`, ms) and randomness are passed in; every change to stored
  * records is queued for the store (`takeChanges`).
  */
 import type { RandomSource } from '../logger.js';
 import { mailboxId, pickNameplate } from './ids.js';
-import { DEFAULT_RULE_LIMITS, ERR_ADDRESS_FULL, ERR_CROWDED, ERR_MAILBOX_FULL, ERR_RECLAIMED, ERR_SERVER_FULL, MailboxRuleError, type RuleLimits } from './limits.js';
+import { DEFAULT_RULE_LIMITS, ERR_CROWDED, ERR_MAILBOX_FULL, ERR_RECLAIMED, MailboxRuleError, type RuleLimits } from './limits.js';
+import { RulesLedger } from './ledger.js';
+import { mailboxUsage, nameplateUsage, type UsageRecord } from './usage.js';
 import type { StoreChange, StoredMessage, StoredState } from './model.js';
-import { liveMailbox, liveNameplate, snapshotApps, storedMailboxHeader, storedNameplate, type App, type ListenerId, type Mailbox, type Nameplate } from './state.js';
+import { countMessages, liveMailbox, liveNameplate, newMailbox, newNameplate, snapshotApps, storedMailboxHeader, storedNameplate, type App, type ListenerId, type Mailbox, type Nameplate } from './state.js';
 
 export type { ListenerId } from './state.js';
 
@@ -45,7 +52,7 @@ export interface RulesStats {
   mailboxes: number;
   messages: number;
   listeners: number;
-  /** Client addresses with something charged to them. */
+  /** Client addresses and prefixes with allocations charged to them. */
   owners: number;
   /** Characters of phase + body held in all mailboxes. */
   chars: number;
@@ -60,15 +67,14 @@ export class MailboxRules {
   readonly #random: RandomSource;
   readonly #limits: RuleLimits;
   readonly #apps = new Map<string, App>();
-  readonly #owners = new Map<string, number>();
+  readonly #ledger: RulesLedger;
   #changes: StoreChange[] = [];
-  #nameplateCount = 0;
-  #mailboxCount = 0;
-  #totalChars = 0;
+  #usage: UsageRecord[] = [];
 
   constructor(options: RulesOptions) {
     this.#random = options.random;
     this.#limits = { ...DEFAULT_RULE_LIMITS, ...options.limits };
+    this.#ledger = new RulesLedger(this.#limits);
   }
 
   /**
@@ -81,14 +87,14 @@ export class MailboxRules {
       if (app.mailboxes.has(m.id)) continue;
       const mailbox = liveMailbox(m, now);
       app.mailboxes.set(m.id, mailbox);
-      this.#mailboxCount++;
-      this.#totalChars += mailbox.chars;
+      this.#ledger.mailboxes++;
+      this.#ledger.chars += mailbox.chars;
     }
     for (const n of state.nameplates) {
       const app = this.#app(n.app);
       if (app.nameplates.has(n.name)) continue;
       app.nameplates.set(n.name, liveNameplate(n, now));
-      this.#nameplateCount++;
+      this.#ledger.nameplates++;
     }
   }
 
@@ -98,6 +104,13 @@ export class MailboxRules {
    */
   snapshot(): StoredState {
     return snapshotApps(this.#apps);
+  }
+
+  /** Usage records of nameplates and mailboxes deleted since the last call. */
+  takeUsage(): UsageRecord[] {
+    const out = this.#usage;
+    this.#usage = [];
+    return out;
   }
 
   /** Changes to stored records since the last call, in order. */
@@ -143,7 +156,10 @@ export class MailboxRules {
     let nameplate = app.nameplates.get(name);
     const mine = nameplate?.sides.get(side);
     if (mine && !mine.claimed) throw new MailboxRuleError(ERR_RECLAIMED);
-    if (nameplate && !mine && nameplate.sides.size >= 2) throw new MailboxRuleError(ERR_CROWDED);
+    if (nameplate && !mine && nameplate.sides.size >= 2) {
+      nameplate.crowded = true;
+      throw new MailboxRuleError(ERR_CROWDED);
+    }
     if (nameplate) {
       const mailbox = app.mailboxes.get(nameplate.mailbox);
       if (mailbox) {
@@ -151,22 +167,16 @@ export class MailboxRules {
       } else {
         // Both sides closed the mailbox but the nameplate lingers: Python
         // re-creates the mailbox on open; charge nobody, the nameplate is.
-        this.#checkCapacity('mailbox', owner, false);
-        this.#createMailbox(app, appid, nameplate.mailbox, false, undefined);
+        this.#ledger.checkCapacity('mailbox', owner, false);
+        this.#createMailbox(app, appid, nameplate.mailbox, false, undefined, now);
       }
     } else {
-      this.#checkCapacity('nameplate', owner, true);
-      nameplate = {
-        name,
-        mailbox: this.#freshMailboxId(app),
-        sides: new Map(),
-        updated: now,
-        owner,
-      };
+      this.#ledger.checkCapacity('nameplate', owner, true);
+      nameplate = newNameplate(name, this.#freshMailboxId(app), owner, now);
       app.nameplates.set(name, nameplate);
-      this.#nameplateCount++;
-      this.#charge(owner, 1);
-      this.#createMailbox(app, appid, nameplate.mailbox, true, undefined);
+      this.#ledger.nameplates++;
+      this.#ledger.allocate(owner);
+      this.#createMailbox(app, appid, nameplate.mailbox, true, undefined, now);
     }
     nameplate.updated = now;
     if (!mine) {
@@ -189,7 +199,7 @@ export class MailboxRules {
       this.#saveNameplate(appid, nameplate);
       return;
     }
-    this.#deleteNameplate(appid, app, nameplate);
+    this.#deleteNameplate(appid, app, nameplate, now, false);
   }
 
   /**
@@ -211,8 +221,8 @@ export class MailboxRules {
     if (mailbox) {
       this.#checkOpen(mailbox, side);
     } else {
-      this.#checkCapacity('mailbox', owner, true);
-      mailbox = this.#createMailbox(app, appid, id, false, owner);
+      this.#ledger.checkCapacity('mailbox', owner, true);
+      mailbox = this.#createMailbox(app, appid, id, false, owner, now);
     }
     mailbox.updated = now;
     if (!mailbox.sides.has(side)) {
@@ -236,9 +246,10 @@ export class MailboxRules {
   /**
    * `add`: append a message and return who must hear it (every subscriber,
    * the sender's own connection included). A mailbox deleted under the
-   * sender (both sides closed) swallows the message, as in Python.
+   * sender (both sides closed) swallows the message, as in Python. The
+   * characters are charged to `owner` (the sender's address).
    */
-  add(appid: string, id: string, message: StoredMessage): readonly ListenerId[] {
+  add(appid: string, id: string, message: StoredMessage, owner?: string): readonly ListenerId[] {
     const mailbox = this.#apps.get(appid)?.mailboxes.get(id);
     if (!mailbox) return [];
     const chars = message.phase.length + message.body.length;
@@ -246,12 +257,12 @@ export class MailboxRules {
       mailbox.messages.length >= this.#limits.maxMessagesPerMailbox ||
       mailbox.chars + chars > this.#limits.maxMailboxChars
     ) {
-      throw new MailboxRuleError(ERR_MAILBOX_FULL);
+      throw new MailboxRuleError(ERR_MAILBOX_FULL, 'mailbox.size');
     }
-    if (this.#totalChars + chars > this.#limits.maxTotalChars) throw new MailboxRuleError(ERR_SERVER_FULL);
+    this.#ledger.store(owner, chars);
+    if (owner !== undefined) mailbox.charges.set(owner, (mailbox.charges.get(owner) ?? 0) + chars);
     mailbox.messages.push(message);
     mailbox.chars += chars;
-    this.#totalChars += chars;
     mailbox.updated = message.serverRx;
     this.#changes.push({ type: 'message', app: appid, mailbox: id, message });
     return [...mailbox.listeners];
@@ -273,7 +284,7 @@ export class MailboxRules {
       this.#saveMailbox(appid, mailbox);
       return;
     }
-    this.#deleteMailbox(appid, app, mailbox);
+    this.#deleteMailbox(appid, app, mailbox, now, false);
   }
 
   /** Whether mailbox `id` of `appid` exists. */
@@ -284,28 +295,36 @@ export class MailboxRules {
   /**
    * Delete what nobody touched since `now - expiryMs`: mailboxes (a
    * subscribed one counts as touched now), the nameplates pointing at them,
-   * and nameplates whose mailbox is gone.
+   * and nameplates whose mailbox is gone. Also what outlived its limits:
+   * single-side nameplates with no subscriber after `unclaimedExpiryMs`,
+   * any mailbox after `maxMailboxAgeMs`.
    */
   prune(now: number, expiryMs: number): PruneResult {
     const old = now - expiryMs;
+    const unclaimedOld = now - this.#limits.unclaimedExpiryMs;
+    const born = now - this.#limits.maxMailboxAgeMs;
     const result: PruneResult = { nameplates: 0, mailboxes: 0 };
     for (const [appid, app] of this.#apps) {
       const expired = new Set<string>();
       for (const mailbox of app.mailboxes.values()) {
-        if (mailbox.listeners.size > 0) mailbox.updated = now;
+        if (mailbox.created <= born) expired.add(mailbox.id);
+        else if (mailbox.listeners.size > 0) mailbox.updated = now;
         else if (mailbox.updated <= old) expired.add(mailbox.id);
       }
       for (const nameplate of [...app.nameplates.values()]) {
-        const orphan = !app.mailboxes.has(nameplate.mailbox) && nameplate.updated <= old;
-        if (expired.has(nameplate.mailbox) || orphan) {
-          this.#deleteNameplate(appid, app, nameplate);
+        const mailbox = app.mailboxes.get(nameplate.mailbox);
+        const orphan = !mailbox && nameplate.updated <= old;
+        const unclaimed = nameplate.sides.size < 2 && mailbox?.listeners.size === 0 && Math.max(nameplate.updated, mailbox.updated) <= unclaimedOld;
+        if (unclaimed && mailbox.sides.size < 2) expired.add(mailbox.id);
+        if (expired.has(nameplate.mailbox) || orphan || unclaimed) {
+          this.#deleteNameplate(appid, app, nameplate, now, true);
           result.nameplates++;
         }
       }
       for (const id of expired) {
         const mailbox = app.mailboxes.get(id);
         if (mailbox) {
-          this.#deleteMailbox(appid, app, mailbox);
+          this.#deleteMailbox(appid, app, mailbox, now, true);
           result.mailboxes++;
         }
       }
@@ -314,22 +333,13 @@ export class MailboxRules {
   }
 
   stats(): RulesStats {
-    let messages = 0;
-    let listeners = 0;
-    for (const app of this.#apps.values()) {
-      for (const mailbox of app.mailboxes.values()) {
-        messages += mailbox.messages.length;
-        listeners += mailbox.listeners.size;
-      }
-    }
     return {
+      ...countMessages(this.#apps),
       apps: this.#apps.size,
-      nameplates: this.#nameplateCount,
-      mailboxes: this.#mailboxCount,
-      messages,
-      listeners,
-      owners: this.#owners.size,
-      chars: this.#totalChars,
+      nameplates: this.#ledger.nameplates,
+      mailboxes: this.#ledger.mailboxes,
+      owners: this.#ledger.owners,
+      chars: this.#ledger.chars,
     };
   }
 
@@ -354,22 +364,10 @@ export class MailboxRules {
   }
 
   #checkOpen(mailbox: Mailbox, side: string): void {
-    if (!mailbox.sides.has(side) && mailbox.sides.size >= 2) throw new MailboxRuleError(ERR_CROWDED);
-  }
-
-  #checkCapacity(kind: 'nameplate' | 'mailbox', owner: string, charged: boolean): void {
-    if (kind === 'nameplate' && this.#nameplateCount >= this.#limits.maxNameplates) throw new MailboxRuleError(ERR_SERVER_FULL);
-    if (this.#mailboxCount >= this.#limits.maxMailboxes) throw new MailboxRuleError(ERR_SERVER_FULL);
-    if (charged && (this.#owners.get(owner) ?? 0) >= this.#limits.maxAllocationsPerAddress) {
-      throw new MailboxRuleError(ERR_ADDRESS_FULL);
+    if (!mailbox.sides.has(side) && mailbox.sides.size >= 2) {
+      mailbox.crowded = true;
+      throw new MailboxRuleError(ERR_CROWDED);
     }
-  }
-
-  #charge(owner: string | undefined, delta: number): void {
-    if (owner === undefined) return;
-    const n = (this.#owners.get(owner) ?? 0) + delta;
-    if (n > 0) this.#owners.set(owner, n);
-    else this.#owners.delete(owner);
   }
 
   #freshMailboxId(app: App): string {
@@ -379,38 +377,35 @@ export class MailboxRules {
     }
   }
 
-  #createMailbox(app: App, appid: string, id: string, forNameplate: boolean, owner: string | undefined): Mailbox {
-    const mailbox: Mailbox = {
-      id,
-      forNameplate,
-      sides: new Map(),
-      messages: [],
-      chars: 0,
-      updated: 0,
-      listeners: new Set(),
-      owner,
-    };
+  #createMailbox(app: App, appid: string, id: string, forNameplate: boolean, owner: string | undefined, now: number): Mailbox {
+    const mailbox = newMailbox(id, forNameplate, owner, now);
     app.mailboxes.set(id, mailbox);
-    this.#mailboxCount++;
-    this.#charge(owner, 1);
+    this.#ledger.mailboxes++;
+    this.#ledger.allocate(owner);
     this.#saveMailbox(appid, mailbox);
     return mailbox;
   }
 
-  #deleteNameplate(appid: string, app: App, nameplate: Nameplate): void {
+  #deleteNameplate(appid: string, app: App, nameplate: Nameplate, now: number, pruned: boolean): void {
     app.nameplates.delete(nameplate.name);
-    this.#nameplateCount--;
-    this.#charge(nameplate.owner, -1);
+    this.#ledger.nameplates--;
+    this.#ledger.free(nameplate.owner);
+    const added = [...nameplate.sides.values()].map((s) => s.added);
+    this.#usage.push(nameplateUsage(appid, { added, deleted: now, pruned, crowded: nameplate.crowded }));
     this.#changes.push({ type: 'nameplate-removed', app: appid, name: nameplate.name });
     this.#dropIfEmpty(appid, app);
   }
 
-  #deleteMailbox(appid: string, app: App, mailbox: Mailbox): void {
+  #deleteMailbox(appid: string, app: App, mailbox: Mailbox, now: number, pruned: boolean): void {
     app.mailboxes.delete(mailbox.id);
     mailbox.listeners.clear();
-    this.#mailboxCount--;
-    this.#totalChars -= mailbox.chars;
-    this.#charge(mailbox.owner, -1);
+    this.#ledger.mailboxes--;
+    this.#ledger.unstore(mailbox.chars, mailbox.charges);
+    this.#ledger.free(mailbox.owner);
+    const sides = [...mailbox.sides.values()];
+    this.#usage.push(
+      mailboxUsage(appid, mailbox.forNameplate, { added: sides.map((s) => s.added), moods: sides.map((s) => s.mood), deleted: now, pruned, crowded: mailbox.crowded }),
+    );
     this.#changes.push({ type: 'mailbox-removed', app: appid, id: mailbox.id });
     this.#dropIfEmpty(appid, app);
   }

@@ -20,6 +20,8 @@ export interface Nameplate {
   updated: number;
   /** The client address charged for creating it (not persisted). */
   readonly owner: string | undefined;
+  /** A third side was turned away (for the usage record; not persisted). */
+  crowded: boolean;
 }
 export interface MailboxSide {
   open: boolean;
@@ -35,6 +37,12 @@ export interface Mailbox {
   updated: number;
   readonly listeners: Set<ListenerId>;
   readonly owner: string | undefined;
+  /** When it was created (restored: when restored), ms. */
+  readonly created: number;
+  /** Characters stored, by the address that added them (not persisted: restored ones are charged to nobody). */
+  readonly charges: Map<string, number>;
+  /** A third side was turned away (for the usage record; not persisted). */
+  crowded: boolean;
 }
 export interface App {
   readonly nameplates: Map<string, Nameplate>;
@@ -61,6 +69,29 @@ export function storedMailboxHeader(appid: string, m: Mailbox): StoredMailboxHea
   };
 }
 
+/** A new, empty mailbox, created at `now` and charged to `owner`. */
+export function newMailbox(id: string, forNameplate: boolean, owner: string | undefined, now: number): Mailbox {
+  return { id, forNameplate, sides: new Map(), messages: [], chars: 0, updated: 0, listeners: new Set(), owner, created: now, charges: new Map(), crowded: false };
+}
+
+/** A new nameplate pointing at `mailbox`, charged to `owner`. */
+export function newNameplate(name: string, mailbox: string, owner: string, now: number): Nameplate {
+  return { name, mailbox, sides: new Map(), updated: now, owner, crowded: false };
+}
+
+/** Messages held and subscribers, over all apps. */
+export function countMessages(apps: ReadonlyMap<string, App>): { messages: number; listeners: number } {
+  let messages = 0;
+  let listeners = 0;
+  for (const app of apps.values()) {
+    for (const mailbox of app.mailboxes.values()) {
+      messages += mailbox.messages.length;
+      listeners += mailbox.listeners.size;
+    }
+  }
+  return { messages, listeners };
+}
+
 /** A stored mailbox made live, touched at `now`, charged to nobody. */
 export function liveMailbox(m: StoredMailbox, now: number): Mailbox {
   return {
@@ -72,6 +103,9 @@ export function liveMailbox(m: StoredMailbox, now: number): Mailbox {
     updated: now,
     listeners: new Set(),
     owner: undefined,
+    created: now,
+    charges: new Map(),
+    crowded: false,
   };
 }
 
@@ -83,6 +117,7 @@ export function liveNameplate(n: StoredNameplate, now: number): Nameplate {
     sides: new Map(n.sides.map((s) => [s.side, { claimed: s.claimed, added: s.added }])),
     updated: now,
     owner: undefined,
+    crowded: false,
   };
 }
 
