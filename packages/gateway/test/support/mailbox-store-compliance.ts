@@ -66,10 +66,10 @@ function busyChanges(): StoreChange[][] {
 
 /** A state with its lists sorted, to compare stores that do not promise an order of records. */
 function sorted(state: StoredState): StoredState {
-  const by = (k: (x: { app: string }) => string) => (x: { app: string }, y: { app: string }) => (k(x) < k(y) ? -1 : k(x) > k(y) ? 1 : 0);
+  const order = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
   return {
-    nameplates: [...state.nameplates].sort(by((n) => `${n.app}/${(n as { name: string }).name}`)),
-    mailboxes: [...state.mailboxes].sort(by((m) => `${m.app}/${(m as { id: string }).id}`)),
+    nameplates: [...state.nameplates].sort((x, y) => order(`${x.app}/${x.name}`, `${y.app}/${y.name}`)),
+    mailboxes: [...state.mailboxes].sort((x, y) => order(`${x.app}/${x.id}`, `${y.app}/${y.id}`)),
   };
 }
 
