@@ -60,7 +60,7 @@ function runBurrow(args: string[], cwd: string, stdin?: string): Run {
     }, 20);
     void done.then(() => (clearInterval(t), rej(new Error(`burrow exited before printing a code:\n${err}`))));
   });
-  code.catch(() => {});
+  code.catch(() => undefined); // awaited by the test that uses it
   return { child, stderr: () => err, code, done };
 }
 

@@ -6,13 +6,18 @@ import { DEFAULT_RELAY_URL, type Flags } from './args.js';
 
 export interface Io {
   stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+}
+
+/** The mailbox server: `--relay-url`, else $BURROW_RELAY_URL, else the public one. */
+export function mailboxUrl(flags: Flags): string {
+  return flags['relay-url'] ?? process.env['BURROW_RELAY_URL'] ?? DEFAULT_RELAY_URL;
 }
 
 export async function openWormhole(flags: Flags, signal: AbortSignal): Promise<Wormhole> {
   return createWormhole({
-    mailbox: flags['relay-url'] ?? process.env['BURROW_RELAY_URL'] ?? DEFAULT_RELAY_URL,
+    mailbox: mailboxUrl(flags),
     ...(flags.appid ? { appid: flags.appid } : {}),
     WebSocket: WebSocket as unknown as WebSocketConstructor,
     signal,

@@ -9,12 +9,11 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { EXIT, HELP, parse, UsageError } from './args.js';
+import { VERSION } from './version.js';
 import type { Io } from './common.js';
 
 export { EXIT } from './args.js';
-
-/** The package version; a unit test keeps it equal to package.json's. */
-export const VERSION = '0.1.0';
+export { VERSION } from './version.js';
 
 export async function main(argv: string[], io: Io): Promise<number> {
   let parsed;

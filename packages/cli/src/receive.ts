@@ -2,16 +2,19 @@
 import { bestEffort, safeText } from '@burrow/protocol';
 import { lstat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { WormholeError, receiveOffer, type FileOffer, type DirectoryOffer } from '@burrow/client';
+import { DEFAULT_APPID, WormholeError, receiveOffer, type FileOffer, type DirectoryOffer } from '@burrow/client';
 import { directorySink, fileSink, nodeSha256 } from '@burrow/client/node';
 import { UsageError, type Flags } from './args.js';
-import { ask, openWormhole, verify, type Io } from './common.js';
-import { cliTransit, formatBytes, progressBar, rate } from './send.js';
+import { inputCode, nameplateLister } from './code-input.js';
+import { ask, mailboxUrl, openWormhole, verify, type Io } from './common.js';
+import { formatBytes, progressBar, rate } from './progress.js';
+import { cliTransit } from './send.js';
 
 export async function receive(flags: Flags, positionals: string[], io: Io, signal: AbortSignal): Promise<void> {
   if (positionals.length > 1) throw new UsageError('receive takes at most one code');
   const transit = cliTransit(flags);
-  const code = positionals[0] ?? flags.code ?? (await ask(io, 'Enter receive wormhole code: ', signal));
+  const code =
+    positionals[0] ?? flags.code ?? (await inputCode(io, nameplateLister(mailboxUrl(flags), flags.appid ?? DEFAULT_APPID), signal));
   const w = await openWormhole(flags, signal);
   try {
     w.setCode(code);
@@ -63,13 +66,13 @@ async function receiveBulk(offer: FileOffer | DirectoryOffer, flags: Flags, io: 
   const options = {
     signal,
     createHash: nodeSha256,
-    ...(flags['hide-progress'] ? {} : { onProgress: progressBar(io) }),
+    ...progressBar(io.stderr, flags['hide-progress']),
   };
   let result;
   try {
     result = offer.type === 'file' ? await offer.accept(await fileSink(dest), options) : await offer.accept(await directorySink(dest), options);
   } catch (err) {
-    if (!flags['hide-progress']) io.stderr.write('\n');
+    if (!flags['hide-progress'] && io.stderr.isTTY) io.stderr.write('\n');
     throw err;
   }
   io.stderr.write(

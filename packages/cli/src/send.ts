@@ -2,10 +2,11 @@
 import { bestEffort } from '@burrow/protocol';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { WormholeError, sendDirectory, sendFile, type TransferProgress, type TransitOptions } from '@burrow/client';
+import { WormholeError, sendDirectory, sendFile, type TransitOptions } from '@burrow/client';
 import { directorySource, fileSource, nodeSha256, nodeTransit } from '@burrow/client/node';
 import { DEFAULT_TRANSIT_HELPER, intFlag, UsageError, type Flags } from './args.js';
 import { openWormhole, verify, type Io } from './common.js';
+import { formatBytes, progressBar, rate } from './progress.js';
 
 export async function send(flags: Flags, positionals: string[], io: Io, signal: AbortSignal): Promise<void> {
   const text = flags.text;
@@ -44,7 +45,7 @@ export async function send(flags: Flags, positionals: string[], io: Io, signal: 
         signal,
         transit: cliTransit(flags),
         createHash: nodeSha256,
-        ...(flags['hide-progress'] ? {} : { onProgress: progressBar(io) }),
+        ...progressBar(io.stderr, flags['hide-progress']),
       };
       const result =
         what!.kind === 'file'
@@ -71,35 +72,4 @@ export function cliTransit(flags: Flags): TransitOptions {
 
 function basenameOf(path: string): string {
   return path.replace(/\/+$/, '').split('/').pop() ?? path;
-}
-
-/** `52.4 MB`, like `humanize.naturalsize`. */
-export function formatBytes(n: number): string {
-  if (n < 1000) return `${n} Bytes`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let u = -1;
-  while (v >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return `${v.toFixed(1)} ${units[u]}`;
-}
-
-/** `2.31 s (45.4 MB/s)` */
-export function rate(r: { bytes: number; elapsedMs: number }): string {
-  const s = r.elapsedMs / 1000;
-  return `${s.toFixed(2)} s (${s > 0 ? (r.bytes / 1e6 / s).toFixed(1) : '∞'} MB/s)`;
-}
-
-/** A one-line progress bar on stderr, redrawn in place. */
-export function progressBar(io: Io): (p: TransferProgress) => void {
-  const width = 30;
-  return (p) => {
-    const frac = p.total > 0 ? Math.min(1, p.bytes / p.total) : 1;
-    const filled = Math.round(frac * width);
-    const bar = `${'#'.repeat(filled)}${' '.repeat(width - filled)}`;
-    const line = `${String(Math.floor(frac * 100)).padStart(3)}%|${bar}| ${formatBytes(p.bytes)}/${formatBytes(p.total)} ${formatBytes(Math.round(p.bytesPerSecond))}/s`;
-    io.stderr.write(`\r${line}${p.done ? '\n' : ''}`);
-  };
 }
