@@ -3,9 +3,14 @@
  * written to `writable` arrives, one record per chunk, on the peer's
  * `readable`. Records are sealed with the per-direction record keys and
  * big-endian counter nonces (`@burrow/protocol` RecordEncoder/Decoder).
+ * With a given `secretBox` (Node: libsodium) records are sealed and opened
+ * here, one at a time; without one, where Workers run (browsers), a Worker
+ * pool does it in parallel off the main thread (record-pipeline.ts); else
+ * noble on this thread.
  */
 import { bestEffort } from '@burrow/protocol';
 import { RecordDecoder, RecordEncoder, WormholeError, type RecordKeys, type SecretBox } from '@burrow/protocol';
+import { forwardReadable, forwardWritable, workersAvailable } from './record-forward.js';
 import type { ByteChannel } from './types.js';
 
 export type TransitKind = 'direct' | 'relay';
@@ -19,7 +24,7 @@ export interface TransitConnectionInit {
   kind: TransitKind;
   description: string;
   maxRecordLength?: number;
-  /** Seals and opens the records (default noble). */
+  /** Seals and opens the records here. Default: the Worker pool where Workers run, else noble here. */
   secretBox?: SecretBox;
 }
 
@@ -32,6 +37,8 @@ export class TransitConnection {
   /** Records to the peer; each chunk becomes one record. */
   readonly writable: WritableStream<Uint8Array>;
   readonly #channel: ByteChannel;
+  /** Gives the Worker pool back, when this connection took it. */
+  #release: (() => void) | undefined;
   #closed = false;
 
   constructor(init: TransitConnectionInit) {
@@ -47,6 +54,19 @@ export class TransitConnection {
       ...(init.maxRecordLength === undefined ? {} : { maxRecordLength: init.maxRecordLength }),
     });
     const encoder = new RecordEncoder(init.keys.send, box);
+    const close = () => this.close();
+    if (init.secretBox === undefined && workersAvailable()) {
+      // Loaded on the first transfer only: keeps the pool out of the initial bundle.
+      const pooled = import('./record-pipeline.js').then((m) => {
+        const streams = m.pooledStreams({ keys: init.keys, decoder, encoder, reader, writer, leftover: init.leftover, close });
+        this.#release = streams.release;
+        if (this.#closed) streams.release();
+        return streams;
+      });
+      this.readable = forwardReadable(pooled.then((s) => s.readable));
+      this.writable = forwardWritable(pooled.then((s) => s.writable));
+      return;
+    }
     let early: Uint8Array[] = [];
     let earlyError: unknown;
     try {
@@ -54,7 +74,6 @@ export class TransitConnection {
     } catch (err) {
       earlyError = err;
     }
-    const close = () => this.close();
 
     this.readable = new ReadableStream<Uint8Array>(
       {
@@ -129,5 +148,6 @@ export class TransitConnection {
     if (this.#closed) return;
     this.#closed = true;
     this.#channel.close();
+    this.#release?.();
   }
 }

@@ -29,6 +29,34 @@ function setCounterNonce(nonce: Uint8Array, counter: number): Uint8Array {
   return nonce;
 }
 
+/**
+ * Seal one record into its full wire frame, built in one buffer: the box
+ * seals in place, then length prefix and nonce are written in front. What
+ * {@link RecordEncoder.encode} does once it has the nonce; exported so
+ * records can be sealed off the main thread, nonces being known in advance.
+ */
+export function sealRecord(box: SecretBox, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  const length = plaintext.length + BOX_OVERHEAD;
+  const frame = new Uint8Array(LENGTH_PREFIX + length);
+  box.seal(frame, LENGTH_PREFIX + NONCE_LENGTH, plaintext, nonce, key);
+  new DataView(frame.buffer).setUint32(0, length);
+  frame.set(nonce, LENGTH_PREFIX);
+  return frame;
+}
+
+/** A framed record whose nonce was checked, not yet opened. */
+export interface SealedRecord {
+  /** Its counter (= position in the stream). */
+  readonly index: number;
+  /** `mac ‖ ciphertext`. */
+  readonly box: Uint8Array;
+}
+
+/** The 24-byte nonce of record `index`. */
+export function recordNonce(index: number): Uint8Array {
+  return setCounterNonce(new Uint8Array(NONCE_LENGTH), index);
+}
+
 export interface RecordCodecOptions {
   /** The secretbox that seals/opens records. Default: noble (pure JS). */
   secretBox?: SecretBox;
@@ -58,21 +86,21 @@ export class RecordEncoder {
     return this.#counter;
   }
 
-  /**
-   * Encrypt one record and return its full wire frame, built in one buffer:
-   * the box seals in place, then prefix and nonce are written in front.
-   */
+  /** Encrypt one record and return its full wire frame ({@link sealRecord}). */
   encode(plaintext: Uint8Array): Uint8Array {
+    return sealRecord(this.#box, this.#key, setCounterNonce(this.#nonce, this.next(plaintext)), plaintext);
+  }
+
+  /**
+   * Claim the next counter for `plaintext` without sealing it (the caller
+   * seals it elsewhere with {@link sealRecord} and {@link recordNonce}, and
+   * sends the frames in counter order).
+   */
+  next(plaintext: Uint8Array): number {
     abytes(plaintext, 'plaintext');
-    const length = plaintext.length + BOX_OVERHEAD;
-    if (length > MAX_FRAME) throw new RangeError(`plaintext must be at most ${MAX_FRAME - BOX_OVERHEAD} bytes`);
+    if (plaintext.length + BOX_OVERHEAD > MAX_FRAME) throw new RangeError(`plaintext must be at most ${MAX_FRAME - BOX_OVERHEAD} bytes`);
     if (this.#counter >= Number.MAX_SAFE_INTEGER) throw new RangeError('record counter exhausted');
-    const nonce = setCounterNonce(this.#nonce, this.#counter++);
-    const frame = new Uint8Array(LENGTH_PREFIX + length);
-    this.#box.seal(frame, LENGTH_PREFIX + NONCE_LENGTH, plaintext, nonce, this.#key);
-    new DataView(frame.buffer).setUint32(0, length);
-    frame.set(nonce, LENGTH_PREFIX);
-    return frame;
+    return this.#counter++;
   }
 }
 
@@ -140,13 +168,23 @@ export class RecordDecoder {
    * same chunk are dropped with the connection.
    */
   push(chunk: Uint8Array): Uint8Array[] {
+    return this.pushSealed(chunk).map((r) => this.#open(r));
+  }
+
+  /**
+   * Like {@link push}, but the records come back framed and nonce-checked,
+   * not opened: the caller opens them (`box.open(r.box, recordNonce(r.index), key)`,
+   * in any order or in parallel) and reports a failure with
+   * {@link authenticationFailed}.
+   */
+  pushSealed(chunk: Uint8Array): SealedRecord[] {
     abytes(chunk, 'chunk');
     if (this.#failure) throw this.#failure;
     if (chunk.length > 0) {
       this.#chunks.push(this.#copyInput ? chunk.slice() : chunk);
       this.#buffered += chunk.length;
     }
-    const records: Uint8Array[] = [];
+    const records: SealedRecord[] = [];
     while (this.#buffered >= LENGTH_PREFIX) {
       const prefix = this.#peek(LENGTH_PREFIX);
       const length = new DataView(prefix.buffer).getUint32(0);
@@ -156,22 +194,31 @@ export class RecordDecoder {
       if (length < BOX_OVERHEAD) throw this.#fail(`record length ${length} is shorter than nonce and MAC`);
       if (this.#buffered < LENGTH_PREFIX + length) break;
       this.#take(LENGTH_PREFIX);
-      records.push(this.#open(this.#take(length)));
+      records.push(this.#checkNonce(this.#take(length)));
     }
     return records;
   }
 
-  #open(box: Uint8Array): Uint8Array {
+  /** The error for record `index` failing its MAC; the decoder is failed from then on. */
+  authenticationFailed(index: number): WormholeError {
+    return this.#fail(`record ${index} failed authentication`);
+  }
+
+  #checkNonce(frame: Uint8Array): SealedRecord {
     const expected = setCounterNonce(this.#expected, this.#counter);
-    const nonce = box.subarray(0, NONCE_LENGTH);
+    const nonce = frame.subarray(0, NONCE_LENGTH);
     for (let i = 0; i < NONCE_LENGTH; i++) {
       if (nonce[i] === expected[i]) continue;
       const got = nonce.reduce((n, b) => (n << 8n) | BigInt(b), 0n);
       throw this.#fail(`record out of order: got nonce ${got}, expected ${this.#counter}`);
     }
-    const plaintext = this.#box.open(box.subarray(NONCE_LENGTH), expected, this.#key);
-    if (plaintext === undefined) throw this.#fail(`record ${this.#counter} failed authentication`);
-    this.#counter++;
+    return { index: this.#counter++, box: frame.subarray(NONCE_LENGTH) };
+  }
+
+  #open(record: SealedRecord): Uint8Array {
+    if (this.#failure) throw this.#failure;
+    const plaintext = this.#box.open(record.box, setCounterNonce(this.#expected, record.index), this.#key);
+    if (plaintext === undefined) throw this.authenticationFailed(record.index);
     return plaintext;
   }
 

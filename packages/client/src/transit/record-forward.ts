@@ -1,0 +1,47 @@
+/**
+ * The seam that keeps the Worker pool out of the initial bundle: streams
+ * that forward to the pooled record streams (record-pipeline.ts) once that
+ * module has loaded on the first transfer.
+ */
+
+/** True where records can go to Workers started from a Blob URL. */
+export function workersAvailable(): boolean {
+  return typeof Worker === 'function' && typeof Blob === 'function' && typeof URL === 'function' && typeof URL.createObjectURL === 'function';
+}
+
+/** A readable that reads from `inner` once it exists (errors and end pass through). */
+export function forwardReadable(inner: Promise<ReadableStream<Uint8Array>>): ReadableStream<Uint8Array> {
+  const reader = inner.then((s) => s.getReader());
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const r = await (await reader).read();
+        if (r.done) controller.close();
+        else controller.enqueue(r.value);
+      },
+      async cancel(reason) {
+        await (await reader).cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** A writable that writes to `inner` once it exists. */
+export function forwardWritable(inner: Promise<WritableStream<Uint8Array>>): WritableStream<Uint8Array> {
+  const writer = inner.then((s) => s.getWriter());
+  return new WritableStream<Uint8Array>(
+    {
+      async write(chunk) {
+        await (await writer).write(chunk);
+      },
+      async close() {
+        await (await writer).close();
+      },
+      async abort(reason) {
+        await (await writer).abort(reason);
+      },
+    },
+    { highWaterMark: 1 },
+  );
+}
