@@ -24,6 +24,12 @@ export const OPTIONS = {
   'transit-port': { type: 'string' },
   'webtransport-port': { type: 'string' },
   motd: { type: 'string' },
+  'disallow-list': { type: 'boolean' },
+  'advertise-version': { type: 'string' },
+  'signal-error': { type: 'string' },
+  'usage-log': { type: 'string' },
+  'drain-seconds': { type: 'string' },
+  limit: { type: 'string', multiple: true },
   'data-dir': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
@@ -96,6 +102,13 @@ serve options:
   --port P             HTTP + WebSocket port: mailbox at /v1, relay at /relay (default 4000)
   --transit-port Q     TCP transit relay port (default 4001)
   --motd TEXT          message of the day for clients
+  --disallow-list      answer "list" with no nameplates (as the Python server's flag)
+  --advertise-version V  tell clients the current CLI version (older ones print a hint)
+  --signal-error TEXT  make every client fail with TEXT (server disabled)
+  --usage-log FILE     append a usage record (JSON line) per finished nameplate/mailbox
+  --drain-seconds N    on SIGTERM/SIGINT, let open wormholes finish for up to N s (default 10)
+  --limit NAME=N       set a limit, e.g. maxConnectionsPerAddress=50 (mailbox) or
+                       relay.maxConnectionsPerPrefix=400 (repeatable; see the gateway guide)
   --data-dir PATH      keep mailbox state here so a restart loses no open mailbox
                        (default: in memory)
   --tls-cert F --tls-key F   serve wss:// and https:// with this PEM pair

@@ -1,6 +1,6 @@
-/** `burrow serve`: the gateway (mailbox + transit relay) until interrupted. */
+/** `burrow serve`: the gateway (mailbox + transit relay) until interrupted, then a graceful drain. */
 import { readFileSync } from 'node:fs';
-import { startGateway } from '@burrow/gateway';
+import { DEFAULT_MAILBOX_SERVICE_LIMITS, DEFAULT_RELAY_LIMITS, startGateway, type MailboxServiceLimits, type RelayLimits } from '@burrow/gateway';
 import { intFlag, UsageError, type Flags } from './args.js';
 import type { Io } from './common.js';
 import { jsonLogger } from './log.js';
@@ -10,23 +10,53 @@ export async function serve(flags: Flags, io: Io, signal: AbortSignal): Promise<
   const tlsKey = flags['tls-key'];
   if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
   if (flags['webtransport-port'] !== undefined && tlsCert === undefined) throw new UsageError('--webtransport-port needs --tls-cert and --tls-key');
+  const drainMs = intFlag(flags['drain-seconds'], 'drain-seconds', 10, 0, 3600) * 1000;
+  const limits = parseLimits(flags.limit ?? []);
   const gateway = await startGateway({
     host: flags.host ?? '127.0.0.1',
     port: intFlag(flags.port, 'port', 4000, 0),
     transitPort: intFlag(flags['transit-port'], 'transit-port', 4001, 0),
     ...(flags['data-dir'] ? { dataDir: flags['data-dir'] } : {}),
     ...(flags.motd ? { motd: flags.motd } : {}),
+    ...(flags['disallow-list'] ? { allowList: false } : {}),
+    ...(flags['advertise-version'] !== undefined ? { advertiseVersion: flags['advertise-version'] } : {}),
+    ...(flags['signal-error'] !== undefined ? { signalError: flags['signal-error'] } : {}),
+    ...(flags['usage-log'] !== undefined ? { usageLog: flags['usage-log'] } : {}),
+    mailboxLimits: limits.mailbox,
+    relayLimits: limits.relay,
     ...(tlsCert && tlsKey ? { tls: { cert: readFileSync(tlsCert), key: readFileSync(tlsKey) } } : {}),
     ...(flags['webtransport-port'] !== undefined ? { webtransportPort: intFlag(flags['webtransport-port'], 'webtransport-port', 0, 0) } : {}),
     logger: jsonLogger(io.stderr),
   });
+  const http = gateway.url.replace(/^ws/, 'http').replace(/\/v1$/, '');
   io.stdout.write(
-    `Burrow gateway\n  mailbox        ${gateway.url}\n  relay (ws)     ${gateway.relayUrl}\n  relay (tcp)    ${gateway.transitHint ?? 'off'}\n  webtransport   ${gateway.webtransportUrl ?? 'off'}\n  health         ${gateway.url.replace(/^ws/, 'http').replace(/\/v1$/, '/health')}\n`,
+    `Burrow gateway\n  mailbox        ${gateway.url}\n  relay (ws)     ${gateway.relayUrl}\n  relay (tcp)    ${gateway.transitHint ?? 'off'}\n  webtransport   ${gateway.webtransportUrl ?? 'off'}\n  health         ${http}/health\n  metrics        ${http}/metrics\n`,
   );
+  let onTerm: (() => void) | undefined;
   await new Promise<void>((resolve) => {
     if (signal.aborted) resolve();
     signal.addEventListener('abort', () => resolve(), { once: true });
-    process.once('SIGTERM', () => resolve());
+    onTerm = () => resolve();
+    process.once('SIGTERM', onTerm);
   });
-  await gateway.close();
+  if (onTerm) process.off('SIGTERM', onTerm);
+  // Stop accepting, let open wormholes finish (bounded), then close: clients still connected get 1001 and reconnect.
+  await gateway.shutdown({ drainMs });
+}
+
+/** `--limit NAME=N` values, split into mailbox and relay (`relay.NAME`) limits; unknown names are usage errors. */
+export function parseLimits(values: readonly string[]): { mailbox: Partial<MailboxServiceLimits>; relay: Partial<RelayLimits> } {
+  const mailbox: Record<string, number> = {};
+  const relay: Record<string, number> = {};
+  for (const value of values) {
+    const m = /^(relay\.)?([A-Za-z]+)=(.+)$/.exec(value);
+    const n = m ? Number(m[3]) : NaN;
+    if (!m || Number.isNaN(n) || n < 0) throw new UsageError(`--limit takes NAME=N with N >= 0, not ${JSON.stringify(value)}`);
+    const [into, known] = m[1] ? [relay, DEFAULT_RELAY_LIMITS] : [mailbox, DEFAULT_MAILBOX_SERVICE_LIMITS];
+    if (!Object.hasOwn(known, m[2]!)) {
+      throw new UsageError(`--limit: unknown ${m[1] ? 'relay ' : ''}limit ${m[2]} (known: ${Object.keys(known).join(', ')})`);
+    }
+    into[m[2]!] = n;
+  }
+  return { mailbox: mailbox as Partial<MailboxServiceLimits>, relay: relay as Partial<RelayLimits> };
 }

@@ -13,7 +13,7 @@
  */
 export { startGateway, type Gateway, type GatewayOptions, type GatewayStats } from './gateway.js';
 
-export { MailboxService, DEFAULT_CONNECTION_LIMITS, ERR_STORE_FAILED } from './mailbox/service.js';
+export { MailboxService, DEFAULT_CONNECTION_LIMITS, DEFAULT_MAILBOX_SERVICE_LIMITS, ERR_STORE_FAILED } from './mailbox/service.js';
 export type { MailboxServiceOptions, MailboxServiceLimits, MailboxServiceStats, MailboxPeer, AttachedPeer } from './mailbox/service.js';
 export { MemoryMailboxStore, StoreMirror, type MailboxStore } from './mailbox/store.js';
 export { SqliteMailboxStore, SQLITE_FILE, type SqliteMailboxStoreOptions } from './mailbox/sqlite-store.js';

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '@burrow/protocol';
 import {
   encodeServerFrame,
+  DEFAULT_SESSION_LIMITS,
   HARD_FRAME_FACTOR,
   INTERNET_RULE_LIMITS,
   MailboxCore,
@@ -52,6 +53,13 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
 };
 
 export type MailboxServiceLimits = MailboxLimits & ConnectionLimits;
+
+/** Every mailbox limit the gateway applies by default (internet-facing rule limits, session and connection limits). */
+export const DEFAULT_MAILBOX_SERVICE_LIMITS: MailboxServiceLimits = {
+  ...INTERNET_RULE_LIMITS,
+  ...DEFAULT_SESSION_LIMITS,
+  ...DEFAULT_CONNECTION_LIMITS,
+};
 
 export interface MailboxServiceOptions {
   /** Where state survives restarts (default: memory, lost with the process). */
