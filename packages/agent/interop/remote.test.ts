@@ -5,6 +5,7 @@
 // from an allowlisted echo service through the agent; revocation drops the
 // session at once and a revoked pairing gets nothing.
 import { createRequire } from 'node:module';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertPrivateNetwork, freePort, startMailboxServer, startTransitRelay, waitFor, type MailboxServer } from '@burrow/testkit';
 import { createWormhole, isWormholeError, type RTCPeerConnectionConstructor } from '@burrow/client';
@@ -20,6 +21,33 @@ const { RTCPeerConnection } = (await import(fromClient.resolve('node-datachannel
 const RTC = RTCPeerConnection as RTCPeerConnectionConstructor;
 const LOOPBACK = { rtcConfiguration: { bindAddress: '127.0.0.1' } };
 const ExtensionWebSocket = webSocketWithOrigin(EXTENSION_ORIGIN);
+
+/** A bare mailbox client speaking raw frames: what a squatter needs, nothing more. */
+async function rawMailbox(url: string): Promise<{ send(m: object): void; next(type: string): Promise<Record<string, unknown>>; close(): void }> {
+  const ws = new WebSocket(url);
+  const seen: Record<string, unknown>[] = [];
+  const waiters: (() => void)[] = [];
+  ws.on('message', (data) => {
+    seen.push(JSON.parse(String(data)) as Record<string, unknown>);
+    for (const w of waiters.splice(0)) w();
+  });
+  await new Promise((r) => ws.once('open', r));
+  return {
+    send: (m) => ws.send(JSON.stringify(m)),
+    next: async (type) => {
+      for (;;) {
+        const i = seen.findIndex((m) => m['type'] === type || m['type'] === 'error');
+        if (i >= 0) {
+          const [m] = seen.splice(i, 1);
+          if (m!['type'] === 'error') throw new Error(`mailbox error: ${JSON.stringify(m)}`);
+          return m!;
+        }
+        await new Promise<void>((r) => waiters.push(r));
+      }
+    },
+    close: () => ws.close(),
+  };
+}
 
 async function settle(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
@@ -54,7 +82,7 @@ describe('remote reconnect through the mailbox (remote-v1)', () => {
 
   beforeAll(async () => {
     assertPrivateNetwork();
-    [mailbox, echo] = await Promise.all([startMailboxServer(), startEcho()]);
+    [mailbox, echo] = await Promise.all([startMailboxServer({ disallowList: true }), startEcho()]);
     // A port nothing listens on: the client "is not on the agent's machine".
     deadUrl = `ws://127.0.0.1:${await freePort()}/v1`;
     agentStore = memoryStore();
@@ -123,12 +151,52 @@ describe('remote reconnect through the mailbox (remote-v1)', () => {
     expect(performance.now() - t0).toBeLessThan(2000);
     expect(agent.status().sessions.some((s) => s.pairingId === pairingId)).toBe(false);
     expect(events).toContainEqual({ type: 'revoked', pairingId, dropped: 1 });
-    // Nobody waits at a revoked pairing's rendezvous: the client fails closed.
+    // The agent kept only the notice key: at the notice rendezvous, the client is told, within seconds.
+    expect(await new Pairings(agentStore).secret(pairingId)).toBeUndefined();
+    expect(await new Pairings(agentStore).notice(pairingId)).toBeDefined();
     const connectedBefore = events.filter((e) => e.type === 'connected').length;
-    const refused = await settle(connectAgent({ store, remote: remote({ tryLocal: false, timeoutMs: 3000 }) }));
-    expect(isWormholeError(refused, 'Timeout'), String(refused)).toBe(true);
-    expect(String((refused as Error).message)).toContain('revoked');
+    const t1 = performance.now();
+    const refused = await settle(connectAgent({ store, remote: remote({ tryLocal: false, timeoutMs: 20_000 }) }));
+    expect(isWormholeError(refused, 'Revoked'), String(refused)).toBe(true);
+    expect(String((refused as Error).message)).toContain('Remote agent revoked this pairing');
+    expect(performance.now() - t1).toBeLessThan(10_000);
     expect(events.filter((e) => e.type === 'connected').length).toBe(connectedBefore);
+    await waitFor(() => events.some((e) => e.type === 'revocation-told' && e.pairingId === pairingId), { message: 'the agent to note the notice was given' });
+    // Both sides forget: the client's pairing is revoked, the agent's notice key is gone.
+    expect((await new Pairings(store).get(agent.id))?.revokedAt).toBeTypeOf('number');
+    expect(await new Pairings(store).secret(agent.id)).toBeUndefined();
+    expect(await new Pairings(agentStore).notice(pairingId)).toBeUndefined();
+    await expect(connectAgent({ store, remote: remote({ tryLocal: false }) })).rejects.toMatchObject({ code: 'Unpaired' });
+  });
+
+  it('a squatter on the rendezvous: the client moves to the next candidate and gets in; the agent reports the squat; nobody can list', async () => {
+    const { store, pairingId } = await pairNewClient('Squatted');
+    const secret = (await new Pairings(store).secret(agent.id))!;
+    const clientId = await loadIdentity(store);
+    // The worst case: a squatter who somehow learnt this window's first nameplate claims it and sits there, silent.
+    const { nameplate } = rendezvous(secret, { agentId: agent.id, clientId, window: rendezvousWindow(Date.now()) });
+    await waitFor(() => agent.status().remoteListeners >= 2);
+    const squatter = await rawMailbox(mailbox.url);
+    squatter.send({ type: 'bind', appid: REMOTE_APPID, side: 'squatter01' });
+    squatter.send({ type: 'claim', nameplate });
+    await squatter.next('claimed');
+    // The mailbox runs with --disallow-list: listing shows nothing to squat.
+    squatter.send({ type: 'list' });
+    const listed = await squatter.next('nameplates');
+    expect(JSON.stringify(listed)).not.toContain(nameplate);
+
+    const t0 = performance.now();
+    const session = await connectAgent({ store, remote: remote({ tryLocal: false, timeoutMs: 20_000 }) });
+    expect(await session.call('info')).toMatchObject({ id: agent.id });
+    expect(performance.now() - t0).toBeLessThan(15_000);
+    await session.close();
+    await waitFor(() => events.some((e) => e.type === 'squat' && e.pairingId === pairingId && e.candidate === 0), { message: 'the agent to report the squat' });
+    expect(logger.lines.some((l) => l.includes('agent.rendezvous-squatted'))).toBe(true);
+    // And again, within the same window.
+    const again = await connectAgent({ store, remote: remote({ tryLocal: false, timeoutMs: 20_000 }) });
+    expect(await (await again.fetch(`http://127.0.0.1:${echo.port}/after-squat`)).json()).toMatchObject({ path: '/after-squat' });
+    await again.close();
+    squatter.close();
   });
 
   it('someone at the rendezvous without the secret fails SPAKE2 and is refused; the agent keeps listening', async () => {

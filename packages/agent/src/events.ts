@@ -17,6 +17,10 @@ export type AgentEvent =
   | { readonly type: 'refused'; readonly reason: RefusalReason; readonly message: string; readonly pairingId?: string }
   | { readonly type: 'forward'; readonly pairing: PairingInfo; readonly to: string }
   | { readonly type: 'revoked'; readonly pairingId: string; readonly dropped: number }
+  /** A remote rendezvous candidate was found squatted (a third side on its nameplate); the agent moved on. */
+  | { readonly type: 'squat'; readonly pairingId: string; readonly window: number; readonly candidate: number }
+  /** A revoked client was told, through the mailbox, that it was revoked. */
+  | { readonly type: 'revocation-told'; readonly pairingId: string }
   | { readonly type: 'shutdown' };
 
 /** The agent's log lines and events, side by side. */

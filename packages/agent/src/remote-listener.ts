@@ -1,55 +1,38 @@
 /**
- * remote-v1 on the agent: one listener per client pairing and rendezvous
- * window (windows and codes: `@burrow/protocol/agent` remote-v1), each
- * waiting at its mailbox rendezvous again and again; a client that meets it
- * (the SPAKE2 proves the pairing) becomes a remote session served with the
- * same RPC, forwarding and revocation policy as a local one.
+ * remote-v1 on the agent (windows, candidates and codes:
+ * `@burrow/protocol/agent` remote-v1): for each client pairing and window,
+ * listeners at the first two candidate rendezvous not known to be squatted, each waiting for its client again and again; a client that
+ * meets one (the SPAKE2 proves the pairing) becomes a remote session served
+ * with the same RPC, forwarding and revocation policy as a local one.
+ *
+ * A squat is seen two ways: the client arrives at a later candidate than the
+ * lowest (it only moves on when a nameplate is `Crowded`), or the agent's own
+ * claim is `Crowded`. Either is logged as a warning and published as a
+ * `squat` event, and the listeners move on to the next free candidates. When
+ * all are squatted nothing is listened on for that window (logged).
+ *
+ * Revoked client pairings whose record keeps a notice key get a listener at
+ * the notice rendezvous instead (notice-listener.ts).
  */
-import WebSocket from 'ws';
-import type { Connection, DuplexStream, WebSocketConstructor } from '@burrow/client';
-import { WormholeError, withSignal, type Logger } from '@burrow/protocol';
-import { REMOTE_APPID, encodeHeader, listenWindows, nextListenChange, rendezvous, shortId } from '@burrow/protocol/agent';
-import type { PairingInfo, Pairings } from '@burrow/store';
-import type { AgentReporter } from './events.js';
-import type { AgentOptions, RemoteListenOptions } from './options.js';
-import { writeAll } from './rpc.js';
-import type { Session } from './sessions.js';
+import { WormholeError, withSignal } from '@burrow/protocol';
+import { NOTICE_TTL_MS, REMOTE_CANDIDATES, listenWindows, nextListenChange, rendezvous, shortId } from '@burrow/protocol/agent';
+import { listenForNotice } from './notice-listener.js';
+import { MAX_RETRY_MS, pause, remoteMailbox, type RemoteContext } from './remote-context.js';
+import { remoteSession } from './remote-session.js';
 import { abandon, openWormhole } from './wormhole.js';
-import { bestEffort, observed } from './ignore.js';
+import { bestEffort } from './ignore.js';
 
-export interface RemoteContext {
-  readonly id: string;
-  readonly store: Pairings;
-  readonly reporter: AgentReporter;
-  readonly remote: RemoteListenOptions;
-  readonly mailbox: string;
-  readonly WebSocket: AgentOptions['WebSocket'];
-  readonly transport: AgentOptions['transport'];
-  readonly logger: Logger | undefined;
-  /** False once the agent is shutting down. */
-  running(): boolean;
-  addSession(session: Session): void;
-}
+/** What one listener waits for: a client at a candidate rendezvous, or a revoked client to tell. */
+type Want = { readonly pairingId: string; readonly window: number; readonly candidate: number } | { readonly pairingId: string; readonly window: number; readonly notice: true };
 
-const MAX_RETRY_MS = 30_000;
-
-/** Wait `ms` (a retry delay), or less if `signal` fires. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
+export type { RemoteContext } from './remote-context.js';
 
 export class RemoteListeners {
   readonly #ctx: RemoteContext;
-  /** Listeners by `pairingId/window`. */
+  /** Listeners by `pairingId/window/candidate` (or `/notice`). */
   readonly #listeners = new Map<string, AbortController>();
+  /** The candidates known to be squatted, by `pairingId/window`. */
+  readonly #squats = new Map<string, Set<number>>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #reconciling = false;
   #again = false;
@@ -65,9 +48,9 @@ export class RemoteListeners {
   }
 
   /**
-   * Keep one listener per client pairing and window: start the missing
-   * ones, stop those of revoked pairings and past windows, and come back
-   * when the windows change.
+   * Keep the listeners every client pairing and window needs: start the
+   * missing ones, stop those of revoked pairings, past windows and squatted
+   * candidates, and come back when the windows change.
    */
   reconcile(): void {
     if (!this.#ctx.running()) return;
@@ -86,27 +69,45 @@ export class RemoteListeners {
     this.#listeners.clear();
   }
 
-  async #reconcileLoop(): Promise<void> {
+  async #wanted(now: number): Promise<Map<string, Want>> {
     const { remote, store } = this.#ctx;
+    const windows = listenWindows(now, remote);
+    const want = new Map<string, Want>();
+    for (const p of await store.list()) {
+      if (p.peerRole !== 'client') continue;
+      if (p.revokedAt === undefined) {
+        for (const window of windows) {
+          const squatted = this.#squats.get(`${p.id}/${window}`);
+          const free = [...Array(REMOTE_CANDIDATES).keys()].filter((c) => !squatted?.has(c)).slice(0, 2);
+          for (const candidate of free) want.set(`${p.id}/${window}/${candidate}`, { pairingId: p.id, window, candidate });
+        }
+      } else if (now - p.revokedAt < NOTICE_TTL_MS && (await store.notice(p.id))) {
+        for (const window of windows) want.set(`${p.id}/${window}/notice`, { pairingId: p.id, window, notice: true });
+      }
+    }
+    for (const key of this.#squats.keys()) if (!windows.some((w) => key.endsWith(`/${w}`))) this.#squats.delete(key);
+    return want;
+  }
+
+  async #reconcileLoop(): Promise<void> {
+    const { remote } = this.#ctx;
     try {
       do {
         this.#again = false;
         const now = (remote.now ?? Date.now)();
-        const windows = listenWindows(now, remote);
-        const clients = (await store.list()).filter((p) => p.peerRole === 'client' && p.revokedAt === undefined);
+        const want = await this.#wanted(now);
         if (!this.#ctx.running()) return;
-        const want = new Map<string, { pairingId: string; window: number }>();
-        for (const p of clients) for (const window of windows) want.set(`${p.id}/${window}`, { pairingId: p.id, window });
         for (const [key, controller] of this.#listeners) {
           if (want.has(key)) continue;
           controller.abort(new WormholeError('Closed', 'no longer listening on this rendezvous'));
           this.#listeners.delete(key);
         }
-        for (const [key, { pairingId, window }] of want) {
+        for (const [key, w] of want) {
           if (this.#listeners.has(key)) continue;
           const controller = new AbortController();
           this.#listeners.set(key, controller);
-          void this.#listen(pairingId, window, controller.signal).finally(() => {
+          const run = 'notice' in w ? listenForNotice(this.#ctx, w.pairingId, w.window, controller.signal) : this.#listen(w.pairingId, w.window, w.candidate, controller.signal);
+          void run.finally(() => {
             if (this.#listeners.get(key) === controller) this.#listeners.delete(key);
           });
         }
@@ -120,8 +121,24 @@ export class RemoteListeners {
     }
   }
 
-  /** Wait at one pairing's rendezvous for its client, again and again, until `signal` fires or the pairing is revoked. */
-  async #listen(pairingId: string, window: number, signal: AbortSignal): Promise<void> {
+  /** These candidates of this pairing and window are squatted: say so, loudly, and listen on the next ones. */
+  #squatted(pairingId: string, window: number, candidates: readonly number[], how: string): void {
+    const key = `${pairingId}/${window}`;
+    const set = this.#squats.get(key) ?? new Set<number>();
+    this.#squats.set(key, set);
+    const fresh = candidates.filter((c) => !set.has(c));
+    if (fresh.length === 0) return;
+    for (const candidate of fresh) {
+      set.add(candidate);
+      this.#ctx.reporter.log('warn', 'agent.rendezvous-squatted', { pairing: shortId(pairingId), window, candidate, how });
+      this.#ctx.reporter.publish({ type: 'squat', pairingId, window, candidate });
+    }
+    if (set.size >= REMOTE_CANDIDATES) this.#ctx.reporter.log('warn', 'agent.rendezvous-exhausted', { pairing: shortId(pairingId), window, candidates: REMOTE_CANDIDATES });
+    this.reconcile();
+  }
+
+  /** Wait at one candidate rendezvous for the pairing's client, again and again, until `signal` fires or the pairing is revoked. */
+  async #listen(pairingId: string, window: number, candidate: number, signal: AbortSignal): Promise<void> {
     const ctx = this.#ctx;
     const firstDelay = ctx.remote.retryMs ?? 1000;
     let delay = firstDelay;
@@ -132,27 +149,19 @@ export class RemoteListeners {
         if (!secret) return; // revoked: reconcile() forgets this listener
         let code: string;
         try {
-          code = rendezvous(secret, { agentId: ctx.id, clientId: pairingId, window }).code;
+          code = rendezvous(secret, { agentId: ctx.id, clientId: pairingId, window, candidate }).code;
         } finally {
           secret.fill(0);
         }
-        w = await openWormhole(
-          {
-            mailbox: ctx.mailbox,
-            appid: REMOTE_APPID,
-            WebSocket: ctx.WebSocket ?? (WebSocket as unknown as WebSocketConstructor),
-            RTCPeerConnection: ctx.remote.RTCPeerConnection ?? null,
-            transport: ctx.transport,
-            bindSignal: true,
-          },
-          signal,
-        );
+        w = await openWormhole(remoteMailbox(ctx, true), signal);
         w.setCode(code);
         await withSignal(w.peerVersions, signal);
         const connection = await w.connect({ ...ctx.remote.connect, signal, ...(ctx.logger ? { logger: ctx.logger } : {}) });
         await w.close().catch(bestEffort);
         w = undefined;
         delay = firstDelay;
+        // The client tries the candidates in order, moving past one only when it is crowded.
+        this.#squatted(pairingId, window, [...Array(candidate).keys()], 'the client found it crowded');
         // Revoked while we were connecting? Then this client gets nothing.
         const pairing = await ctx.store.get(pairingId);
         const still = await ctx.store.secret(pairingId);
@@ -167,6 +176,7 @@ export class RemoteListeners {
         if (w) await abandon(w, err, 'remote rendezvous failed');
         if (signal.aborted || !ctx.running()) return;
         const code = err instanceof WormholeError ? err.code : 'Error';
+        if (code === 'Crowded') return this.#squatted(pairingId, window, [candidate], 'our own claim was crowded');
         if (code === 'WrongPassword') ctx.reporter.refuse({ reason: 'proof', message: 'someone at the remote rendezvous could not prove the pairing' }, pairingId);
         else ctx.reporter.log('warn', 'agent.remote-failed', { pairing: shortId(pairingId), error: code });
         await pause(delay, signal);
@@ -174,40 +184,4 @@ export class RemoteListeners {
       }
     }
   }
-}
-
-/** The session of a client met at a rendezvous; a revocation is announced on its control stream. */
-function remoteSession(pairing: PairingInfo, connection: Connection): Session {
-  let open = true;
-  let control: DuplexStream | undefined;
-  let noticeSent = false;
-  connection.closed.then(
-    () => (open = false),
-    () => (open = false),
-  );
-  return {
-    pairing,
-    origin: pairing.origin ?? '',
-    since: Date.now(),
-    via: 'remote',
-    connection,
-    forwards: new Set(),
-    abort: new AbortController(),
-    live: () => open,
-    attachControl: (stream) => void (control = stream),
-    revoke: (code, message) => {
-      if (!control) return;
-      noticeSent = true;
-      void writeAll(control.writable, encodeHeader({ ok: false, error: { code, message } }), true).catch(bestEffort);
-    },
-    end: () => {
-      const close = () => void connection.close('the agent ended the session').catch(bestEffort);
-      if (!noticeSent || !open) return close();
-      // A data channel closed right after a write may lose it: let the client read the
-      // notice and hang up itself, for up to a second. Nothing is served meanwhile
-      // (the session is gone, its forwards destroyed, every call re-checks the pairing).
-      const timer = setTimeout(close, 1000);
-      void connection.closed.catch(observed).finally(() => clearTimeout(timer));
-    },
-  };
 }

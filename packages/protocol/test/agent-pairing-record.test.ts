@@ -9,7 +9,9 @@ import {
   parseIdentityRecord,
   parsePairingRecord,
   revokedPairingRecord,
+  revocationNoticeKey,
 } from '../src/agent/index.js';
+import { toHex } from '../src/bytes.js';
 
 const ID = 'a'.repeat(32);
 const SECRET = new Uint8Array(32).fill(0x11);
@@ -42,11 +44,17 @@ describe('pairing records', () => {
     expect(parsePairingRecord(odd)).toEqual({ id: ID, name: 'n', peerRole: 'client', createdAt: 1 });
   });
 
-  it('revoke: the secret goes, the first revocation time stays', () => {
+  it('revoke: the secret goes, the first revocation time stays; a client record keeps the notice key', () => {
     const record = newPairingRecord({ id: ID, name: 'n', peerRole: 'client' }, SECRET, 1);
     const revoked = revokedPairingRecord(record, 5);
-    expect(revoked).toEqual({ id: ID, name: 'n', peerRole: 'client', createdAt: 1, revokedAt: 5 });
-    expect(revokedPairingRecord(revoked, 9).revokedAt).toBe(5);
+    const notice = toHex(revocationNoticeKey(SECRET));
+    expect(notice).not.toBe(toHex(SECRET));
+    expect(revoked).toEqual({ id: ID, name: 'n', peerRole: 'client', createdAt: 1, revokedAt: 5, notice });
+    expect(revokedPairingRecord(revoked, 9)).toEqual({ ...revoked, revokedAt: 5 });
+    expect(pairingInfo(revoked)).toEqual({ id: ID, name: 'n', peerRole: 'client', createdAt: 1, revokedAt: 5 });
+    expect(parsePairingRecord(encodePairingRecord(revoked))).toEqual(revoked);
+    // An agent's record (kept by a client) keeps nothing.
+    expect(revokedPairingRecord(newPairingRecord({ id: ID, name: 'n', peerRole: 'agent' }, SECRET, 1), 5)).toEqual({ id: ID, name: 'n', peerRole: 'agent', createdAt: 1, revokedAt: 5 });
   });
 });
 

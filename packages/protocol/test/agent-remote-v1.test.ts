@@ -2,7 +2,8 @@
 // identities and the window; valid wormhole codes; windows that tolerate skew.
 import { describe, expect, it } from 'vitest';
 import { parseCode } from '../src/codes.js';
-import { listenWindows, nextListenChange, rendezvous, rendezvousWindow, DEFAULT_WINDOW_MS } from '../src/agent/index.js';
+import { REMOTE_CANDIDATES, encodeRevocationNotice, listenWindows, nextListenChange, noticeRendezvous, parseRevocationNotice, rendezvous, rendezvousWindow, revocationNoticeKey, DEFAULT_WINDOW_MS } from '../src/agent/index.js';
+import { utf8 } from '../src/bytes.js';
 
 const secret = new Uint8Array(32).map((_, i) => i);
 const agentId = 'a'.repeat(32);
@@ -107,5 +108,24 @@ describe('windows', () => {
     expect(() => listenWindows(0, { windowMs: 10 })).toThrow(/windowMs/);
     expect(() => listenWindows(0, { windowMs: 60_000, skewMs: 60_000 })).toThrow(/skewMs/);
     expect(() => rendezvousWindow(-1)).toThrow(/now/);
+  });
+});
+
+describe('remote-v1 candidates and the revocation notice', () => {
+  it('candidate 0 is the original rendezvous; every candidate and the notice rendezvous are unrelated nameplates', () => {
+    const p = { agentId, clientId, window: 7 };
+    expect(rendezvous(secret, { ...p, candidate: 0 })).toEqual(rendezvous(secret, p));
+    const all = [...Array(REMOTE_CANDIDATES).keys()].map((candidate) => rendezvous(secret, { ...p, candidate }));
+    const notice = noticeRendezvous(revocationNoticeKey(secret), p);
+    const nameplates = new Set([...all, notice].map((r) => r.nameplate));
+    expect(nameplates.size).toBe(REMOTE_CANDIDATES + 1);
+    for (const r of [...all, notice]) expect(parseCode(r.code).nameplate).toBe(r.nameplate);
+    expect(() => rendezvous(secret, { ...p, candidate: REMOTE_CANDIDATES })).toThrow(RangeError);
+  });
+
+  it('the notice message round-trips; anything else is no notice', () => {
+    expect(parseRevocationNotice(encodeRevocationNotice(123))).toEqual({ revokedAt: 123 });
+    expect(parseRevocationNotice(utf8('{"remote-v1":{}}'))).toBeUndefined();
+    expect(() => parseRevocationNotice(utf8('nope'))).toThrow(/remote-v1/);
   });
 });

@@ -126,6 +126,26 @@ export class Pairings {
   }
 
   /**
+   * A revoked client's notice key and when it was revoked (the agent tells
+   * the client with it, see `@burrow/protocol/agent` revocation-notice), or
+   * `undefined`: not revoked, not a client, or already told.
+   */
+  async notice(id: string, options: StoreCallOptions = {}): Promise<{ readonly key: Uint8Array; readonly revokedAt: number } | undefined> {
+    checkIdentity(id);
+    const stored = await this.#read(id, options);
+    return stored?.notice !== undefined && stored.revokedAt !== undefined ? { key: fromHex(stored.notice), revokedAt: stored.revokedAt } : undefined;
+  }
+
+  /** The revoked client was told: forget its notice key. */
+  async noticeDelivered(id: string, options: StoreCallOptions = {}): Promise<void> {
+    checkIdentity(id);
+    const stored = await this.#read(id, options);
+    if (stored?.notice === undefined) return;
+    const { notice: _notice, ...rest } = stored;
+    await this.#write(rest, options);
+  }
+
+  /**
    * Be told when a pairing may have changed (added, renamed, revoked, removed),
    * also by another process or context sharing the store, where the store can
    * see that. Returns an unsubscribe function; a no-op for stores without `watch`.

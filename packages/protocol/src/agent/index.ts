@@ -12,3 +12,4 @@ export * from './pair-v1.js';
 export * from './remote-v1.js';
 export * from './rpc.js';
 export * from './pairing-record.js';
+export * from './revocation-notice.js';

@@ -5,18 +5,23 @@
  *
  *   pairing record   {"id": HEX32, "name": TEXT, "peerRole": "agent"|"client",
  *                     "createdAt": MS, "lastSeenAt"?: MS, "revokedAt"?: MS,
- *                     "origin"?: TEXT, "endpoint"?: TEXT, "secret"?: HEX64}
+ *                     "origin"?: TEXT, "endpoint"?: TEXT, "secret"?: HEX64,
+ *                     "notice"?: HEX64}
  *   identity record  {"id": HEX32}
  *
  * Identities are 16 random bytes in hex; the secret is the 32-byte pair-v1
- * secret in hex, absent once revoked (the record stays as a tombstone).
+ * secret in hex, absent once revoked (the record stays as a tombstone). An
+ * agent's record of a revoked client keeps instead the revocation notice
+ * key (revocation-notice.ts), to tell that client it was revoked; it is
+ * dropped once the client was told.
  * Unknown keys are ignored; a record that breaks these rules reads as
  * missing rather than throwing.
  */
-import { toHex } from '../bytes.js';
+import { fromHex, toHex } from '../bytes.js';
 import { isJsonObject, type JsonObject } from '../json.js';
 import type { RandomSource } from '../logger.js';
 import { safeText } from '../text.js';
+import { revocationNoticeKey } from './revocation-notice.js';
 
 /** What the peer is: an agent (seen from a client) or a client (seen from an agent). */
 export type PeerRole = 'agent' | 'client';
@@ -40,8 +45,8 @@ export interface PairingInfo {
   readonly endpoint?: string;
 }
 
-/** A pairing as stored: the info plus the secret in hex (absent once revoked). */
-export type PairingRecord = PairingInfo & { readonly secret?: string };
+/** A pairing as stored: the info plus the secret in hex (absent once revoked), and once revoked on an agent, the notice key in hex. */
+export type PairingRecord = PairingInfo & { readonly secret?: string; readonly notice?: string };
 
 /** What a caller supplies to record a new pairing. */
 export interface NewPairing {
@@ -118,6 +123,7 @@ export function parsePairingRecord(value: unknown): PairingRecord | undefined {
     ...(typeof v['origin'] === 'string' ? { origin: v['origin'] } : {}),
     ...(typeof v['endpoint'] === 'string' ? { endpoint: v['endpoint'] } : {}),
     ...(typeof v['secret'] === 'string' && SECRET_RE.test(v['secret']) ? { secret: v['secret'] } : {}),
+    ...(typeof v['notice'] === 'string' && SECRET_RE.test(v['notice']) && typeof v['revokedAt'] === 'number' ? { notice: v['notice'] } : {}),
   };
 }
 
@@ -126,15 +132,25 @@ export function encodePairingRecord(record: PairingRecord): JsonObject {
   return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined));
 }
 
-/** The record without its secret: what callers may see. */
+/** The record without its secret or notice key: what callers may see. */
 export function pairingInfo(record: PairingRecord): PairingInfo {
-  const { secret: _secret, ...info } = record;
+  const { secret: _secret, notice: _notice, ...info } = record;
   return info;
 }
 
-/** The record revoked at `now` (kept if already revoked): the secret dropped, a tombstone left. */
+/**
+ * The record revoked at `now` (kept if already revoked): the secret dropped,
+ * a tombstone left; a client's record (kept by an agent) keeps the
+ * revocation notice key derived from the secret, to tell that client.
+ */
 export function revokedPairingRecord(record: PairingRecord, now: number): PairingRecord {
-  return { ...pairingInfo(record), revokedAt: record.revokedAt ?? now };
+  let notice = record.notice;
+  if (record.secret !== undefined && record.peerRole === 'client') {
+    const key = revocationNoticeKey(fromHex(record.secret));
+    notice = toHex(key);
+    key.fill(0);
+  }
+  return { ...pairingInfo(record), revokedAt: record.revokedAt ?? now, ...(notice !== undefined ? { notice } : {}) };
 }
 
 /** Read a stored value as an identity record; `undefined` when it is not one. */

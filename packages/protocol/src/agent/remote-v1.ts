@@ -17,10 +17,19 @@
  * proves both hold S (a 256-bit password: no guessing), so nothing else is
  * needed to authenticate; a peer without S ends in `WrongPassword`.
  *
+ * Each window has {@link REMOTE_CANDIDATES} candidate rendezvous k = 0, 1, …:
+ * candidate 0 is the one above; candidate k > 0 appends u32be(k) to `info`.
+ * The client tries them in order, moving on when a nameplate is `Crowded`
+ * (someone squats it: a third side); the agent listens on the lowest
+ * candidate not known to be squatted and the next one, so a client that
+ * moved on still meets it, and the agent learns of the squat from it.
+ *
  * What a mailbox observer learns: that some Burrow agent and client met
- * (the appid), and a nameplate that is stable within one window and
- * unrelated to the next window's or to any other pairing's. It cannot tell
- * which pairing it is, nor link two windows, without S.
+ * (the appid), and nameplates that are stable within one window and
+ * unrelated to the next window's, to each other or to any other pairing's.
+ * It cannot tell which pairing it is, nor link two windows, nor predict the
+ * next candidate, without S. A mailbox that lists nameplates shows those
+ * the agent holds: run it with `--disallow-list` so nobody can.
  *
  * Clocks differ: the client uses its own current window only; the agent
  * listens on every window within `skewMs` of its clock
@@ -37,6 +46,8 @@ export const REMOTE_APPID = 'burrow/agent/remote-v1';
 export const DEFAULT_WINDOW_MS = 60 * 60 * 1000;
 /** Default clock skew the agent tolerates: five minutes. */
 export const DEFAULT_SKEW_MS = 5 * 60 * 1000;
+/** Candidate rendezvous per window. */
+export const REMOTE_CANDIDATES = 4;
 
 const NAMEPLATE_BASE = 10n ** 14n;
 const NAMEPLATE_SPAN = 9n * 10n ** 14n;
@@ -96,6 +107,8 @@ export function nextListenChange(now: number, options: RemoteWindowOptions = {})
 export interface Rendezvous {
   /** The window this rendezvous belongs to. */
   readonly window: number;
+  /** Which of the window's candidates (0 to {@link REMOTE_CANDIDATES} − 1). */
+  readonly candidate: number;
   /** 15 decimal digits: what the mailbox sees. */
   readonly nameplate: string;
   /** `nameplate-<64 hex>`: the SPAKE2 password. Secret: never log it. */
@@ -103,25 +116,40 @@ export interface Rendezvous {
 }
 
 /**
- * Derive the rendezvous of one pairing for one window.
+ * Derive a code from `key` under `label` for one pairing, window and
+ * candidate (see the module comment). Shared by the rendezvous and the
+ * revocation notice (revocation-notice.ts).
+ *
+ * @internal
+ */
+export function deriveRendezvous(label: string, key: Uint8Array, p: { readonly agentId: string; readonly clientId: string; readonly window: number; readonly candidate?: number }): Rendezvous {
+  if (!(key instanceof Uint8Array)) throw new TypeError('secret must be a Uint8Array');
+  if (key.length !== 32) throw new RangeError('secret must be 32 bytes');
+  if (typeof p?.agentId !== 'string' || !IDENTITY_RE.test(p.agentId)) throw new TypeError('agentId must be 32 lowercase hex characters');
+  if (typeof p.clientId !== 'string' || !IDENTITY_RE.test(p.clientId)) throw new TypeError('clientId must be 32 lowercase hex characters');
+  if (!Number.isSafeInteger(p.window) || p.window < 0) throw new RangeError('window must be a non-negative safe integer');
+  const candidate = p.candidate ?? 0;
+  if (!Number.isInteger(candidate) || candidate < 0 || candidate >= REMOTE_CANDIDATES) throw new RangeError(`candidate must be an integer from 0 to ${REMOTE_CANDIDATES - 1}`);
+  const counter = new Uint8Array(candidate === 0 ? 8 : 12);
+  const view = new DataView(counter.buffer);
+  view.setBigUint64(0, BigInt(p.window));
+  if (candidate > 0) view.setUint32(8, candidate);
+  const info = concatBytes(utf8(label), new Uint8Array([0]), fromHex(p.agentId), fromHex(p.clientId), counter);
+  const okm = hkdf(sha256, key, utf8('burrow agent remote-v1'), info, 40);
+  const n = new DataView(okm.buffer, okm.byteOffset, 8).getBigUint64(0);
+  const nameplate = String(NAMEPLATE_BASE + (n % NAMEPLATE_SPAN));
+  const code = `${nameplate}-${toHex(okm.subarray(8))}`;
+  okm.fill(0);
+  return { window: p.window, candidate, nameplate, code };
+}
+
+/**
+ * Derive the rendezvous of one pairing for one window and candidate (default 0).
  *
  * @example
  * const { code } = rendezvous(secret, { agentId, clientId, window: rendezvousWindow(Date.now()) });
  * w.setCode(code);
  */
-export function rendezvous(secret: Uint8Array, p: { readonly agentId: string; readonly clientId: string; readonly window: number }): Rendezvous {
-  if (!(secret instanceof Uint8Array)) throw new TypeError('secret must be a Uint8Array');
-  if (secret.length !== 32) throw new RangeError('secret must be 32 bytes');
-  if (typeof p?.agentId !== 'string' || !IDENTITY_RE.test(p.agentId)) throw new TypeError('agentId must be 32 lowercase hex characters');
-  if (typeof p.clientId !== 'string' || !IDENTITY_RE.test(p.clientId)) throw new TypeError('clientId must be 32 lowercase hex characters');
-  if (!Number.isSafeInteger(p.window) || p.window < 0) throw new RangeError('window must be a non-negative safe integer');
-  const counter = new Uint8Array(8);
-  new DataView(counter.buffer).setBigUint64(0, BigInt(p.window));
-  const info = concatBytes(utf8('burrow agent remote-v1 rendezvous'), new Uint8Array([0]), fromHex(p.agentId), fromHex(p.clientId), counter);
-  const okm = hkdf(sha256, secret, utf8('burrow agent remote-v1'), info, 40);
-  const n = new DataView(okm.buffer, okm.byteOffset, 8).getBigUint64(0);
-  const nameplate = String(NAMEPLATE_BASE + (n % NAMEPLATE_SPAN));
-  const code = `${nameplate}-${toHex(okm.subarray(8))}`;
-  okm.fill(0);
-  return { window: p.window, nameplate, code };
+export function rendezvous(secret: Uint8Array, p: { readonly agentId: string; readonly clientId: string; readonly window: number; readonly candidate?: number }): Rendezvous {
+  return deriveRendezvous('burrow agent remote-v1 rendezvous', secret, p);
 }
