@@ -19,9 +19,13 @@ export default withMermaid(
         text: 'Guide',
         items: [
           { text: 'Getting started', link: '/guide/getting-started' },
+          { text: 'Install', link: '/guide/install' },
+          { text: 'Use in a Vite app', link: '/guide/vite' },
+          { text: 'Use in an extension', link: '/guide/extension' },
           { text: 'Command line', link: '/guide/cli' },
           { text: 'Files and folders', link: '/guide/files' },
           { text: 'Running the gateway', link: '/guide/gateway' },
+          { text: 'Run the gateway as a service', link: '/guide/service' },
           { text: 'Local agent and extensions', link: '/guide/agent' },
         ],
       },
