@@ -96,9 +96,15 @@ export function viteVersion() {
   return readJson(join(root, 'node_modules', 'vite', 'package.json')).version;
 }
 
-/** npm arguments that install from the warmed cache only (inside the test namespace). */
+/**
+ * npm arguments that install from the warmed cache only (inside the test
+ * namespace). No install scripts: they would fetch prebuilt native binaries
+ * (better-sqlite3) from the network. Nothing the tests run needs them:
+ * bufferutil loads the prebuilds it ships, better-sqlite3 its binary only
+ * when `burrow serve --data-dir` opens a database.
+ */
 export function offlineNpmArgs() {
-  return ['--offline', '--cache', NPM_CACHE, '--no-audit', '--no-fund', '--loglevel', 'error'];
+  return ['--offline', '--ignore-scripts', '--cache', NPM_CACHE, '--no-audit', '--no-fund', '--loglevel', 'error'];
 }
 
 /** `npm i` the tarballs into `project` (or `-g` into `prefix`), from the cache only when `offline`. */
@@ -143,7 +149,9 @@ export function warmCache(tarballs) {
   try {
     say(`warming ${NPM_CACHE} (npm registry)`);
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'warm', private: true, type: 'module' }));
-    run('npm', ['i', '--cache', NPM_CACHE, '--no-audit', '--no-fund', '--loglevel', 'error', ...Object.values(tarballs), `vite@${viteVersion()}`], {
+    // --ignore-scripts: the cache needs the packages' tarballs, not their native builds.
+    const args = ['i', '--ignore-scripts', '--cache', NPM_CACHE, '--no-audit', '--no-fund', '--loglevel', 'error'];
+    run('npm', [...args, ...Object.values(tarballs), `vite@${viteVersion()}`], {
       cwd: project,
     });
     writeFileSync(stamp, `${new Date().toISOString()}\n`);

@@ -40,8 +40,8 @@ describe('burrow installed from its npm tarball', () => {
     if (dir) removeDir(dir);
   });
 
-  /** Run `burrow` as a shell would find it: on PATH, from a folder outside the repository. */
-  function burrow(args: string[], onStderr?: (text: string) => void): Promise<Done> {
+  /** Start `burrow` as a shell would find it: on PATH, from a folder outside the repository. */
+  function spawnBurrow(args: string[], onStderr?: (text: string) => void): { child: ChildProcess; stdout(): string; done: Promise<Done> } {
     const env = { ...process.env, PATH: [join(prefix, 'bin'), process.env['PATH']].join(delimiter) };
     const child = spawn('burrow', args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
@@ -52,13 +52,18 @@ describe('burrow installed from its npm tarball', () => {
       stderr += d;
       onStderr?.(stderr);
     });
-    return new Promise((res, rej) => {
+    const done = new Promise<Done>((res, rej) => {
       child.once('error', rej);
       child.once('close', (exitCode) => {
         children.delete(child);
         res({ exitCode, stdout, stderr });
       });
     });
+    return { child, stdout: () => stdout, done };
+  }
+
+  function burrow(args: string[], onStderr?: (text: string) => void): Promise<Done> {
+    return spawnBurrow(args, onStderr).done;
   }
 
   it('is a plain Node program: --version, --help and a usage error with their exit statuses', async () => {
@@ -70,6 +75,21 @@ describe('burrow installed from its npm tarball', () => {
     expect(help.stdout).toMatch(/Exit status: 0 done; 1 transfer failed/);
     const usage = await burrow(['frobnicate']);
     expect(usage).toMatchObject({ exitCode: 2, stderr: "burrow: unknown command 'frobnicate'\n" });
+  });
+
+  it('loads every subcommand from the installed files: serve starts a gateway, agent lists pairings', async () => {
+    let started: () => void = () => undefined;
+    const up = new Promise<void>((res) => (started = res));
+    const serving = spawnBurrow(['serve', '--port', '0', '--transit-port', '0']);
+    serving.child.stdout!.on('data', () => {
+      if (serving.stdout().includes('Burrow gateway')) started();
+    });
+    await Promise.race([up, serving.done.then((r) => Promise.reject(new Error(`burrow serve exited ${r.exitCode}:\n${r.stderr}`)))]);
+    expect(serving.stdout()).toMatch(/mailbox {8}ws:\/\/127\.0\.0\.1:\d+\/v1/);
+    serving.child.kill('SIGTERM');
+    expect((await serving.done).exitCode).toBe(0);
+    const list = await burrow(['agent', 'list', '--data-dir', join(dir, 'agent')]);
+    expect(list.exitCode, list.stderr).toBe(0);
   });
 
   it('sends a text to the wormhole CLI', async () => {
