@@ -190,19 +190,10 @@ describe('MV3 extension ↔ local agent in headless Chromium', () => {
     await popup.click('#connect');
     expect(await waitStatus(popup, /Connected|: /)).toBe('Connected to Test agent.');
     // A request in flight: the echo service sends a first part and never ends.
+    // The background holds the fetch; the popup is told when its first part came.
     await popup.evaluate((slow) => {
-      const w = window as unknown as { burrowExample: { connect(): Promise<{ fetch(u: string): Promise<Response> }> }; pending: Promise<string> };
-      w.pending = w.burrowExample
-        .connect()
-        .then((s) => s.fetch(slow))
-        .then(async (res) => {
-          const reader = res.body!.getReader();
-          await reader.read();
-          (window as unknown as { firstPart: boolean }).firstPart = true;
-          await reader.read();
-          return 'more data';
-        })
-        .catch((e: { code?: string }) => e.code ?? String(e));
+      const w = window as unknown as { burrowExample: { fetchHeld(u: string, onFirstPart: () => void): Promise<string> }; pending: Promise<string> };
+      w.pending = w.burrowExample.fetchHeld(slow, () => ((window as unknown as { firstPart: boolean }).firstPart = true));
     }, `http://127.0.0.1:${echo.port}/slow`);
     await popup.waitForFunction(() => (window as unknown as { firstPart?: boolean }).firstPart === true);
     expect(await agent.pairings.revoke(clientId)).toBe(true);

@@ -3,8 +3,10 @@ import { defineConfig } from 'vite';
 
 const repo = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 
-// The unpacked extension: dist/ holds manifest.json, popup.html and its
-// bundled module (MV3 allows only 'self' scripts: no inline code, no CDN).
+// The unpacked extension: dist/ holds manifest.json, background.js (the
+// service worker / background script that owns the agent connection),
+// popup.html and its bundled module (MV3 allows only 'self' scripts: no
+// inline code, no CDN).
 // Burrow's packages are bundled from source.
 export default defineConfig({
   root: import.meta.dirname,
@@ -23,7 +25,11 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: false,
     modulePreload: false,
-    rollupOptions: { input: fileURLToPath(new URL('./popup.html', import.meta.url)) },
+    rollupOptions: {
+      input: { popup: fileURLToPath(new URL('./popup.html', import.meta.url)), background: fileURLToPath(new URL('./src/background.ts', import.meta.url)) },
+      // The manifest names the background script: a fixed file name, no hash.
+      output: { entryFileNames: (chunk) => (chunk.name === 'background' ? 'background.js' : 'assets/[name]-[hash].js') },
+    },
   },
   logLevel: 'warn',
 });

@@ -1,24 +1,38 @@
 /**
- * The example extension's popup: pair with a local Burrow agent by code
- * (once), then reconnect from the secret kept in this extension's IndexedDB
- * and fetch from a local service the agent allows.
+ * The example extension's popup: a view. The background (background.ts)
+ * owns the agent connection and the pairing; the popup sends it requests
+ * and shows its status, so closing the popup closes nothing.
  *
  * Everything the buttons do is also on `globalThis.burrowExample`, so tests
  * (and the curious, from DevTools) can drive the same code.
  */
-import { connectAgent, pairWithAgent, type AgentSession } from '@burrow/agent/client';
-import { Pairings, idbStore, type PairingInfo } from '@burrow/store';
+import { extensionApi, type Notice, type Reply, type Request, type State, type Status } from './messages.js';
 
-const store = idbStore({ database: 'burrow-example' });
-const pairings = new Pairings(store);
-const DEFAULT_MAILBOX = 'ws://relay.magic-wormhole.io:4000/v1';
-
+const api = extensionApi();
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const statusEl = $<HTMLParagraphElement>('status');
 
-function show(text: string, kind: 'ok' | 'error' | '' = ''): void {
+function show(text: string, kind: Status['kind'] = ''): void {
   statusEl.textContent = text;
   statusEl.className = kind;
+}
+
+/** An error from the background, with its stable code (as `err.code`). */
+class BackgroundError extends Error {
+  constructor(
+    readonly code: string | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Ask the background; rejects with its error. */
+async function ask<T>(request: Request): Promise<T> {
+  const reply = (await api.runtime.sendMessage(request)) as Reply | undefined;
+  if (!reply) throw new BackgroundError(undefined, 'the background did not answer');
+  if (!reply.ok) throw new BackgroundError(reply.code, reply.message);
+  return reply.value as T;
 }
 
 /** A sentence for people, with the stable error code where there is one. */
@@ -27,60 +41,21 @@ function describeError(err: unknown): string {
   return e?.code ? `${e.code}: ${e.message}` : String(e?.message ?? err);
 }
 
-let session: AgentSession | undefined;
-
-async function currentAgent(): Promise<PairingInfo | undefined> {
-  const agents = (await pairings.list()).filter((p) => p.peerRole === 'agent');
-  return agents[agents.length - 1];
-}
-
-async function render(): Promise<void> {
-  const agent = await currentAgent();
-  $<HTMLFieldSetElement>('agent-box').hidden = !agent;
-  $<HTMLDivElement>('agent-name').textContent = agent
-    ? `${agent.name} · ${agent.endpoint ?? '?'}${agent.revokedAt !== undefined ? ' · revoked' : ''}`
-    : '';
-}
-
-async function pair(mailbox: string, code: string): Promise<PairingInfo> {
-  await store.set('settings', { mailbox });
-  const agent = await pairWithAgent({ mailbox, code, store, name: 'Burrow example extension', signal: AbortSignal.timeout(60_000) });
-  await render();
-  return agent;
-}
-
-/** Connect (or reuse the open session); the session reports its end in the status line. */
-async function connect(): Promise<AgentSession> {
-  if (session) return session;
-  const s = await connectAgent({ store, signal: AbortSignal.timeout(15_000) });
-  session = s;
-  s.closed.then(
-    () => {
-      if (session === s) session = undefined;
-      show('Disconnected from the agent.');
-    },
-    (err: unknown) => {
-      if (session === s) session = undefined;
-      show(`Disconnected: ${describeError(err)}`, 'error');
-    },
-  );
-  show(`Connected to ${s.agent.name}.`, 'ok');
+async function render(): Promise<State> {
+  const s = await ask<State>({ op: 'state' });
+  $<HTMLFieldSetElement>('agent-box').hidden = !s.agent;
+  $<HTMLDivElement>('agent-name').textContent = s.agent ? `${s.agent.name} · ${s.agent.endpoint ?? '?'}${s.agent.revoked ? ' · revoked' : ''}` : '';
   return s;
 }
 
-async function fetchVia(url: string, body?: string): Promise<{ status: number; text: string }> {
-  const s = await connect();
-  const res = await s.fetch(url, body ? { method: 'POST', body, headers: { 'content-type': 'text/plain' } } : {});
-  return { status: res.status, text: await res.text() };
-}
+let firstPart: () => void = () => undefined;
 
-async function forget(): Promise<void> {
-  const agent = await currentAgent();
-  await session?.close();
-  session = undefined;
-  if (agent) await pairings.remove(agent.id);
-  await render();
-}
+api.runtime.onMessage.addListener((message) => {
+  const notice = message as Notice;
+  if (notice?.type === 'status') show(notice.status.text, notice.status.kind);
+  else if (notice?.type === 'first-part') firstPart();
+  return undefined;
+});
 
 /** Run one button's action with its result or error in the status line. */
 function action(button: string, run: () => Promise<string>): void {
@@ -93,14 +68,28 @@ function action(button: string, run: () => Promise<string>): void {
   });
 }
 
+const pair = async (mailbox: string, code: string) => {
+  const name = await ask<string>({ op: 'pair', mailbox, code });
+  await render();
+  return name;
+};
+const connect = async () => `Connected to ${await ask<string>({ op: 'connect' })}.`;
+const fetchVia = (url: string, body?: string) => ask<{ status: number; text: string }>({ op: 'fetch', url, ...(body ? { body } : {}) });
+/** A long fetch held by the background: `onFirstPart` once its first chunk came; resolves with 'more data' or the error code. */
+const fetchHeld = (url: string, onFirstPart: () => void) => {
+  firstPart = onFirstPart;
+  return ask<string>({ op: 'fetch-held', url }).catch((e: { code?: string }) => e.code ?? String(e));
+};
+
 action('pair', async () => {
-  const agent = await pair($<HTMLInputElement>('mailbox').value.trim(), $<HTMLInputElement>('code').value.trim());
+  const name = await pair($<HTMLInputElement>('mailbox').value.trim(), $<HTMLInputElement>('code').value.trim());
   $<HTMLInputElement>('code').value = '';
-  return `Paired with ${agent.name}.`;
+  return `Paired with ${name}.`;
 });
-action('connect', async () => `Connected to ${(await connect()).agent.name}.`);
+action('connect', connect);
 action('forget', async () => {
-  await forget();
+  await ask({ op: 'forget' });
+  await render();
   return 'Forgot the agent.';
 });
 action('fetch', async () => {
@@ -111,12 +100,12 @@ action('fetch', async () => {
   return `HTTP ${res.status} through the agent.`;
 });
 
-(globalThis as Record<string, unknown>)['burrowExample'] = { pair, connect, fetchVia, forget, pairings: () => pairings.list(), describeError };
+(globalThis as Record<string, unknown>)['burrowExample'] = { pair, connect, fetchVia, fetchHeld, state: () => ask<State>({ op: 'state' }), describeError };
 
 void (async () => {
-  const settings = (await store.get('settings')) as { mailbox?: string } | undefined;
-  $<HTMLInputElement>('mailbox').value = settings?.mailbox ?? DEFAULT_MAILBOX;
-  await render();
-  const agent = await currentAgent();
-  show(agent ? `Paired with ${agent.name}: no code needed.` : 'Not paired yet: start `burrow agent --pair` and type its code.');
+  const s = await render();
+  $<HTMLInputElement>('mailbox').value = s.mailbox;
+  if (s.connected) show(`Connected to ${s.agent?.name ?? 'the agent'}.`, 'ok');
+  else if (s.status.text.startsWith('Reconnect failed') || s.status.text.startsWith('Disconnected')) show(s.status.text, s.status.kind);
+  else show(s.agent ? `Paired with ${s.agent.name}: no code needed.` : 'Not paired yet: start `burrow agent --pair` and type its code.');
 })();
