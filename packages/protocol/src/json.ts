@@ -30,6 +30,12 @@ export interface JsonBounds {
   readonly maxLength?: number;
   /** Deepest nesting of objects and arrays accepted (default 32). */
   readonly maxDepth?: number;
+  /**
+   * Most objects and arrays accepted in all (default unbounded). Parsing
+   * cost follows how many there are, not how deep: a bound for servers
+   * parsing untrusted frames. Refused with reason `depth`.
+   */
+  readonly maxContainers?: number;
 }
 
 export const DEFAULT_JSON_MAX_LENGTH = 1 << 20;
@@ -49,8 +55,17 @@ const BACKSLASH = 0x5c;
  * Stops early (returning `limit + 1`) as soon as `limit` is exceeded.
  */
 export function jsonDepth(text: string, limit = Number.POSITIVE_INFINITY): number {
+  return jsonShape(text, limit).depth;
+}
+
+/**
+ * {@link jsonDepth} and the number of objects and arrays, in one scan that
+ * stops as soon as either passes its limit.
+ */
+function jsonShape(text: string, limit: number, containerLimit = Number.POSITIVE_INFINITY): { depth: number; containers: number } {
   let depth = 0;
   let max = 0;
+  let containers = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -62,13 +77,14 @@ export function jsonDepth(text: string, limit = Number.POSITIVE_INFINITY): numbe
     if (c === QUOTE) inString = true;
     else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       depth++;
+      if (++containers > containerLimit) return { depth: max, containers };
       if (depth > max) {
         max = depth;
-        if (max > limit) return max;
+        if (max > limit) return { depth: max, containers };
       }
     } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
   }
-  return max;
+  return { depth: max, containers };
 }
 
 /** Parse any JSON value within `bounds`. Throws {@link JsonError}. */
@@ -77,7 +93,10 @@ export function parseJson(text: string, bounds: JsonBounds = {}): unknown {
   const maxLength = bounds.maxLength ?? DEFAULT_JSON_MAX_LENGTH;
   const maxDepth = bounds.maxDepth ?? DEFAULT_JSON_MAX_DEPTH;
   if (text.length > maxLength) throw new JsonError('size', `JSON text of ${text.length} characters (limit ${maxLength})`);
-  if (jsonDepth(text, maxDepth) > maxDepth) throw new JsonError('depth', `JSON nested deeper than ${maxDepth} levels`);
+  const maxContainers = bounds.maxContainers ?? Number.POSITIVE_INFINITY;
+  const shape = jsonShape(text, maxDepth, maxContainers);
+  if (shape.depth > maxDepth) throw new JsonError('depth', `JSON nested deeper than ${maxDepth} levels`);
+  if (shape.containers > maxContainers) throw new JsonError('depth', `JSON with more than ${maxContainers} objects and arrays`);
   try {
     return JSON.parse(text) as unknown;
   } catch (cause) {

@@ -3,7 +3,7 @@
 // characters per address and prefix, abandoned allocations and old
 // mailboxes expiring, and the usage records (Python's moods).
 import { describe, expect, it } from 'vitest';
-import { addressScopes, CountBudget, RateBudget, type UsageRecord } from '../src/server/index.js';
+import { addressScopes, CountBudget, MAX_CLIENT_FRAME_CONTAINERS, parseClientFrame, RateBudget, type UsageRecord } from '../src/server/index.js';
 import { APPID, errors, harness, openMailbox } from './support/mailbox-harness.js';
 
 describe('address scopes', () => {
@@ -116,6 +116,15 @@ describe('mailbox: fair limits', () => {
     h.now += 2 * 60_000;
     h.core.prune(h.now, 11 * 60_000);
     expect(h.core.stats()).toMatchObject({ mailboxes: 0, nameplates: 0, listeners: 0 });
+  });
+});
+
+describe('client frames: parse cost bounded', () => {
+  it('refuses a frame with more objects and arrays than a client ever sends, before parsing it', () => {
+    const many = `{"type":"ping","ping":[${Array(MAX_CLIENT_FRAME_CONTAINERS).fill('[]').join(',')}]}`;
+    expect(parseClientFrame(many, 1 << 20)).toEqual({ ok: false, reason: 'too-deep' });
+    const bind = '{"type":"bind","appid":"a","side":"s","client_version":["python","0.12.0"],"id":"x"}';
+    expect(parseClientFrame(bind, 1 << 20)).toMatchObject({ ok: true });
   });
 });
 

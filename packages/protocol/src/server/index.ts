@@ -18,7 +18,7 @@ export type { BudgetScope, RateLimits, ScopeLimits } from './budget.js';
 export { mailboxUsage, nameplateUsage } from './usage.js';
 export type { UsageFacts, UsageMood, UsageRecord } from './usage.js';
 export { mailboxId, pickNameplate } from './ids.js';
-export { encodeServerFrame, get, has, parseClientFrame, MAX_CLIENT_FRAME_DEPTH } from './frames.js';
+export { encodeServerFrame, get, has, parseClientFrame, MAX_CLIENT_FRAME_CONTAINERS, MAX_CLIENT_FRAME_DEPTH } from './frames.js';
 export type { ClientFrame, ClientFrameRefusal, ParseResult, ServerFrame } from './frames.js';
 export * from './model.js';
 export * from '../transit/relay-handshake.js';
