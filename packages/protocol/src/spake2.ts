@@ -11,14 +11,12 @@
  * HKDF(info "SPAKE2 pw", 48 bytes), the secret from one `random(64)` call.
  */
 
-import type { EdwardsPoint } from '@noble/curves/abstract/edwards.js';
-import { bytesToNumberBE } from '@noble/curves/utils.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { abytes, compareBytes, concatBytes, equalBytes, utf8 } from './bytes.js';
 import { WormholeError } from './errors.js';
 import type { SessionKey } from './keys.js';
-import { ED25519_CURVE, ed25519Point } from './edwards25519.js';
+import { ED25519_CURVE, EdPoint } from './edwards25519.js';
 
 const { p: Q, n: L } = ED25519_CURVE;
 const NO_SALT = new Uint8Array(0);
@@ -31,9 +29,11 @@ const SIDE_SYMMETRIC = 0x53;
 /** Length of a SPAKE2 message on the wire: side byte + 32-byte point. */
 export const SPAKE2_MESSAGE_LENGTH = 33;
 
-/** A secret scalar times a point. `multiply` rejects 0; python maps it to the identity. */
-function mul(point: EdwardsPoint, scalar: bigint): EdwardsPoint {
-  return scalar === 0n ? ed25519Point().ZERO : point.multiply(scalar);
+/** A big-endian integer. */
+function bytesToNumberBE(bytes: Uint8Array): bigint {
+  let n = 0n;
+  for (const b of bytes) n = (n << 8n) | BigInt(b);
+  return n;
 }
 
 /** 32-byte little-endian encoding of `y` (< Q), top bit clear: the point (x even, y). */
@@ -53,14 +53,14 @@ export interface ArbitraryElement {
   readonly increments: number;
 }
 
-function findArbitraryElement(seed: Uint8Array): { point: EdwardsPoint; info: ArbitraryElement } {
+function findArbitraryElement(seed: Uint8Array): { point: EdPoint; info: ArbitraryElement } {
   const okm = hkdf(sha256, seed, NO_SALT, utf8('SPAKE2 arbitrary element'), 48);
   const yStart = bytesToNumberBE(okm) % Q;
   for (let plus = 0; ; plus++) {
     const encoded = encodeY((yStart + BigInt(plus)) % Q);
-    let candidate: EdwardsPoint;
+    let candidate: EdPoint;
     try {
-      candidate = ed25519Point().fromBytes(encoded);
+      candidate = EdPoint.fromBytes(encoded);
     } catch {
       continue; // y is not on the curve (about half of all y)
     }
@@ -96,9 +96,9 @@ export function passwordToScalar(password: Uint8Array): bigint {
   return bytesToNumberBE(hkdf(sha256, password, NO_SALT, utf8('SPAKE2 pw'), 48)) % L;
 }
 
-let symmetricElement: EdwardsPoint | undefined;
+let symmetricElement: EdPoint | undefined;
 /** S, from seed "symmetric"; found on first use, not at import. */
-function elementS(): EdwardsPoint {
+function elementS(): EdPoint {
   return (symmetricElement ??= findArbitraryElement(utf8('symmetric')).point);
 }
 
@@ -107,7 +107,7 @@ function remoteError(message: string): WormholeError {
 }
 
 /** Check the peer's message (`outbound`: our own point) and return its point. Throws `RemoteProtocol`. */
-function parseInbound(inbound: Uint8Array, outbound: Uint8Array): EdwardsPoint {
+function parseInbound(inbound: Uint8Array, outbound: Uint8Array): EdPoint {
   if (inbound.length !== SPAKE2_MESSAGE_LENGTH) {
     throw remoteError(`message must be ${SPAKE2_MESSAGE_LENGTH} bytes, got ${inbound.length}`);
   }
@@ -118,9 +118,9 @@ function parseInbound(inbound: Uint8Array, outbound: Uint8Array): EdwardsPoint {
   if (side !== SIDE_SYMMETRIC) throw remoteError(`unknown side byte 0x${side.toString(16).padStart(2, '0')}`);
   const encoded = inbound.subarray(1);
   if (equalBytes(encoded, outbound)) throw remoteError('peer reflected our own message back');
-  let point: EdwardsPoint;
+  let point: EdPoint;
   try {
-    point = ed25519Point().fromBytes(encoded); // strict RFC 8032: y < Q, no "-0"
+    point = EdPoint.fromBytes(encoded); // strict RFC 8032: y < Q, no "-0"
   } catch (cause) {
     throw new WormholeError('RemoteProtocol', 'SPAKE2: message is not a valid curve point', { cause });
   }
@@ -180,8 +180,8 @@ export function startSpake2(options: Spake2Options): Spake2 {
   const entropy = random(64);
   abytes(entropy, 'random(64) result', 64);
   let xyScalar: bigint | undefined = bytesToNumberBE(entropy) % L;
-  const pwBlinding = mul(elementS(), pwScalar);
-  const outbound = mul(ed25519Point().BASE, xyScalar).add(pwBlinding).toBytes();
+  const pwBlinding = elementS().multiply(pwScalar);
+  const outbound = EdPoint.BASE.multiply(xyScalar).add(pwBlinding).toBytes();
   const message = concatBytes(Uint8Array.of(SIDE_SYMMETRIC), outbound);
 
   const finishDetailed = (inbound: Uint8Array): Spake2Details => {
@@ -190,7 +190,7 @@ export function startSpake2(options: Spake2Options): Spake2 {
     if (xy === undefined) throw new WormholeError('Usage', 'SPAKE2 finish() can only be called once');
     xyScalar = undefined;
     const peer = parseInbound(inbound, outbound);
-    const sharedElement = mul(peer.subtract(pwBlinding), xy).toBytes();
+    const sharedElement = peer.subtract(pwBlinding).multiply(xy).toBytes();
     const theirs = inbound.subarray(1);
     const [first, second] = compareBytes(outbound, theirs) <= 0 ? [outbound, theirs] : [theirs, outbound];
     const transcript = concatBytes(sha256(password), sha256(id), first, second, sharedElement);
