@@ -6,6 +6,7 @@
 import { cleanup } from '@burrow/testkit';
 import { browsersBench } from './browsers.js';
 import { gatewayBench } from './gateway.js';
+import { pageTransferBench } from './page-transfer.js';
 import { transferBench } from './transfer.js';
 import { webrtcBench } from './webrtc.js';
 import { spakeBench, textBench } from './wormhole.js';
@@ -18,6 +19,7 @@ const SUITES: Record<string, () => Promise<void>> = {
   webrtc: webrtcBench,
   browsers: browsersBench,
   gateway: gatewayBench,
+  page: pageTransferBench,
   startup: startupBench,
 };
 

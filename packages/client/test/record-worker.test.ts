@@ -29,7 +29,7 @@ function scriptWorker(): (job: RecordJob) => RecordJobResult {
   return (job) => {
     scope.onmessage!({ data: job });
     // Bytes from the script's realm, as a structured clone would bring them back.
-    return { id: posted!.id, out: posted!.out && new Uint8Array(posted!.out) };
+    return { id: posted!.id, out: posted!.out.map((o) => o && new Uint8Array(o)) };
   };
 }
 
@@ -38,10 +38,10 @@ function scrambledPool(): RecordPool & { runs: number } {
   let n = 0;
   return {
     runs: 0,
-    async run(op, key, index, data) {
+    async run(op, key, index, items) {
       this.runs++;
       for (let i = 0; i < (n++ * 7) % 5; i++) await Promise.resolve();
-      return runRecordJob({ id: 0, op, key, index, data }).out;
+      return runRecordJob({ id: 0, op, key, index, items }).out;
     },
     release() {
       // nothing held
@@ -83,15 +83,15 @@ describe('record worker', () => {
     const run = scriptWorker();
     const enc = new RecordEncoder(sender.send);
     const dec = new RecordDecoder(receiver.receive);
-    for (const [index, size] of [0, 1, 16_384, 65_536].entries()) {
-      const pt = new Uint8Array(randomBytes(size));
-      const frame = run({ id: index, op: 'seal', key: sender.send, index, data: pt.slice() }).out!;
-      expect(toHex(frame)).toBe(toHex(enc.encode(pt)));
-      const [sealed] = dec.pushSealed(frame);
-      expect(toHex(run({ id: index, op: 'open', key: receiver.receive, index, data: sealed!.box.slice() }).out!)).toBe(toHex(pt));
-      sealed!.box[0]! ^= 1;
-      expect(run({ id: index, op: 'open', key: receiver.receive, index, data: sealed!.box.slice() }).out).toBeNull();
-    }
+    const plaintexts = [0, 1, 16_384, 65_536].map((n) => new Uint8Array(randomBytes(n)));
+    const frames = run({ id: 1, op: 'seal', key: sender.send, index: 0, items: plaintexts.map((p) => p.slice()) }).out;
+    expect(frames.map((f) => toHex(f!))).toEqual(plaintexts.map((p) => toHex(enc.encode(p))));
+    const sealed = frames.flatMap((f) => dec.pushSealed(f!));
+    const opened = run({ id: 2, op: 'open', key: receiver.receive, index: 0, items: sealed.map((r) => r.box.slice()) }).out;
+    expect(opened.map((o) => toHex(o!))).toEqual(plaintexts.map((p) => toHex(p)));
+    sealed[2]!.box[0]! ^= 1;
+    const tampered = run({ id: 3, op: 'open', key: receiver.receive, index: 0, items: sealed.map((r) => r.box.slice()) }).out;
+    expect(tampered.map((o) => o === null)).toEqual([false, false, true, false]);
   });
 });
 

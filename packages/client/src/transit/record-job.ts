@@ -3,14 +3,14 @@ export interface RecordJob {
   readonly id: number;
   readonly op: 'seal' | 'open';
   readonly key: Uint8Array;
-  /** The record's counter (its nonce). */
+  /** The counter (nonce) of the first record; the others follow it. */
   readonly index: number;
-  /** seal: the plaintext; open: `mac ‖ ciphertext`. Owned by the job (transferred). */
-  readonly data: Uint8Array;
+  /** Consecutive records. seal: plaintexts; open: `mac ‖ ciphertext`s. Owned by the job (transferred). */
+  readonly items: readonly Uint8Array[];
 }
 
 export interface RecordJobResult {
   readonly id: number;
-  /** seal: the wire frame; open: the plaintext, or null when it did not authenticate. */
-  readonly out: Uint8Array | null;
+  /** Per item. seal: the wire frame; open: the plaintext, or null when it did not authenticate. */
+  readonly out: readonly (Uint8Array | null)[];
 }

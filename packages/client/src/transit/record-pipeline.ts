@@ -44,18 +44,21 @@ export function pooledReadable(init: PooledStreamsInit): ReadableStream<Uint8Arr
         let tail: Promise<void> = Promise.resolve();
         let pending = 0;
         const dispatch = (chunk: Uint8Array) => {
-          for (const r of decoder.pushSealed(chunk)) {
-            pending++;
-            // A copy of just this box: it is transferred to a Worker.
-            const job = pool.run('open', keys.receive, r.index, r.box.slice());
-            tail = tail.then(async () => {
-              const plaintext = await job;
-              pending--;
-              poke();
-              if (plaintext === null) throw decoder.authenticationFailed(r.index);
+          const records = decoder.pushSealed(chunk);
+          if (records.length === 0) return;
+          const first = records[0]!.index;
+          pending += records.length;
+          // The records a chunk completes go as one job; each box copied out, as it is transferred to a Worker.
+          const job = pool.run('open', keys.receive, first, records.map((r) => r.box.slice()));
+          tail = tail.then(async () => {
+            const plaintexts = await job;
+            pending -= records.length;
+            poke();
+            for (const [i, plaintext] of plaintexts.entries()) {
+              if (plaintext === null) throw decoder.authenticationFailed(first + i);
               if (!failed) controller.enqueue(plaintext);
-            });
-          }
+            }
+          });
           tail.catch(fail);
         };
         const pump = async () => {
@@ -119,9 +122,9 @@ export function pooledWritable(init: PooledStreamsInit): WritableStream<Uint8Arr
       async write(record) {
         if (error) throw error;
         const index = encoder.next(record);
-        const frame = pool.run('seal', keys.send, index, record.slice());
+        const frame = pool.run('seal', keys.send, index, [record.slice()]);
         tail = tail.then(async () => {
-          await writer.write((await frame)!);
+          await writer.write((await frame)[0]!);
         });
         inflight.push(tail);
         tail.catch(lost);

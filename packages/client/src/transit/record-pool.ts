@@ -9,15 +9,16 @@
  */
 import type { RecordJob, RecordJobResult } from './record-job.js';
 
-/** Seals/opens records, one job at a time, asynchronously. */
+/** Seals/opens runs of consecutive records, asynchronously. */
 export interface RecordPool {
-  run(op: RecordJob['op'], key: Uint8Array, index: number, data: Uint8Array): Promise<Uint8Array | null>;
+  /** `items` are records `index`, `index + 1`, …, each in a buffer of its own (they are transferred). */
+  run(op: RecordJob['op'], key: Uint8Array, index: number, items: Uint8Array[]): Promise<readonly (Uint8Array | null)[]>;
   /** Give the pool back (its Workers stop when nobody holds it). */
   release(): void;
 }
 
 interface Pending {
-  resolve(result: Uint8Array | null): void;
+  resolve(result: readonly (Uint8Array | null)[]): void;
   reject(err: unknown): void;
   /** Kept (not transferred) until the Workers have answered once, so it can be redone here if they never start. */
   job: RecordJob | undefined;
@@ -42,7 +43,7 @@ function poolSize(): number {
   return Math.max(1, Math.min(4, cores - 1));
 }
 
-async function mainThread(job: RecordJob): Promise<Uint8Array | null> {
+async function mainThread(job: RecordJob): Promise<readonly (Uint8Array | null)[]> {
   const { runRecordJob } = await import('./record-worker.js');
   return runRecordJob(job).out;
 }
@@ -98,15 +99,15 @@ export function acquireRecordPool(): RecordPool {
   let starting: Promise<void> | undefined;
   let released = false;
   return {
-    async run(op, key, index, data) {
-      const job: RecordJob = { id: ++jobIds, op, key, index, data };
+    async run(op, key, index, items) {
+      const job: RecordJob = { id: ++jobIds, op, key, index, items };
       if (!state.broken && state.workers.length === 0) await (starting ??= start(state));
       if (state.broken || state.workers.length === 0) return mainThread(job);
       const worker = state.workers[state.next++ % state.workers.length]!;
-      return new Promise<Uint8Array | null>((resolve, reject) => {
+      return new Promise<readonly (Uint8Array | null)[]>((resolve, reject) => {
         const transfer = state.proven;
         state.jobs.set(job.id, { resolve, reject, job: transfer ? undefined : job });
-        worker.postMessage(job, transfer ? [data.buffer as ArrayBuffer] : []);
+        worker.postMessage(job, transfer ? items.map((d) => d.buffer as ArrayBuffer) : []);
       });
     },
     release() {

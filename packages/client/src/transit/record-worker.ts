@@ -1,6 +1,6 @@
 /**
- * The Worker side of the record pool (record-pool.ts): seals or opens one
- * Transit record per message with the pure-JS secretbox, the nonce being the
+ * The Worker side of the record pool (record-pool.ts): seals or opens a run of
+ * consecutive Transit records per message with the pure-JS secretbox, the nonce being the
  * record's counter. Bundled on its own into record-worker-source.ts (by
  * scripts/record-worker.ts) so the pool can start it from a
  * Blob URL, whatever bundled the page.
@@ -10,9 +10,11 @@ import type { RecordJob, RecordJobResult } from './record-job.js';
 
 /** Run one job (also the main-thread fallback of the pool). */
 export function runRecordJob(job: RecordJob): RecordJobResult {
-  const nonce = recordNonce(job.index);
-  const out = job.op === 'seal' ? sealRecord(nobleSecretBox, job.key, nonce, job.data) : nobleSecretBox.open(job.data, nonce, job.key);
-  return { id: job.id, out: out ?? null };
+  const out = job.items.map((data, i) => {
+    const nonce = recordNonce(job.index + i);
+    return (job.op === 'seal' ? sealRecord(nobleSecretBox, job.key, nonce, data) : nobleSecretBox.open(data, nonce, job.key)) ?? null;
+  });
+  return { id: job.id, out };
 }
 
 interface WorkerScope {
@@ -24,6 +26,6 @@ interface WorkerScope {
 export function serveRecordJobs(scope: WorkerScope): void {
   scope.onmessage = (e) => {
     const result = runRecordJob(e.data);
-    scope.postMessage(result, result.out ? [result.out.buffer as ArrayBuffer] : []);
+    scope.postMessage(result, result.out.flatMap((o) => (o ? [o.buffer as ArrayBuffer] : [])));
   };
 }
