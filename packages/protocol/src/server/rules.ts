@@ -12,20 +12,17 @@
  *   opened it has closed it. Re-opening and re-closing are allowed (clients
  *   re-send `close` after a reconnect until they see `closed`).
  * - Anything untouched for `expiryMs` (11 minutes in Python) is pruned;
- *   a mailbox with a subscriber counts as touched. Beyond Python: a
- *   nameplate claimed by one side whose mailbox has no subscriber goes after
- *   `unclaimedExpiryMs`, and any mailbox after `maxMailboxAgeMs`.
- * - Each deleted nameplate and mailbox leaves a {@link UsageRecord}
- *   (`takeUsage`), as Python's usage database.
+ *   a mailbox with a subscriber counts as touched (see ./expiry.ts).
+ * - Each deleted nameplate and mailbox leaves a {@link UsageRecord}.
  *
  * Differences from Python, all deliberate:
  * - A side turned away as "crowded" leaves no trace (Python records it,
  *   which makes the two legitimate sides "crowded" on their next reconnect
  *   and keeps the mailbox alive until pruned).
  * - Nameplates whose mailbox is gone are pruned too (Python keeps them).
- * - Totals, allocations and stored characters per address and per prefix
- *   ({@link RulesLedger}), messages per mailbox and bytes per mailbox are
- *   bounded.
+ * - Bounds: totals, allocations and stored characters per address and
+ *   prefix ({@link RulesLedger}), messages and bytes per mailbox; abandoned
+ *   allocations and old mailboxes expire.
  *
  * Time (`now`, ms) and randomness are passed in; every change to stored
  * records is queued for the store (`takeChanges`).
@@ -34,6 +31,7 @@ import type { RandomSource } from '../logger.js';
 import { mailboxId, pickNameplate } from './ids.js';
 import { DEFAULT_RULE_LIMITS, ERR_CROWDED, ERR_MAILBOX_FULL, ERR_RECLAIMED, MailboxRuleError, type RuleLimits } from './limits.js';
 import { RulesLedger } from './ledger.js';
+import { expiredIn } from './expiry.js';
 import { mailboxUsage, nameplateUsage, type UsageRecord } from './usage.js';
 import type { StoreChange, StoredMessage, StoredState } from './model.js';
 import { countMessages, liveMailbox, liveNameplate, newMailbox, newNameplate, snapshotApps, storedMailboxHeader, storedNameplate, type App, type ListenerId, type Mailbox, type Nameplate } from './state.js';
@@ -300,28 +298,13 @@ export class MailboxRules {
    * any mailbox after `maxMailboxAgeMs`.
    */
   prune(now: number, expiryMs: number): PruneResult {
-    const old = now - expiryMs;
-    const unclaimedOld = now - this.#limits.unclaimedExpiryMs;
-    const born = now - this.#limits.maxMailboxAgeMs;
+    const times = { old: now - expiryMs, unclaimedOld: now - this.#limits.unclaimedExpiryMs, born: now - this.#limits.maxMailboxAgeMs };
     const result: PruneResult = { nameplates: 0, mailboxes: 0 };
-    for (const [appid, app] of this.#apps) {
-      const expired = new Set<string>();
-      for (const mailbox of app.mailboxes.values()) {
-        if (mailbox.created <= born) expired.add(mailbox.id);
-        else if (mailbox.listeners.size > 0) mailbox.updated = now;
-        else if (mailbox.updated <= old) expired.add(mailbox.id);
-      }
-      for (const nameplate of [...app.nameplates.values()]) {
-        const mailbox = app.mailboxes.get(nameplate.mailbox);
-        const orphan = !mailbox && nameplate.updated <= old;
-        const unclaimed = nameplate.sides.size < 2 && mailbox?.listeners.size === 0 && Math.max(nameplate.updated, mailbox.updated) <= unclaimedOld;
-        if (unclaimed && mailbox.sides.size < 2) expired.add(mailbox.id);
-        if (expired.has(nameplate.mailbox) || orphan || unclaimed) {
-          this.#deleteNameplate(appid, app, nameplate, now, true);
-          result.nameplates++;
-        }
-      }
-      for (const id of expired) {
+    for (const [appid, app] of [...this.#apps]) {
+      const expired = expiredIn(app, now, times);
+      for (const nameplate of expired.nameplates) this.#deleteNameplate(appid, app, nameplate, now, true);
+      result.nameplates += expired.nameplates.length;
+      for (const id of expired.mailboxes) {
         const mailbox = app.mailboxes.get(id);
         if (mailbox) {
           this.#deleteMailbox(appid, app, mailbox, now, true);
