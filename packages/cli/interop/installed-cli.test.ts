@@ -4,12 +4,24 @@
 // entered: no network here), then `burrow` found on PATH sends a text to the
 // Debian `wormhole` CLI. Needs the built CLI (`pnpm build`).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertPrivateNetwork, cleanup, makeTempDir, removeDir, runWormhole, startMailboxServer, type MailboxServer } from '@burrow/testkit';
+import {
+  assertPrivateNetwork,
+  cleanup,
+  makeTempDir,
+  randomFile,
+  removeDir,
+  runWormhole,
+  sha256File,
+  startMailboxServer,
+  startTransitRelay,
+  type MailboxServer,
+  type TransitRelay,
+} from '@burrow/testkit';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 const PACK = join(ROOT, 'scripts', 'pack.mjs');
@@ -25,6 +37,7 @@ describe('burrow installed from its npm tarball', () => {
   let dir: string;
   let prefix: string;
   let mailbox: MailboxServer;
+  let relay: TransitRelay;
   const children = new Set<ChildProcess>();
 
   beforeAll(async () => {
@@ -32,7 +45,7 @@ describe('burrow installed from its npm tarball', () => {
     dir = makeTempDir('burrow-installed-cli-');
     prefix = join(dir, 'prefix');
     const args = [PACK, '--no-build', '--dest', join(dir, 'pack'), '--install-global', prefix, '--offline', 'cli'];
-    [mailbox] = await Promise.all([startMailboxServer(), promisify(execFile)(process.execPath, args, { cwd: ROOT })]);
+    [mailbox, relay] = await Promise.all([startMailboxServer(), startTransitRelay(), promisify(execFile)(process.execPath, args, { cwd: ROOT })]);
   });
   afterAll(async () => {
     for (const child of children) child.kill('SIGKILL');
@@ -87,26 +100,44 @@ describe('burrow installed from its npm tarball', () => {
     await Promise.race([up, serving.done.then((r) => Promise.reject(new Error(`burrow serve exited ${r.exitCode}:\n${r.stderr}`)))]);
     expect(serving.stdout()).toMatch(/mailbox {8}ws:\/\/127\.0\.0\.1:\d+\/v1/);
     serving.child.kill('SIGTERM');
-    expect((await serving.done).exitCode).toBe(0);
+    const stopped = await serving.done;
+    expect(stopped.exitCode, `${stopped.stderr} ${serving.child.signalCode}`).toBe(0);
     const list = await burrow(['agent', 'list', '--data-dir', join(dir, 'agent')]);
     expect(list.exitCode, list.stderr).toBe(0);
   });
 
-  it('sends a text to the wormhole CLI', async () => {
+  /** `burrow send …` and the code it prints (rejects if it exits first). */
+  function send(args: string[]): { code: Promise<string>; done: Promise<Done> } {
     let gotCode: (code: string) => void = () => undefined;
     const code = new Promise<string>((res) => (gotCode = res));
-    const sent = burrow(['--relay-url', mailbox.url, 'send', '--text', 'from an installed burrow 🐇'], (stderr) => {
+    const done = burrow(['--relay-url', mailbox.url, '--transit-helper', relay.hint, 'send', ...args], (stderr) => {
       const m = /Wormhole code is: (\S+)/.exec(stderr);
       if (m) gotCode(m[1]!);
     });
-    const receiver = runWormhole(['receive', await Promise.race([code, sent.then((r) => Promise.reject(new Error(`burrow exited first:\n${r.stderr}`)))])], {
-      relayUrl: mailbox.url,
-      stdin: '',
-    });
-    const [rx, tx] = await Promise.all([receiver.result, sent]);
+    return { code: Promise.race([code, done.then((r) => Promise.reject(new Error(`burrow exited first:\n${r.stderr}`)))]), done };
+  }
+
+  it('sends a text to the wormhole CLI', async () => {
+    const sent = send(['--text', 'from an installed burrow 🐇']);
+    const receiver = runWormhole(['receive', await sent.code], { relayUrl: mailbox.url, stdin: '' });
+    const [rx, tx] = await Promise.all([receiver.result, sent.done]);
     expect(rx.exitCode, rx.stderr).toBe(0);
     expect(rx.stdout).toBe('from an installed burrow 🐇\n');
     expect(tx.exitCode, tx.stderr).toBe(0);
     expect(tx.stderr).toContain('text message sent');
+  });
+
+  it('sends a file to the wormhole CLI (Transit, the bundled record pipeline)', async () => {
+    const file = join(dir, 'photo.bin');
+    randomFile(file, 2 * 1024 * 1024 + 3);
+    const out = join(dir, 'out');
+    mkdirSync(out);
+    const sent = send([file]);
+    const receiver = runWormhole(['receive', '--accept-file', '--hide-progress', await sent.code], { relayUrl: mailbox.url, transitHelper: relay.hint, cwd: out });
+    const [rx, tx] = await Promise.all([receiver.result, sent.done]);
+    expect(rx.exitCode, rx.stderr).toBe(0);
+    expect(tx.exitCode, tx.stderr).toBe(0);
+    expect(tx.stderr).toMatch(/^100%\|#{30}\| 2\.1 MB\/2\.1 MB \[\d\d:\d\d<00:00, .+\/s\]$/m);
+    expect(await sha256File(join(out, 'photo.bin'))).toBe(await sha256File(file));
   });
 });

@@ -29,15 +29,16 @@ export async function serve(flags: Flags, io: Io, signal: AbortSignal): Promise<
     logger: jsonLogger(io.stderr),
   });
   const http = gateway.url.replace(/^ws/, 'http').replace(/\/v1$/, '');
-  io.stdout.write(
-    `Burrow gateway\n  mailbox        ${gateway.url}\n  relay (ws)     ${gateway.relayUrl}\n  relay (tcp)    ${gateway.transitHint ?? 'off'}\n  webtransport   ${gateway.webtransportUrl ?? 'off'}\n  health         ${http}/health\n  metrics        ${http}/metrics\n`,
-  );
   let onTerm: (() => void) | undefined;
   await new Promise<void>((resolve) => {
     if (signal.aborted) resolve();
     signal.addEventListener('abort', () => resolve(), { once: true });
     onTerm = () => resolve();
     process.once('SIGTERM', onTerm);
+    // The banner only once SIGTERM is handled: whoever waits for it may stop us at once.
+    io.stdout.write(
+      `Burrow gateway\n  mailbox        ${gateway.url}\n  relay (ws)     ${gateway.relayUrl}\n  relay (tcp)    ${gateway.transitHint ?? 'off'}\n  webtransport   ${gateway.webtransportUrl ?? 'off'}\n  health         ${http}/health\n  metrics        ${http}/metrics\n`,
+    );
   });
   if (onTerm) process.off('SIGTERM', onTerm);
   // Stop accepting, let open wormholes finish (bounded), then close: clients still connected get 1001 and reconnect.
