@@ -1,0 +1,186 @@
+// The example extension as people really run it: its background (Chromium's
+// MV3 service worker, Firefox's MV3 background script) holds the agent
+// connection, so it outlives the popup; when the browser stops the
+// background anyway, the next popup wakes it and it reconnects with no code.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import type { Page as PuppeteerPage } from 'puppeteer-core';
+import { build } from 'vite';
+import { assertPrivateNetwork, cleanup, haveFirefox, launchFirefox, makeTempDir, newPersistentContext, removeDir, startEcho, waitFor, type EchoService, type FirefoxBrowser } from '@burrow/testkit';
+import { startGateway, type Gateway } from '@burrow/gateway';
+import { memoryStore, startAgent, type Agent, type AgentEvent } from '@burrow/agent';
+import { repoPath } from './support/static-server.js';
+
+const EXTENSION_SRC = repoPath('examples', 'extension');
+const GECKO_ID = 'burrow-example@burrow.invalid';
+const FIREFOX_UUID = '6f1c2a3e-8d4b-4c6a-9e1f-0b2d3c4e5f60';
+
+/** The few page operations both browsers' drivers share. */
+interface View {
+  fill(selector: string, value: string): Promise<void>;
+  click(selector: string): Promise<void>;
+  /** Wait until the status line matches, and return it. */
+  status(pattern: RegExp): Promise<string>;
+  text(selector: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+function playwrightView(page: Page): View {
+  return {
+    fill: (s, v) => page.fill(s, v),
+    click: (s) => page.click(s),
+    status: async (re) => {
+      await page.waitForFunction((src) => new RegExp(src).test(document.getElementById('status')?.textContent ?? ''), re.source, { timeout: 30_000 });
+      return (await page.textContent('#status')) ?? '';
+    },
+    text: async (s) => (await page.textContent(s)) ?? '',
+    close: () => page.close(),
+  };
+}
+
+function puppeteerView(page: PuppeteerPage): View {
+  return {
+    fill: async (s, v) => {
+      await page.$eval(s, (el, value) => void ((el as HTMLInputElement).value = value), v);
+    },
+    click: async (s) => {
+      await page.$eval(s, (el) => (el as HTMLButtonElement).click());
+    },
+    status: async (re) => {
+      await page.waitForFunction((src: string) => new RegExp(src).test(document.getElementById('status')?.textContent ?? ''), { timeout: 30_000 }, re.source);
+      return page.$eval('#status', (el) => el.textContent ?? '');
+    },
+    text: (s) => page.$eval(s, (el) => el.textContent ?? ''),
+    close: () => page.close(),
+  };
+}
+
+/** Chromium's id for an unpacked extension with a manifest `key`: SHA-256 of the key, first 16 bytes, nibbles as a–p. */
+function chromiumExtensionId(manifestPath: string): string {
+  const key = (JSON.parse(readFileSync(manifestPath, 'utf8')) as { key: string }).key;
+  const digest = createHash('sha256').update(Buffer.from(key, 'base64')).digest().subarray(0, 16);
+  return [...digest.toString('hex')].map((c) => 'abcdefghijklmnop'[parseInt(c, 16)]).join('');
+}
+
+describe('the extension background holds the agent connection', () => {
+  let extDir: string;
+  let gateway: Gateway;
+  let echo: EchoService;
+
+  beforeAll(async () => {
+    assertPrivateNetwork();
+    extDir = makeTempDir('burrow-extension-bg-');
+    await build({ configFile: join(EXTENSION_SRC, 'vite.config.ts'), build: { outDir: extDir, emptyOutDir: true }, logLevel: 'error' });
+    [gateway, echo] = await Promise.all([startGateway({ port: 0, transitPort: null }), startEcho()]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([gateway?.close(), echo?.close()]);
+    await cleanup();
+    removeDir(extDir);
+  });
+
+  /** An agent that allows only `origin`, and the events it publishes. */
+  async function agentFor(origin: string): Promise<{ agent: Agent; events: AgentEvent[] }> {
+    const agent = await startAgent({ store: memoryStore(), port: 0, allowOrigins: [origin], allowForward: [`127.0.0.1:${echo.port}`], mailbox: gateway.url, name: 'Test agent' });
+    const events: AgentEvent[] = [];
+    void (async () => {
+      for await (const e of agent.events()) events.push(e);
+    })();
+    return { agent, events };
+  }
+
+  const count = (events: AgentEvent[], type: AgentEvent['type']) => events.filter((e) => e.type === type).length;
+
+  /** Pair from the popup, connect, and close the popup: the background keeps the session. */
+  async function pairConnectAndClose(agent: Agent, events: AgentEvent[], open: () => Promise<View>): Promise<void> {
+    const popup = await open();
+    expect(await popup.status(/Not paired yet/)).toContain('Not paired yet');
+    await popup.fill('#mailbox', gateway.url);
+    const offer = agent.pair();
+    await popup.fill('#code', await offer.code);
+    await popup.click('#pair');
+    expect(await popup.status(/Paired with|: /)).toBe('Paired with Test agent.');
+    await offer.paired;
+    await popup.click('#connect');
+    expect(await popup.status(/Connected|: /)).toBe('Connected to Test agent.');
+    await waitFor(() => count(events, 'connected') === 1);
+    await popup.close();
+    // A new popup finds the same connection: nothing was closed or opened again.
+    const again = await open();
+    expect(await again.status(/Connected|Paired|: /)).toBe('Connected to Test agent.');
+    expect([count(events, 'connected'), count(events, 'disconnected')]).toEqual([1, 0]);
+    expect(agent.status().sessions).toHaveLength(1);
+    await again.close();
+  }
+
+  /** After the background was stopped: a popup wakes it, it reconnects with no code, and a fetch goes through. */
+  async function reconnectsWithNoCode(events: AgentEvent[], open: () => Promise<View>): Promise<void> {
+    await waitFor(() => count(events, 'disconnected') === 1, { timeoutMs: 30_000, message: 'the stopped background to drop its connection' });
+    const popup = await open();
+    await waitFor(() => count(events, 'connected') === 2, { timeoutMs: 30_000, message: 'the woken background to reconnect' });
+    await popup.fill('#url', `http://127.0.0.1:${echo.port}/after-wake`);
+    await popup.click('#fetch');
+    expect(await popup.status(/HTTP|: /)).toBe('HTTP 200 through the agent.');
+    expect(JSON.parse(await popup.text('#out'))).toMatchObject({ method: 'GET', path: '/after-wake' });
+    await popup.close();
+  }
+
+  it('Chromium: survives the popup closing and the service worker being stopped', async () => {
+    const extId = chromiumExtensionId(join(extDir, 'manifest.json'));
+    const { agent, events } = await agentFor(`chrome-extension://${extId}`);
+    const profile = makeTempDir('burrow-profile-bg-');
+    let context: BrowserContext | undefined;
+    try {
+      context = await newPersistentContext(profile, { args: [`--disable-extensions-except=${extDir}`, `--load-extension=${extDir}`], launch: { ignoreDefaultArgs: ['--disable-extensions'] } });
+      const ctx = context;
+      const pages: Page[] = [];
+      const open = async () => {
+        const page = await ctx.newPage();
+        pages.push(page);
+        await page.goto(`chrome-extension://${extId}/popup.html`);
+        return playwrightView(page);
+      };
+      await pairConnectAndClose(agent, events, open);
+      // Stop the extension's service worker as chrome://serviceworker-internals would, from a page of its origin.
+      const page = await ctx.newPage();
+      await page.goto(`chrome-extension://${extId}/manifest.json`);
+      const cdp = await ctx.newCDPSession(page);
+      await cdp.send('ServiceWorker.enable');
+      await cdp.send('ServiceWorker.stopAllWorkers');
+      await page.close();
+      await reconnectsWithNoCode(events, open);
+    } finally {
+      await context?.close().catch(() => undefined);
+      await agent.shutdown();
+      removeDir(profile);
+    }
+  });
+
+  it.skipIf(!haveFirefox())('Firefox: survives the popup closing and the background script being suspended', async () => {
+    const { agent, events } = await agentFor(`moz-extension://${FIREFOX_UUID}`);
+    let firefox: FirefoxBrowser | undefined;
+    try {
+      // A fixed internal UUID, so the agent can allow the origin up front; a short idle timeout, so the background is suspended soon.
+      firefox = await launchFirefox({ systemAccess: true, prefs: { 'extensions.webextensions.uuids': JSON.stringify({ [GECKO_ID]: FIREFOX_UUID }), 'extensions.background.idle.timeout': 3000 } });
+      const browser = firefox.browser;
+      expect(await browser.installExtension(extDir)).toBe(GECKO_ID);
+      const open = async () => {
+        const page = await browser.newPage();
+        // BiDi does not report this navigation's load (the page moves to the extension process): wait for the page itself.
+        void page.goto(`moz-extension://${FIREFOX_UUID}/popup.html`).catch(() => undefined);
+        await waitFor(async () => (await page.evaluate(() => location.href).catch(() => '')).startsWith('moz-extension:'), { timeoutMs: 20_000, message: `the popup to load (at ${page.url()})` });
+        return puppeteerView(page);
+      };
+      await pairConnectAndClose(agent, events, open);
+      // Nothing keeps it busy now: Firefox suspends the background script after its idle timeout.
+      await reconnectsWithNoCode(events, open);
+    } finally {
+      await firefox?.close();
+      await agent.shutdown();
+    }
+  });
+});
