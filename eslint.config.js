@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', 'docs-site/.vitepress/**', 'playground/dist/**', '.burrow/**', 'test-results/**'],
+    ignores: ['.tmp*/**', '**/dist/**', '**/node_modules/**', 'docs-site/.vitepress/**', 'playground/dist/**', '.burrow/**', 'test-results/**'],
   },
   {
     files: ['**/*.ts'],

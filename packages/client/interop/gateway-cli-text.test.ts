@@ -1,5 +1,6 @@
 // Burrow's Node client and the Debian `wormhole` 0.12 CLI meeting on Burrow's
 // gateway (no Python mailbox server), text both ways.
+import { bestEffort } from '@burrow/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type Gateway } from '@burrow/gateway';
 import { assertPrivateNetwork, cleanup, runWormhole } from '@burrow/testkit';
@@ -31,7 +32,7 @@ describe('Burrow client ↔ wormhole CLI 0.12 through the gateway', () => {
       expect(received.stdout).toBe('from burrow via the gateway\n');
     } finally {
       // Decision: a failing close must not hide the test's own failure.
-      await w.close().catch(() => {});
+      await w.close().catch(bestEffort);
     }
   });
 
@@ -44,7 +45,7 @@ describe('Burrow client ↔ wormhole CLI 0.12 through the gateway', () => {
       expect(await w.receiveText()).toBe('from the CLI via the gateway');
     } finally {
       // Decision: a failing close must not hide the test's own failure.
-      await w.close().catch(() => {});
+      await w.close().catch(bestEffort);
     }
     const sent = await sender.result;
     expect(sent.exitCode, sent.stderr).toBe(0);

@@ -1,6 +1,7 @@
 // Interrupted transfers: the CLI peer killed mid-stream (either direction) and
 // the transit relay killed mid-stream. Burrow must fail with a clear error,
 // quickly, and leave nothing that looks like a complete file.
+import { bestEffort } from '@burrow/protocol';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isWormholeError, receiveOffer, sendFile, type TransferProgress } from '@burrow/client';
@@ -55,7 +56,7 @@ describe('interrupted transfers', () => {
       expect(isWormholeError(err, 'TransferFailed'), String(err)).toBe(true);
       expect(Date.now() - started).toBeLessThan(15_000);
       expect(listNames(outDir)).toEqual([]);
-      await w.close().catch(() => {});
+      await w.close().catch(bestEffort);
     });
   }, 60_000);
 
@@ -80,7 +81,7 @@ describe('interrupted transfers', () => {
       expect(Date.now() - started).toBeLessThan(15_000);
       // Python writes to OUT.tmp and only renames on success.
       expect(listNames(outDir)).not.toContain('big.bin');
-      await w.close().catch(() => {});
+      await w.close().catch(bestEffort);
     });
   }, 60_000);
 
@@ -101,7 +102,7 @@ describe('interrupted transfers', () => {
       expect(listNames(outDir)).toEqual([]);
       const r = await cli.result;
       expect(r.exitCode).not.toBe(0);
-      await w.close().catch(() => {});
+      await w.close().catch(bestEffort);
     });
   }, 60_000);
 });

@@ -6,6 +6,7 @@
 // The attacker is a real wormhole peer (Burrow's client on the Debian mailbox
 // server) with a hand-driven TCP transit endpoint built from the protocol
 // package's primitives.
+import { bestEffort } from '@burrow/protocol';
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -84,7 +85,9 @@ describe('malicious sender', () => {
     victim.setCode(code);
     const key = transitKey(await evil.deriveKey(TRANSIT_KEY_PURPOSE, 32));
     const server = createServer((s) => {
-      s.on('error', () => {});
+      s.on('error', () => {
+      /* resets and refusals are part of the test: the outcome is asserted, not the socket error */
+    });
       script(s, key);
     });
     servers.push(server);
@@ -94,7 +97,7 @@ describe('malicious sender', () => {
     send(evil, { transit: encodeTransitHints({ abilities: TRANSIT_ABILITIES, direct: [{ hostname: '127.0.0.1', port, priority: 0 }], relays: [] }) });
     send(evil, { offer });
     const incoming = await receiveOffer(victim, { transit: nodeTransit({ noListen: true, timeoutMs: 10_000 }) });
-    return { incoming, close: async () => Promise.all([evil.close().catch(() => {}), victim.close().catch(() => {})]) };
+    return { incoming, close: async () => Promise.all([evil.close().catch(bestEffort), victim.close().catch(bestEffort)]) };
   }
 
   async function expectFileRefused(script: Script, code: string) {

@@ -3,6 +3,7 @@
 // DTLS against a man in the middle, the agreed fallback, and w.connect()
 // end to end through the Debian mailbox, with the Transit + mux-v1
 // fallback through the Debian transit relay.
+import { bestEffort } from '@burrow/protocol';
 import { createHash } from 'node:crypto';
 import WebSocket from 'ws';
 import { RTCPeerConnection as NdcPeerConnection } from 'node-datachannel/polyfill';
@@ -107,7 +108,7 @@ describe('webrtc-v1 on node-datachannel: binding and fallback', () => {
               await pc.setLocalDescription(answer);
               answerTo.send({ description: { type: 'answer', sdp: noCandidates(pc.localDescription!.sdp) } });
             }
-          } else if (c) await pc.addIceCandidate(c).catch(() => {});
+          } else if (c) await pc.addIceCandidate(c).catch(bestEffort); // a late candidate after close
           else if (body['done']) (from === toA ? toB : toA).send(body); // pass verdicts through
         }
       };

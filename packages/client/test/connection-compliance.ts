@@ -5,6 +5,7 @@
  *
  *   connectionCompliance('memory', async () => memoryConnectionPair());
  */
+import { bestEffort } from '@burrow/protocol';
 import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isWormholeError, type Connection, type DuplexStream } from '@burrow/client';
@@ -102,7 +103,7 @@ export function connectionCompliance(name: string, makePair: PairFactory, option
       return p;
     };
     afterEach(async () => {
-      await Promise.all(open.splice(0).map((c) => c.close().catch(() => {})));
+      await Promise.all(open.splice(0).map((c) => c.close().catch(bestEffort)));
     });
 
     it('opens a stream each way, with half-close', async () => {
@@ -141,7 +142,7 @@ export function connectionCompliance(name: string, makePair: PairFactory, option
           if (r.done) throw new Error('incoming ended early');
           const stream = r.value;
           // The sender may already have cancelled its reading side (STOP), which errors this writable.
-          await stream.writable.close().catch(() => {});
+          await stream.writable.close().catch(bestEffort);
           reads.push(readAll(stream.readable).then((x) => void (expect(x.bytes).toBe(streamBytes), sums.push(x.sha256))));
         }
         await Promise.all(reads);

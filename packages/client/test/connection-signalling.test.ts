@@ -8,7 +8,9 @@ import { channelWire, drained } from '../src/connection/webrtc/channel.js';
 
 describe('connect-v1 version extras', () => {
   it('advertises webrtc-v1 only with an RTCPeerConnection, keeps the caller extras, and our side', () => {
-    const Fake = function () {} as unknown as new () => RTCPeerConnection;
+    const Fake = function () {
+  /* never constructed: only its identity is passed around */
+} as unknown as new () => RTCPeerConnection;
     const withRtc = advertiseConnect({}, '0123456789', { RTCPeerConnection: Fake, versionExtras: { abilities: ['x'], other: 1 } });
     expect(withRtc).toEqual({ abilities: ['x', 'webrtc-v1', 'mux-v1'], other: 1, 'connect-v1': { side: '0123456789' } });
     expect(advertiseConnect({}, 'aa', { RTCPeerConnection: null })['abilities']).toEqual(['mux-v1']);
@@ -37,9 +39,15 @@ describe('bufferedAmount backpressure', () => {
         sent.push(data);
         if (typeof data !== 'string') amount += data.length;
       },
-      close() {},
-      addEventListener() {},
-      removeEventListener() {},
+      close() {
+        /* the fake peer connection has no state to change */
+      },
+      addEventListener() {
+        /* the fake peer connection has no state to change */
+      },
+      removeEventListener() {
+        /* the fake peer connection has no state to change */
+      },
     };
     return { ch, sent, looks };
   };

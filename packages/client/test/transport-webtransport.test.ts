@@ -2,6 +2,7 @@
 // length-prefixed parser (any chunking, bounds checked before buffering),
 // split writes, URL mapping, clean close, and every failure reported once
 // through `closed`.
+import { observed } from '@burrow/protocol';
 import { describe, expect, it } from 'vitest';
 import { LengthPrefixedParser, WormholeError, encodeLengthPrefixed } from '@burrow/protocol';
 import { waitFor } from '@burrow/testkit';
@@ -65,8 +66,8 @@ class FakeWebTransport implements WebTransportLike {
       this.#resolveClosed = resolve;
       this.#rejectClosed = reject;
     });
-    this.ready.catch(() => {});
-    this.closed.catch(() => {});
+    this.ready.catch(observed);
+    this.closed.catch(observed);
     FakeWebTransport.last = this;
   }
 

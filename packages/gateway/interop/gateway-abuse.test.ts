@@ -20,7 +20,9 @@ async function rawMailbox(url: string, localAddress: string) {
   const ws = new WebSocket(url, { localAddress });
   const frames: Frame[] = [];
   ws.on('message', (d) => frames.push(JSON.parse(String(d)) as Frame));
-  ws.on('error', () => {});
+  ws.on('error', () => {
+      /* resets and refusals are part of the test: the outcome is asserted, not the socket error */
+    });
   const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
   await new Promise((resolve, reject) => {
     ws.once('open', resolve);
@@ -146,7 +148,9 @@ describe('gateway under abuse, with real CLIs', () => {
     const socket: Socket = connect({ port: gw.transitPort!, host: '127.0.0.1', localAddress: '127.0.0.6' });
     const got: Buffer[] = [];
     socket.on('data', (d: Buffer) => got.push(d));
-    socket.on('error', () => {});
+    socket.on('error', () => {
+      /* resets and refusals are part of the test: the outcome is asserted, not the socket error */
+    });
     const t0 = Date.now();
     await new Promise((resolve) => socket.once('connect', resolve));
     socket.write(`please relay ${token} for side 0123456789abcdef\n`);
@@ -167,7 +171,9 @@ describe('gateway under abuse, with real CLIs', () => {
     tokens.push(token);
     const writer = connect({ port: gw.transitPort!, host: '127.0.0.1', localAddress: '127.0.0.8' });
     const reader = connect({ port: gw.transitPort!, host: '127.0.0.1', localAddress: '127.0.0.8' });
-    for (const s of [writer, reader]) s.on('error', () => {});
+    for (const s of [writer, reader]) s.on('error', () => {
+      /* resets and refusals are part of the test: the outcome is asserted, not the socket error */
+    });
     await Promise.all([writer, reader].map((s) => new Promise((resolve) => s.once('connect', resolve))));
     const readerGotOk = new Promise((resolve) => reader.once('data', resolve));
     writer.write(`please relay ${token} for side aaaaaaaaaaaaaaaa\n`);

@@ -41,7 +41,9 @@ async function tcpClient(gw: Gateway): Promise<Client> {
   });
   const chunks: Buffer[] = [];
   socket.on('data', (d: Buffer) => chunks.push(d));
-  socket.on('error', () => {});
+  socket.on('error', () => {
+      /* resets and refusals are part of the test: the outcome is asserted, not the socket error */
+    });
   const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
   return {
     received: () => Buffer.concat(chunks),
@@ -61,7 +63,9 @@ async function wsClient(gw: Gateway): Promise<Client & { ws: WebSocket }> {
   });
   const chunks: Buffer[] = [];
   ws.on('message', (d: Buffer) => chunks.push(d));
-  ws.on('error', () => {});
+  ws.on('error', () => {
+      /* resets and refusals are part of the test: the outcome is asserted, not the socket error */
+    });
   const closed = new Promise<void>((resolve) => ws.on('close', () => resolve()));
   return {
     ws,

@@ -18,6 +18,7 @@
  * mapping has none (its writes resolve once handed to its WebSocket), which
  * is why the ByteChannel compliance suite declares this dialer unbounded.
  */
+import { observed } from '@burrow/protocol';
 import { WormholeError, abortError, withSignal } from '@burrow/protocol';
 import { MAX_WEBTRANSPORT_WRITE, type WebTransportConstructor, type WebTransportHashLike, type WebTransportLike } from '../transports/webtransport.js';
 import type { ByteChannel, DialOptions } from './types.js';
@@ -59,7 +60,7 @@ export function webTransportDialer(options: WebTransportDialerOptions = {}): Web
       throw new WormholeError('Connection', `cannot open a WebTransport session to ${url}`, { cause });
     }
     // Decision: a failed session also rejects `ready`, which is where the dial reports it.
-    session.closed.catch(() => {});
+    session.closed.catch(observed);
     const close = () => {
       try {
         session.close();
@@ -70,7 +71,7 @@ export function webTransportDialer(options: WebTransportDialerOptions = {}): Web
     let stream: Awaited<ReturnType<WebTransportLike['createBidirectionalStream']>>;
     const opening = Promise.resolve(session.ready).then(() => session.createBidirectionalStream());
     // Decision: after an abort nobody awaits `opening`; its failure is the abort's consequence.
-    opening.catch(() => {});
+    opening.catch(observed);
     try {
       stream = await withSignal(opening, dial.signal);
     } catch (cause) {
@@ -92,7 +93,7 @@ function streamChannel(
   const reader = stream.readable.getReader();
   const writer = stream.writable.getWriter();
   // Decision: the writer's own promises carry its errors to the caller's writes.
-  writer.closed.catch(() => {});
+  writer.closed.catch(observed);
   let closed = false;
   const teardown = () => {
     if (closed) return;
