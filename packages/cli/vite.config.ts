@@ -6,7 +6,7 @@ import { defineConfig } from 'vite';
 // own chunk and `burrow --help` loads only the argument parser. Packages with
 // native parts or optional native peers stay external and come from the
 // registry at install time (see package.json `dependencies`).
-export const EXTERNAL = ['ws', '@fails-components/webtransport', 'bufferutil', 'utf-8-validate', 'node-datachannel', 'better-sqlite3'];
+export const EXTERNAL = ['ws', '@fails-components/webtransport', 'bufferutil', 'utf-8-validate', 'node-datachannel', 'better-sqlite3', 'sodium-native'];
 
 export default defineConfig({
   resolve: { conditions: ['source'] },
