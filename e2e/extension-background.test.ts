@@ -2,68 +2,14 @@
 // MV3 service worker, Firefox's MV3 background script) holds the agent
 // connection, so it outlives the popup; when the browser stops the
 // background anyway, the next popup wakes it and it reconnects with no code.
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext, Page } from 'playwright-core';
-import type { Page as PuppeteerPage } from 'puppeteer-core';
-import { build } from 'vite';
-import { assertPrivateNetwork, cleanup, haveFirefox, launchFirefox, makeTempDir, newPersistentContext, removeDir, startEcho, waitFor, type EchoService, type FirefoxBrowser } from '@burrow/testkit';
+import type { BrowserContext } from 'playwright-core';
+import { assertPrivateNetwork, cleanup, haveFirefox, launchFirefox, makeTempDir, removeDir, startEcho, waitFor, type EchoService, type FirefoxBrowser } from '@burrow/testkit';
 import { startGateway, type Gateway } from '@burrow/gateway';
 import { memoryStore, startAgent, type Agent, type AgentEvent } from '@burrow/agent';
-import { repoPath } from './support/static-server.js';
+import { GECKO_ID, buildExtension, chromiumExtensionId, chromiumWithExtension, firefoxUuidPrefs, openChromiumPopup, openFirefoxPopup, type Popup } from './support/extension.js';
 
-const EXTENSION_SRC = repoPath('examples', 'extension');
-const GECKO_ID = 'burrow-example@burrow.invalid';
 const FIREFOX_UUID = '6f1c2a3e-8d4b-4c6a-9e1f-0b2d3c4e5f60';
-
-/** The few page operations both browsers' drivers share. */
-interface View {
-  fill(selector: string, value: string): Promise<void>;
-  click(selector: string): Promise<void>;
-  /** Wait until the status line matches, and return it. */
-  status(pattern: RegExp): Promise<string>;
-  text(selector: string): Promise<string>;
-  close(): Promise<void>;
-}
-
-function playwrightView(page: Page): View {
-  return {
-    fill: (s, v) => page.fill(s, v),
-    click: (s) => page.click(s),
-    status: async (re) => {
-      await page.waitForFunction((src) => new RegExp(src).test(document.getElementById('status')?.textContent ?? ''), re.source, { timeout: 30_000 });
-      return (await page.textContent('#status')) ?? '';
-    },
-    text: async (s) => (await page.textContent(s)) ?? '',
-    close: () => page.close(),
-  };
-}
-
-function puppeteerView(page: PuppeteerPage): View {
-  return {
-    fill: async (s, v) => {
-      await page.$eval(s, (el, value) => void ((el as HTMLInputElement).value = value), v);
-    },
-    click: async (s) => {
-      await page.$eval(s, (el) => (el as HTMLButtonElement).click());
-    },
-    status: async (re) => {
-      await page.waitForFunction((src: string) => new RegExp(src).test(document.getElementById('status')?.textContent ?? ''), { timeout: 30_000 }, re.source);
-      return page.$eval('#status', (el) => el.textContent ?? '');
-    },
-    text: (s) => page.$eval(s, (el) => el.textContent ?? ''),
-    close: () => page.close(),
-  };
-}
-
-/** Chromium's id for an unpacked extension with a manifest `key`: SHA-256 of the key, first 16 bytes, nibbles as a–p. */
-function chromiumExtensionId(manifestPath: string): string {
-  const key = (JSON.parse(readFileSync(manifestPath, 'utf8')) as { key: string }).key;
-  const digest = createHash('sha256').update(Buffer.from(key, 'base64')).digest().subarray(0, 16);
-  return [...digest.toString('hex')].map((c) => 'abcdefghijklmnop'[parseInt(c, 16)]).join('');
-}
 
 describe('the extension background holds the agent connection', () => {
   let extDir: string;
@@ -72,8 +18,7 @@ describe('the extension background holds the agent connection', () => {
 
   beforeAll(async () => {
     assertPrivateNetwork();
-    extDir = makeTempDir('burrow-extension-bg-');
-    await build({ configFile: join(EXTENSION_SRC, 'vite.config.ts'), build: { outDir: extDir, emptyOutDir: true }, logLevel: 'error' });
+    extDir = await buildExtension();
     [gateway, echo] = await Promise.all([startGateway({ port: 0, transitPort: null }), startEcho()]);
   });
 
@@ -96,7 +41,7 @@ describe('the extension background holds the agent connection', () => {
   const count = (events: AgentEvent[], type: AgentEvent['type']) => events.filter((e) => e.type === type).length;
 
   /** Pair from the popup, connect, and close the popup: the background keeps the session. */
-  async function pairConnectAndClose(agent: Agent, events: AgentEvent[], open: () => Promise<View>): Promise<void> {
+  async function pairConnectAndClose(agent: Agent, events: AgentEvent[], open: () => Promise<Popup>): Promise<void> {
     const popup = await open();
     expect(await popup.status(/Not paired yet/)).toContain('Not paired yet');
     await popup.fill('#mailbox', gateway.url);
@@ -118,7 +63,7 @@ describe('the extension background holds the agent connection', () => {
   }
 
   /** After the background was stopped: a popup wakes it, it reconnects with no code, and a fetch goes through. */
-  async function reconnectsWithNoCode(events: AgentEvent[], open: () => Promise<View>): Promise<void> {
+  async function reconnectsWithNoCode(events: AgentEvent[], open: () => Promise<Popup>): Promise<void> {
     await waitFor(() => count(events, 'disconnected') === 1, { timeoutMs: 30_000, message: 'the stopped background to drop its connection' });
     const popup = await open();
     await waitFor(() => count(events, 'connected') === 2, { timeoutMs: 30_000, message: 'the woken background to reconnect' });
@@ -130,20 +75,14 @@ describe('the extension background holds the agent connection', () => {
   }
 
   it('Chromium: survives the popup closing and the service worker being stopped', async () => {
-    const extId = chromiumExtensionId(join(extDir, 'manifest.json'));
+    const extId = chromiumExtensionId(extDir);
     const { agent, events } = await agentFor(`chrome-extension://${extId}`);
     const profile = makeTempDir('burrow-profile-bg-');
     let context: BrowserContext | undefined;
     try {
-      context = await newPersistentContext(profile, { args: [`--disable-extensions-except=${extDir}`, `--load-extension=${extDir}`], launch: { ignoreDefaultArgs: ['--disable-extensions'] } });
+      context = await chromiumWithExtension(profile, extDir);
       const ctx = context;
-      const pages: Page[] = [];
-      const open = async () => {
-        const page = await ctx.newPage();
-        pages.push(page);
-        await page.goto(`chrome-extension://${extId}/popup.html`);
-        return playwrightView(page);
-      };
+      const open = () => openChromiumPopup(ctx, extId);
       await pairConnectAndClose(agent, events, open);
       // Stop the extension's service worker as chrome://serviceworker-internals would, from a page of its origin.
       const page = await ctx.newPage();
@@ -165,16 +104,10 @@ describe('the extension background holds the agent connection', () => {
     let firefox: FirefoxBrowser | undefined;
     try {
       // A fixed internal UUID, so the agent can allow the origin up front; a short idle timeout, so the background is suspended soon.
-      firefox = await launchFirefox({ systemAccess: true, prefs: { 'extensions.webextensions.uuids': JSON.stringify({ [GECKO_ID]: FIREFOX_UUID }), 'extensions.background.idle.timeout': 3000 } });
-      const browser = firefox.browser;
-      expect(await browser.installExtension(extDir)).toBe(GECKO_ID);
-      const open = async () => {
-        const page = await browser.newPage();
-        // BiDi does not report this navigation's load (the page moves to the extension process): wait for the page itself.
-        void page.goto(`moz-extension://${FIREFOX_UUID}/popup.html`).catch(() => undefined);
-        await waitFor(async () => (await page.evaluate(() => location.href).catch(() => '')).startsWith('moz-extension:'), { timeoutMs: 20_000, message: `the popup to load (at ${page.url()})` });
-        return puppeteerView(page);
-      };
+      firefox = await launchFirefox({ systemAccess: true, prefs: { ...firefoxUuidPrefs(FIREFOX_UUID), 'extensions.background.idle.timeout': 3000 } });
+      const ff = firefox;
+      expect(await ff.browser.installExtension(extDir)).toBe(GECKO_ID);
+      const open = () => openFirefoxPopup(ff, FIREFOX_UUID);
       await pairConnectAndClose(agent, events, open);
       // Nothing keeps it busy now: Firefox suspends the background script after its idle timeout.
       await reconnectsWithNoCode(events, open);

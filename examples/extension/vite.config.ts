@@ -26,7 +26,11 @@ export default defineConfig({
     sourcemap: false,
     modulePreload: false,
     rollupOptions: {
-      input: { popup: fileURLToPath(new URL('./popup.html', import.meta.url)), background: fileURLToPath(new URL('./src/background.ts', import.meta.url)) },
+      input: {
+        popup: fileURLToPath(new URL('./popup.html', import.meta.url)),
+        offscreen: fileURLToPath(new URL('./offscreen.html', import.meta.url)),
+        background: fileURLToPath(new URL('./src/background.ts', import.meta.url)),
+      },
       // The manifest names the background script: a fixed file name, no hash.
       output: { entryFileNames: (chunk) => (chunk.name === 'background' ? 'background.js' : 'assets/[name]-[hash].js') },
     },

@@ -1,150 +1,54 @@
 /**
  * The example extension's background (Chromium: the MV3 service worker;
- * Firefox: the MV3 background script): it alone holds the connection to
- * the local Burrow agent, so the connection outlives the popup. The popup
- * is a view that sends requests here.
+ * Firefox: the MV3 background script): it holds the connection to the
+ * Burrow agent (owner.ts), so the connection outlives the popup, which is
+ * a view that sends requests here.
  *
- * The browser may stop this worker when idle (Chromium after about 30 s
- * without events; an open WebSocket with traffic counts, so a connected
- * session pings the agent every 20 s). When it is stopped anyway, the next
- * event starts it again and it reconnects from the secret kept in
- * IndexedDB: no code, as long as the browser session wanted a connection.
+ * The browser may stop this worker when idle. When it is stopped anyway,
+ * the next event (a popup opening) starts it again and it reconnects from
+ * the secret kept in IndexedDB: no code, as long as the browser session
+ * wanted a connection.
+ *
+ * Chromium's service worker has no WebRTC: when the agent cannot be reached
+ * on 127.0.0.1, requests go to an offscreen document (offscreen.ts) that
+ * runs the same owner and reaches the agent through the mailbox.
  */
-import { connectAgent, pairWithAgent, type AgentSession } from '@burrow/agent/client';
-import { Pairings, idbStore, type PairingInfo } from '@burrow/store';
-import { extensionApi, type Notice, type Reply, type Request, type State, type Status } from './messages.js';
+import { extensionApi, type Request } from './messages.js';
+import { WANTED, answer, handle, resume } from './owner.js';
 
 const api = extensionApi();
-const store = idbStore({ database: 'burrow-example' });
-const pairings = new Pairings(store);
-const DEFAULT_MAILBOX = 'ws://relay.magic-wormhole.io:4000/v1';
-const KEEPALIVE_MS = 20_000;
-/** In `storage.session`: a connection was wanted (survives a stopped worker, not a browser restart). */
-const WANTED = 'burrow-example-connected';
+/** Requests go to the offscreen document from now on (this worker's life). */
+let delegated = false;
 
-let session: AgentSession | undefined;
-let connecting: Promise<AgentSession> | undefined;
-let status: Status = { text: '', kind: '' };
-
-/** A sentence for people, with the stable error code where there is one. */
-function describeError(err: unknown): string {
-  const e = err as { code?: string; message?: string };
-  return e?.code ? `${e.code}: ${e.message}` : String(e?.message ?? err);
+async function offscreen(): Promise<void> {
+  const o = api.offscreen!;
+  if (await o.hasDocument()) return;
+  await o.createDocument({ url: 'offscreen.html', reasons: ['WEB_RTC'], justification: 'reach the Burrow agent through the mailbox over WebRTC when 127.0.0.1 is unreachable' });
 }
 
-function tell(notice: Notice): void {
-  // No view open: nobody to tell.
-  api.runtime.sendMessage(notice).catch(() => undefined);
+async function delegate(request: Request): Promise<unknown> {
+  await offscreen();
+  const reply = (await api.runtime.sendMessage({ ...request, target: 'offscreen' })) as { ok: boolean; value?: unknown; code?: string; message?: string } | undefined;
+  if (reply?.ok) {
+    if (request.op === 'connect' || request.op === 'fetch') await api.storage?.session.set({ [WANTED]: true });
+    return reply.value;
+  }
+  throw Object.assign(new Error(reply?.message ?? 'the offscreen document did not answer'), reply?.code ? { code: reply.code } : {});
 }
 
-function setStatus(text: string, kind: Status['kind'] = ''): void {
-  status = { text, kind };
-  tell({ type: 'status', status });
-}
-
-async function currentAgent(): Promise<PairingInfo | undefined> {
-  const agents = (await pairings.list()).filter((p) => p.peerRole === 'agent');
-  return agents[agents.length - 1];
-}
-
-async function state(): Promise<State> {
-  const settings = (await store.get('settings')) as { mailbox?: string } | undefined;
-  const agent = await currentAgent();
-  return {
-    status,
-    mailbox: settings?.mailbox ?? DEFAULT_MAILBOX,
-    connected: session !== undefined,
-    ...(agent ? { agent: { name: agent.name, ...(agent.endpoint ? { endpoint: agent.endpoint } : {}), revoked: agent.revokedAt !== undefined } } : {}),
-  };
-}
-
-/** Connect (or reuse the open session); its end is reported in the status line. */
-function connect(): Promise<AgentSession> {
-  if (session) return Promise.resolve(session);
-  connecting ??= (async () => {
-    try {
-      const s = await connectAgent({ store, signal: AbortSignal.timeout(15_000) });
-      session = s;
-      await api.storage.session.set({ [WANTED]: true });
-      const keepalive = setInterval(() => void s.call('info').catch(() => undefined), KEEPALIVE_MS);
-      s.closed
-        .then(
-          () => setStatus('Disconnected from the agent.'),
-          (err: unknown) => setStatus(`Disconnected: ${describeError(err)}`, 'error'),
-        )
-        .finally(() => {
-          clearInterval(keepalive);
-          if (session === s) session = undefined;
-        });
-      setStatus(`Connected to ${s.agent.name}.`, 'ok');
-      return s;
-    } finally {
-      connecting = undefined;
-    }
-  })();
-  return connecting;
-}
-
-async function fetchVia(url: string, body?: string): Promise<{ status: number; text: string }> {
-  const s = await connect();
-  const res = await s.fetch(url, body ? { method: 'POST', body, headers: { 'content-type': 'text/plain' } } : {});
-  return { status: res.status, text: await res.text() };
-}
-
-/** A long response: tell views after its first chunk; resolve once it ends. */
-async function fetchHeld(url: string): Promise<string> {
-  const res = await (await connect()).fetch(url);
-  const reader = res.body!.getReader();
-  await reader.read();
-  tell({ type: 'first-part' });
-  await reader.read();
-  return 'more data';
-}
-
-async function handle(request: Request): Promise<unknown> {
-  switch (request.op) {
-    case 'state':
-      return state();
-    case 'pair': {
-      await store.set('settings', { mailbox: request.mailbox });
-      const agent = await pairWithAgent({ mailbox: request.mailbox, code: request.code, store, name: 'Burrow example extension', signal: AbortSignal.timeout(60_000) });
-      setStatus(`Paired with ${agent.name}.`, 'ok');
-      return agent.name;
-    }
-    case 'connect':
-      return (await connect()).agent.name;
-    case 'fetch':
-      return fetchVia(request.url, request.body);
-    case 'fetch-held':
-      return fetchHeld(request.url);
-    case 'forget': {
-      const agent = await currentAgent();
-      await session?.close();
-      session = undefined;
-      await api.storage.session.set({ [WANTED]: false });
-      if (agent) await pairings.remove(agent.id);
-      return undefined;
-    }
+/** Here first; in the offscreen document when only the mailbox reaches the agent. */
+async function route(request: Request): Promise<unknown> {
+  if (delegated) return delegate(request);
+  try {
+    return await handle(request);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const unreachable = (code === 'Connection' || code === 'Timeout') && request.op !== 'pair';
+    if (!unreachable || !api.offscreen) throw err;
+    delegated = true;
+    return delegate(request);
   }
 }
 
-api.runtime.onMessage.addListener((message, _sender, sendResponse) => {
-  const request = message as Request;
-  if (typeof request?.op !== 'string') return undefined;
-  handle(request).then(
-    (value) => sendResponse({ ok: true, value } satisfies Reply),
-    (err: unknown) => {
-      const e = err as { code?: string; message?: string };
-      sendResponse({ ok: false, ...(e?.code ? { code: e.code } : {}), message: String(e?.message ?? err) } satisfies Reply);
-    },
-  );
-  return true; // answered asynchronously
-});
-
-// Started again after the browser stopped this worker: reconnect if a connection was wanted.
-void (async () => {
-  const agent = await currentAgent();
-  setStatus(agent ? `Paired with ${agent.name}: no code needed.` : 'Not paired yet: start `burrow agent --pair` and type its code.');
-  const wanted = (await api.storage.session.get(WANTED))[WANTED] === true;
-  if (agent && agent.revokedAt === undefined && wanted) await connect().catch((err: unknown) => setStatus(`Reconnect failed: ${describeError(err)}`, 'error'));
-})();
+answer((request) => request.target === undefined, route);
+void resume(() => route({ op: 'connect' }));

@@ -5,8 +5,10 @@
  * changes.
  */
 
-/** A request from a view. */
-export type Request =
+/** A request from a view (`target: 'offscreen'`: forwarded by the background to its offscreen document). */
+export type Request = RequestBody & { readonly target?: 'offscreen' };
+
+type RequestBody =
   | { readonly op: 'state' }
   | { readonly op: 'pair'; readonly mailbox: string; readonly code: string }
   | { readonly op: 'connect' }
@@ -42,7 +44,10 @@ export interface ExtensionApi {
     sendMessage(message: unknown): Promise<unknown>;
     onMessage: { addListener(listener: (message: unknown, sender: unknown, sendResponse: (reply: unknown) => void) => boolean | undefined): void };
   };
-  storage: { session: { get(key: string): Promise<Record<string, unknown>>; set(items: Record<string, unknown>): Promise<void> } };
+  /** Absent in an offscreen document. */
+  storage?: { session: { get(key: string): Promise<Record<string, unknown>>; set(items: Record<string, unknown>): Promise<void> } };
+  /** Chromium only. */
+  offscreen?: { createDocument(o: { url: string; reasons: string[]; justification: string }): Promise<void>; hasDocument(): Promise<boolean> };
 }
 
 /** The extension API of this browser. */
