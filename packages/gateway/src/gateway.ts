@@ -23,6 +23,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '@burrow/protocol';
 import { SqliteMailboxStore } from './mailbox/sqlite-store.js';
 import type { UsageRecord, WelcomeOptions } from '@burrow/protocol/server';
+import { iceWelcome } from './ice.js';
 import { GatewayMetrics, metricsSnapshot, UsageLog } from './metrics.js';
 import { MailboxService, type MailboxServiceLimits, type MailboxServiceStats } from './mailbox/service.js';
 import type { MailboxStore } from './mailbox/store.js';
@@ -86,6 +87,14 @@ export interface GatewayOptions {
   usageLog?: string;
   /** Called with each usage record. */
   onUsage?: (record: UsageRecord) => void;
+  /** STUN servers to announce in the welcome (`burrow-ice-v1`), e.g. `['stun:turn.example.org:3478']`. */
+  stunUrls?: string[];
+  /**
+   * A TURN server run with coturn's `use-auth-secret` and this
+   * `static-auth-secret`: each connection's welcome carries its own
+   * credential, valid for `ttlSeconds` (default 600).
+   */
+  turn?: { urls: string[]; secret: string; ttlSeconds?: number };
 }
 
 export interface GatewayStats {
@@ -165,6 +174,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     ...(options.expiryMs !== undefined ? { expiryMs: options.expiryMs } : {}),
     ...(options.pruneIntervalMs !== undefined ? { pruneIntervalMs: options.pruneIntervalMs } : {}),
     onUsage,
+    ...(options.turn || options.stunUrls ? { welcomeFor: iceWelcome(options.stunUrls, options.turn) } : {}),
   });
   const relay = new TransitRelay({ ...(logger ? { logger } : {}), ...(options.relayLimits ? { limits: options.relayLimits } : {}) });
   const mailboxWs = new MailboxWebSocketServer(mailbox, {

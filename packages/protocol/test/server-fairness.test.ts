@@ -3,7 +3,7 @@
 // characters per address and prefix, abandoned allocations and old
 // mailboxes expiring, and the usage records (Python's moods).
 import { describe, expect, it } from 'vitest';
-import { addressScopes, CountBudget, MAX_CLIENT_FRAME_CONTAINERS, parseClientFrame, RateBudget, type UsageRecord } from '../src/server/index.js';
+import { addressScopes, CountBudget, MAX_CLIENT_FRAME_CONTAINERS, parseClientFrame, RateBudget, turnCredential, type UsageRecord } from '../src/server/index.js';
 import { APPID, errors, harness, openMailbox } from './support/mailbox-harness.js';
 
 describe('address scopes', () => {
@@ -125,6 +125,16 @@ describe('client frames: parse cost bounded', () => {
     expect(parseClientFrame(many, 1 << 20)).toEqual({ ok: false, reason: 'too-deep' });
     const bind = '{"type":"bind","appid":"a","side":"s","client_version":["python","0.12.0"],"id":"x"}';
     expect(parseClientFrame(bind, 1 << 20)).toMatchObject({ ok: true });
+  });
+});
+
+describe('TURN credentials (coturn use-auth-secret)', () => {
+  it('username EXPIRY:LABEL, password base64(HMAC-SHA1(secret, username)) — as openssl computes it', () => {
+    expect(turnCredential('s3cret', 1_700_000_000_500, 600)).toEqual({
+      username: '1700000600:burrow',
+      credential: '7qyWQH89n358UgO+yJA2RahXaEE=',
+      expires: 1_700_000_600_000,
+    });
   });
 });
 

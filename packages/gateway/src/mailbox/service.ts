@@ -79,6 +79,8 @@ export interface MailboxServiceOptions {
   readonly now?: () => number;
   /** Try a failed store commit again after this long without traffic (default 1 s). */
   readonly storeRetryMs?: number;
+  /** Keys added to each connection's welcome at connect time (see MailboxCoreOptions.welcomeFor). */
+  readonly welcomeFor?: (now: number) => Readonly<Record<string, unknown>>;
   /** Each deleted nameplate and mailbox's usage record (no codes, sides or bodies). */
   readonly onUsage?: (record: UsageRecord) => void;
 }
@@ -134,6 +136,7 @@ export class MailboxService {
       restored,
       ...(options.welcome ? { welcome: options.welcome } : {}),
       ...(options.allowList !== undefined ? { allowList: options.allowList } : {}),
+      ...(options.welcomeFor ? { welcomeFor: options.welcomeFor } : {}),
       limits: { ...INTERNET_RULE_LIMITS, ...options.limits },
     });
     return new MailboxService(core, store, options);

@@ -33,6 +33,8 @@ export interface WelcomeOptions {
 export interface MailboxCoreOptions {
   readonly random: RandomSource;
   readonly welcome?: WelcomeOptions;
+  /** Keys added to each connection's welcome, made at connect time (e.g. short-lived TURN credentials). */
+  readonly welcomeFor?: (now: number) => Readonly<Record<string, unknown>>;
   /** Answer `list` with the nameplates in use (default true; Python's --disallow-list turns it off). */
   readonly allowList?: boolean;
   readonly limits?: Partial<MailboxLimits>;
@@ -82,6 +84,7 @@ export interface MailboxCoreStats extends RulesStats {
 export class MailboxCore {
   readonly #rules: MailboxRules;
   #welcome: Readonly<Record<string, unknown>>;
+  readonly #welcomeFor: MailboxCoreOptions['welcomeFor'];
   readonly #allowList: boolean;
   readonly #limits: SessionLimits;
   readonly #conns = new Map<ConnId, Conn>();
@@ -92,6 +95,7 @@ export class MailboxCore {
     this.#rules = new MailboxRules({ random: options.random, ...(options.limits ? { limits: options.limits } : {}) });
     if (options.restored) this.#rules.restore(options.restored, options.now);
     this.#allowList = options.allowList ?? true;
+    this.#welcomeFor = options.welcomeFor;
     this.#limits = { ...DEFAULT_SESSION_LIMITS, ...options.limits };
     const w = options.welcome ?? {};
     const welcome: Record<string, string> = {};
@@ -130,7 +134,8 @@ export class MailboxCore {
       listening: false,
       didClose: false,
     });
-    this.#send(id, { type: 'welcome', welcome: this.#welcome }, now);
+    const welcome = this.#welcomeFor ? { ...this.#welcomeFor(now), ...this.#welcome } : this.#welcome;
+    this.#send(id, { type: 'welcome', welcome }, now);
     return { conn: id, effects: this.#flush() };
   }
 

@@ -16,6 +16,7 @@ export * from './limits.js';
 export { addressScopes, CountBudget, RateBudget } from './budget.js';
 export type { BudgetScope, RateLimits, ScopeLimits } from './budget.js';
 export { mailboxUsage, nameplateUsage } from './usage.js';
+export { ICE_WELCOME_KEY, turnCredential, type TurnCredential } from './turn.js';
 export type { UsageFacts, UsageMood, UsageRecord } from './usage.js';
 export { mailboxId, pickNameplate } from './ids.js';
 export { encodeServerFrame, get, has, parseClientFrame, MAX_CLIENT_FRAME_CONTAINERS, MAX_CLIENT_FRAME_DEPTH } from './frames.js';
