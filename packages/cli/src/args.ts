@@ -31,6 +31,8 @@ export const OPTIONS = {
   'drain-seconds': { type: 'string' },
   limit: { type: 'string', multiple: true },
   'data-dir': { type: 'string' },
+  'data-sync': { type: 'string' },
+  'public-host': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   json: { type: 'boolean' },
@@ -109,8 +111,12 @@ serve options:
   --drain-seconds N    on SIGTERM/SIGINT, let open wormholes finish for up to N s (default 10)
   --limit NAME=N       set a limit, e.g. maxConnectionsPerAddress=50 (mailbox) or
                        relay.maxConnectionsPerPrefix=400 (repeatable; see the gateway guide)
-  --data-dir PATH      keep mailbox state here so a restart loses no open mailbox
-                       (default: in memory)
+  --data-dir PATH      keep mailbox state here (SQLite) so a restart or crash loses
+                       nothing acknowledged (default: in memory)
+  --data-sync MODE     normal (survives a process crash; default) or full (also a
+                       power loss: fsync on every commit)
+  --public-host NAME   the host name clients reach (behind a TLS proxy): used in the
+                       relay hints announced in the welcome and in printed URLs
   --tls-cert F --tls-key F   serve wss:// and https:// with this PEM pair
   --webtransport-port R WebTransport (mailbox /v1, relay /relay) on R; needs TLS
 

@@ -17,6 +17,8 @@ export async function serve(flags: Flags, io: Io, signal: AbortSignal): Promise<
     port: intFlag(flags.port, 'port', 4000, 0),
     transitPort: intFlag(flags['transit-port'], 'transit-port', 4001, 0),
     ...(flags['data-dir'] ? { dataDir: flags['data-dir'] } : {}),
+    ...(flags['data-sync'] !== undefined ? { dataSync: dataSync(flags['data-sync']) } : {}),
+    ...(flags['public-host'] !== undefined ? { publicHost: flags['public-host'] } : {}),
     ...(flags.motd ? { motd: flags.motd } : {}),
     ...(flags['disallow-list'] ? { allowList: false } : {}),
     ...(flags['advertise-version'] !== undefined ? { advertiseVersion: flags['advertise-version'] } : {}),
@@ -60,4 +62,9 @@ export function parseLimits(values: readonly string[]): { mailbox: Partial<Mailb
     into[m[2]!] = n;
   }
   return { mailbox: mailbox as Partial<MailboxServiceLimits>, relay: relay as Partial<RelayLimits> };
+}
+
+function dataSync(value: string): 'normal' | 'full' {
+  if (value === 'normal' || value === 'full') return value;
+  throw new UsageError(`--data-sync must be normal or full, not ${JSON.stringify(value.slice(0, 40))}`);
 }

@@ -8,6 +8,9 @@ import WebSocket from 'ws';
 import { createWormhole, type TransferProgress, type WebSocketConstructor } from '@burrow/client';
 import { startGateway, type Gateway } from '@burrow/gateway';
 import { EXIT, main, VERSION } from '../src/main.js';
+import { parse } from '../src/args.js';
+import { serve } from '../src/serve.js';
+import { waitFor } from '@burrow/testkit';
 import { codeCompleter, CODE_PROMPT, inputCode, nameplateLister, type NameplateLister } from '../src/code-input.js';
 import { formatDuration, progressBar, progressLine } from '../src/progress.js';
 
@@ -41,6 +44,26 @@ describe('burrow: version, help, exit statuses', () => {
     expect((await runMain([])).code).toBe(2);
     expect(await runMain(['teleport'])).toEqual({ code: 2, stdout: '', stderr: "burrow: unknown command 'teleport'\n" });
     expect((await runMain(['--frobnicate'])).code).toBe(2);
+  });
+});
+
+describe('burrow serve flags', () => {
+  it('--data-sync takes normal or full; anything else is a usage error', async () => {
+    const bad = await runMain(['serve', '--port', '0', '--transit-port', '0', '--data-sync', 'sometimes']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--data-sync must be normal or full');
+  });
+
+  it('--public-host names the host clients reach, in the printed URLs', async () => {
+    const stop = new AbortController();
+    const stdout = sink();
+    const stderr = sink();
+    const { values } = parse(['serve', '--port', '0', '--transit-port', '0', '--drain-seconds', '0', '--public-host', 'relay.example.test']);
+    const running = serve(values, { stdout, stderr, stdin: new PassThrough() }, stop.signal);
+    await waitFor(() => stdout.text().includes('health'), { message: 'the serve banner' });
+    stop.abort();
+    await running;
+    expect(stdout.text()).toMatch(/ws:\/\/relay\.example\.test:\d+\/v1/);
   });
 });
 
