@@ -16,6 +16,12 @@
  * and backpressure with two watermarks (a side whose buddy cannot keep up is
  * paused until the buddy's queue drains).
  *
+ * The data path does no per-chunk work beyond that: a transport may lend
+ * the relay a view of its own read buffer (TCP does: no allocation per read,
+ * so no garbage to collect at a gigabyte a second); the buddy writes it
+ * straight to its socket, and only if the kernel does not take it all at
+ * once is the sender paused until it has.
+ *
  * Transports (TCP, WebSocket, …) present connections as {@link RelayEndpoint}s,
  * so a WebSocket client and a TCP client meet like any two. The relay never
  * looks inside the bytes: after the handshake everything is ciphertext
@@ -32,8 +38,14 @@ export interface RelayEndpoint {
   readonly kind: string;
   /** The client's address (for per-address limits and logs). */
   readonly address: string;
-  /** Queue bytes towards the client. */
-  write(data: Uint8Array): void;
+  /**
+   * Queue bytes towards the client. `lent`: `data` is a view of the
+   * sender's read buffer, reused as soon as the sender reads again. The
+   * endpoint either copies it (or is done with it when `write` returns) and
+   * returns false/nothing, or keeps it queued and returns true: the sender is then
+   * paused until this endpoint's queue is empty (`drain`).
+   */
+  write(data: Uint8Array, lent?: boolean): boolean | void;
   /** Bytes queued towards the client and not yet handed to the network. */
   buffered(): number;
   /** Stop delivering data from the client (backpressure). */
@@ -47,7 +59,8 @@ export interface RelayEndpoint {
 
 /** What a transport calls for an attached endpoint. */
 export interface RelayEndpointEvents {
-  data(chunk: Uint8Array): void;
+  /** Bytes from the client; `lent` as in {@link RelayEndpoint.write} (valid until this returns). */
+  data(chunk: Uint8Array, lent?: boolean): void;
   /** The endpoint's queue fell to or below the low watermark after being above it. */
   drain(): void;
   /** The connection ended; call exactly once. */
@@ -111,6 +124,8 @@ interface Conn {
   sent: number;
   /** Paused because the buddy's queue is full. */
   paused: boolean;
+  /** Paused because the buddy still holds a chunk lent from our read buffer: resume only once its queue is empty. */
+  lent: boolean;
   mood: Mood | undefined;
 }
 
@@ -193,15 +208,16 @@ export class TransitRelay {
       lastActivity: now,
       sent: 0,
       paused: false,
+      lent: false,
       mood: undefined,
     };
     this.#conns.add(conn);
     this.#releases.set(conn.id, this.#admission.charge(ep.address));
     this.#logger?.debug?.('relay.connect', { conn: conn.id, kind: ep.kind, address: ep.address });
     return {
-      data: (chunk) => {
+      data: (chunk, lent) => {
         try {
-          this.#data(conn, chunk);
+          this.#data(conn, chunk, lent === true);
         } catch (err) {
           // A bug must cost one connection, not the process.
           this.#logger?.warn?.('relay.internal-error', { conn: conn.id, error: String(err) });
@@ -253,15 +269,21 @@ export class TransitRelay {
     for (const c of [...this.#conns]) c.ep.destroy();
   }
 
-  #data(c: Conn, chunk: Uint8Array): void {
+  #data(c: Conn, chunk: Uint8Array, lent: boolean): void {
     switch (c.phase) {
       case 'relaying': {
         const buddy = c.buddy!;
         c.sent += chunk.length;
         this.#bytes += chunk.length;
         c.lastActivity = this.#now();
-        buddy.ep.write(chunk);
-        if (!c.paused && buddy.ep.buffered() > this.#limits.highWaterMark) {
+        if (buddy.ep.write(chunk, lent) === true && lent) {
+          // The buddy queued our read buffer itself: read nothing more until it is flushed.
+          c.lent = true;
+          if (!c.paused) {
+            c.paused = true;
+            c.ep.pause();
+          }
+        } else if (!c.paused && buddy.ep.buffered() > this.#limits.highWaterMark) {
           c.paused = true;
           c.ep.pause();
         }
@@ -344,8 +366,9 @@ export class TransitRelay {
   /** `c`'s outbound queue drained: let its buddy send again. */
   #drain(c: Conn): void {
     const buddy = c.buddy;
-    if (buddy?.paused && c.ep.buffered() <= this.#limits.lowWaterMark) {
+    if (buddy?.paused && c.ep.buffered() <= (buddy.lent ? 0 : this.#limits.lowWaterMark)) {
       buddy.paused = false;
+      buddy.lent = false;
       if (buddy.phase === 'relaying') buddy.ep.resume();
     }
   }

@@ -55,8 +55,9 @@ export async function serveRelaySession(relay: TransitRelay, session: WebTranspo
   const events = relay.attach({
     kind: 'webtransport',
     address,
-    write: (data) => {
-      writer.write(data);
+    write: (data, lent) => {
+      // A lent chunk is the sender's read buffer: the stream keeps what it is given, so copy.
+      writer.write(lent ? new Uint8Array(data) : data);
       if (writer.queued > lowWater) wantDrain = true;
     },
     buffered: () => writer.queued,

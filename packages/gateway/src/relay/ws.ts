@@ -55,8 +55,10 @@ export class RelayWebSocketServer {
     const events = this.#relay.attach({
       kind: 'ws',
       address,
-      write: (data) => {
+      write: (chunk, lent) => {
         if (ws.readyState !== ws.OPEN) return;
+        // A lent chunk is the sender's read buffer: ws keeps what it sends, so copy.
+        const data = lent ? Buffer.from(chunk) : chunk;
         const n = data.byteLength;
         queued += n;
         if (queued > lowWater) wantDrain = true;
