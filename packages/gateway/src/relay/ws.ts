@@ -52,23 +52,29 @@ export class RelayWebSocketServer {
     const lowWater = this.#relay.limits.lowWaterMark;
     let queued = 0;
     let wantDrain = false;
+    /** A lent chunk is still queued: report drain only once everything is out. */
+    let holding = false;
     const events = this.#relay.attach({
       kind: 'ws',
       address,
-      write: (chunk, lent) => {
-        if (ws.readyState !== ws.OPEN) return;
-        // A lent chunk is the sender's read buffer: ws keeps what it sends, so copy.
-        const data = lent ? Buffer.from(chunk) : chunk;
+      write: (data, lent) => {
+        if (ws.readyState !== ws.OPEN) return false;
         const n = data.byteLength;
         queued += n;
         if (queued > lowWater) wantDrain = true;
         ws.send(data, { binary: true }, () => {
           queued -= n;
-          if (wantDrain && queued <= lowWater) {
+          if (wantDrain && queued <= (holding ? 0 : lowWater)) {
             wantDrain = false;
+            holding = false;
             events.drain();
           }
         });
+        // Unmasked frames go to the socket as they are (header, then `data`):
+        // a lent chunk the kernel did not take at once is still ours to keep.
+        if (!lent || ws.bufferedAmount === 0) return false;
+        holding = wantDrain = true;
+        return true;
       },
       buffered: () => queued,
       pause: () => ws.pause(),
