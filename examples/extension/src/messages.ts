@@ -4,6 +4,7 @@
  * asks; the background answers, and tells every open view when its status
  * changes.
  */
+import type { NativePort } from '@burrow/agent/client';
 
 /** A request from a view (`target: 'offscreen'`: forwarded by the background to its offscreen document). */
 export type Request = RequestBody & { readonly target?: 'offscreen' };
@@ -42,6 +43,8 @@ export type Notice = { readonly type: 'status'; readonly status: Status } | { re
 export interface ExtensionApi {
   runtime: {
     sendMessage(message: unknown): Promise<unknown>;
+    /** Native messaging (absent in an offscreen document). */
+    connectNative?(application: string): NativePort;
     onMessage: { addListener(listener: (message: unknown, sender: unknown, sendResponse: (reply: unknown) => void) => boolean | undefined): void };
   };
   /** Absent in an offscreen document. */

@@ -7,10 +7,11 @@
  *
  * A connected session pings the agent every 20 s (WebSocket traffic keeps
  * a Chromium service worker alive). The connection is tried on 127.0.0.1
- * first, then, where this context has WebRTC, through the mailbox the
- * extension paired through (remote-v1): no code either way.
+ * first, then through native messaging (the agent's host, no TCP port),
+ * then, where this context has WebRTC, through the mailbox the extension
+ * paired through (remote-v1): no code any way.
  */
-import { connectAgent, pairWithAgent, type AgentSession } from '@burrow/agent/client';
+import { NATIVE_HOST_NAME, connectAgent, nativeMessaging, pairWithAgent, type AgentSession } from '@burrow/agent/client';
 import { Pairings, idbStore, type PairingInfo } from '@burrow/store';
 import { extensionApi, type Notice, type Request, type State, type Status } from './messages.js';
 
@@ -60,14 +61,39 @@ async function state(): Promise<State> {
   };
 }
 
+/** "Nothing answers there": the next way may work; anything else (a refusal) is final. */
+const unreachable = (err: unknown) => ['Connection', 'Timeout'].includes((err as { code?: string }).code ?? '');
+
+/**
+ * Reach the agent, each way in turn: its WebSocket on 127.0.0.1, native
+ * messaging (no TCP port: the agent's host, where installed), then the
+ * mailbox over WebRTC (remote-v1) where this context has WebRTC.
+ */
+async function reach(): Promise<AgentSession> {
+  const signal = AbortSignal.timeout(30_000);
+  try {
+    return await connectAgent({ store, signal });
+  } catch (err) {
+    if (!unreachable(err)) throw err;
+    if (api.runtime.connectNative) {
+      try {
+        return await connectAgent({ store, signal, WebSocket: nativeMessaging(() => api.runtime.connectNative!(NATIVE_HOST_NAME)) });
+      } catch (nativeErr) {
+        if (!unreachable(nativeErr)) throw nativeErr;
+      }
+    }
+    const settings = (await store.get('settings')) as { mailbox?: string } | undefined;
+    if (!HAS_WEBRTC || !settings?.mailbox) throw err;
+    return connectAgent({ store, signal, remote: { mailbox: settings.mailbox, tryLocal: false, timeoutMs: 20_000 } });
+  }
+}
+
 /** Connect (or reuse the open session); its end is reported in the status line. */
 export function connect(): Promise<AgentSession> {
   if (session) return Promise.resolve(session);
   connecting ??= (async () => {
     try {
-      const settings = (await store.get('settings')) as { mailbox?: string } | undefined;
-      const remote = HAS_WEBRTC && settings?.mailbox ? { remote: { mailbox: settings.mailbox, timeoutMs: 20_000 } } : {};
-      const s = await connectAgent({ store, signal: AbortSignal.timeout(30_000), ...remote });
+      const s = await reach();
       session = s;
       await api.storage?.session.set({ [WANTED]: true }); // (an offscreen document has no storage API: the worker notes it)
       const keepalive = setInterval(() => void s.call('info').catch(() => undefined), KEEPALIVE_MS);

@@ -40,6 +40,8 @@ import { Policy } from './policy.js';
 import { RemoteListeners } from './remote-listener.js';
 import { SessionRegistry } from './sessions.js';
 import { UpgradeServer } from './upgrade.js';
+import type { Refusal } from './policy.js';
+import type { SocketLike } from './socket.js';
 import { observed } from './ignore.js';
 
 export { DEFAULT_AGENT_PORT } from './options.js';
@@ -53,7 +55,8 @@ export async function startAgent(options: AgentOptions, callOptions: CallOptions
   const policy = new Policy(options.allowOrigins ?? [], options.allowForward ?? []);
   const id = await loadIdentity(options.store, { ...callOptions, random: options.random ?? systemRandom });
   const agent = new Agent(options, policy, id);
-  await agent.listen(options.port ?? DEFAULT_AGENT_PORT);
+  if (options.port === null) agent.started();
+  else await agent.listen(options.port ?? DEFAULT_AGENT_PORT);
   return agent;
 }
 
@@ -149,6 +152,21 @@ export class Agent {
     this.#policy.setPort(this.#port);
     this.#reporter.log('info', 'agent.listening', { url: this.url, origins: this.#policy.origins, forward: this.#policy.destinations });
     this.#reporter.publish({ type: 'listening', url: this.url });
+    this.started();
+  }
+
+  /**
+   * Serve one client on a socket that did not come through the agent's
+   * HTTP endpoint (native messaging: `socket` from native-socket.ts), from
+   * `origin` as the browser vouches for it: the same policy, handshake and
+   * session as a WebSocket. Returns the refusal when the origin is not allowed.
+   */
+  accept(socket: SocketLike, origin: string | undefined): Refusal | undefined {
+    return this.#http.adopt(socket, origin);
+  }
+
+  /** @internal Start what runs beside the endpoint (remote listeners). */
+  started(): void {
     const remote = this.#options.remote;
     if (remote) {
       const mailbox = remote.mailbox ?? this.#options.mailbox;

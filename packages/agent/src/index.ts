@@ -10,6 +10,7 @@
 export { startAgent, Agent, DEFAULT_AGENT_PORT } from './agent.js';
 export type { AgentOptions, AgentEvent, AgentStatus, AgentPairings, PairingOffer, RpcHandler, RemoteListenOptions } from './agent.js';
 export { Policy, normalizeOrigin, parseDestination, type Destination, type Refusal, type RefusalReason } from './policy.js';
+export { serveNativeHost, installNativeHost, nativeHostDir, callerOrigin, stdioSocket, type InstallNativeHostOptions, type NativeHostBrowser } from './native-host.js';
 export { runPairing, pairingPurpose, PAIR_APPID, type PairSelf, type RunPairingOptions } from './pair.js';
 /** The agent's wire formats (agent-v1, pair-v1, remote-v1, rpc, pairing records), as `@burrow/protocol/agent` exports them. */
 export * as wire from '@burrow/protocol/agent';

@@ -15,8 +15,8 @@ export type RpcHandler = (params: Record<string, unknown>, context: { readonly p
 export interface AgentOptions {
   /** Identity and pairings live here (and only here). */
   store: KeyValueStore;
-  /** Port on 127.0.0.1 (default 4100; 0 = any free port). */
-  port?: number;
+  /** Port on 127.0.0.1 (default 4100; 0 = any free port; `null`: no TCP port at all, clients come through {@link Agent.accept}, e.g. native messaging). */
+  port?: number | null;
   /** Origins allowed to open the WebSocket, e.g. `chrome-extension://<id>`. Default: none. */
   allowOrigins?: readonly string[];
   /** `host:port` destinations clients may forward to. Default: none. */

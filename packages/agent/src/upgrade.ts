@@ -98,6 +98,25 @@ export class UpgradeServer {
     this.#server.closeAllConnections();
   }
 
+  /**
+   * Take a socket that did not come through HTTP (native messaging): the
+   * same origin policy, slot and handshake. `origin` is what the browser
+   * vouches for. Returns a refusal instead when the origin is not allowed.
+   */
+  adopt(socket: SocketLike, origin: string | undefined): Refusal | undefined {
+    const ctx = this.#ctx;
+    const refusal = !ctx.running() ? { reason: 'limit' as const, message: 'the agent is shutting down' } : origin === undefined ? undefined : ctx.policy.checkOrigin(origin);
+    if (refusal) {
+      ctx.reporter.refuse(refusal);
+      return refusal;
+    }
+    const agentSocket = new AgentSocket(socket);
+    const slot = this.#slots.admit(origin ?? '', () => socket.close(1008, 'dropped'));
+    void agentSocket.closed.then(() => slot.release());
+    ctx.accepted(agentSocket, origin, slot);
+    return undefined;
+  }
+
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const ctx = this.#ctx;
     const reject = (status: number, refusal: Refusal) => {

@@ -6,6 +6,8 @@
  *   burrow agent list [--json]
  *   burrow agent rename ID NAME
  *   burrow agent revoke ID
+ *   burrow agent install-native-host [chromium|chrome] [DIR]   let --allow-origin extensions start the agent by native messaging
+ *   burrow agent native-host ORIGIN   what the browser starts: one client over stdin/stdout, no TCP port
  *
  * State (identity, pairings and their secrets) lives only in --data-dir, a
  * private directory; several `burrow agent` processes may share it: a
@@ -15,10 +17,25 @@
  */
 import { bestEffort, observed, safeText } from '@burrow/protocol';
 import { homedir, hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
 import { cliTransit } from './send.js';
-import { PAIR_APPID, Pairings, Policy, DEFAULT_AGENT_PORT, fileStore, loadIdentity, runPairing, startAgent, wire, type PairingInfo } from '@burrow/agent';
+import {
+  PAIR_APPID,
+  Pairings,
+  Policy,
+  DEFAULT_AGENT_PORT,
+  callerOrigin,
+  fileStore,
+  installNativeHost,
+  loadIdentity,
+  runPairing,
+  serveNativeHost,
+  startAgent,
+  wire,
+  type NativeHostBrowser,
+  type PairingInfo,
+} from '@burrow/agent';
 import { createWormhole, type WebSocketConstructor } from '@burrow/client';
 import { DEFAULT_RELAY_URL, intFlag, UsageError, type Flags } from './args.js';
 import type { Io } from './common.js';
@@ -88,8 +105,26 @@ export async function agent(flags: Flags, rest: string[], io: Io, signal: AbortS
       io.stdout.write(`revoked ${id}\n`);
       return;
     }
+    case 'native-host':
+      // Started by the browser (native messaging): stdout carries native messages only; logs go to stderr.
+      return serveNativeHost(
+        { store, allowOrigins: flags['allow-origin'] ?? [], allowForward: flags['allow-forward'] ?? [], name, logger: jsonLogger(io.stderr) },
+        { origin: callerOrigin(args), input: process.stdin, output: process.stdout },
+      );
+    case 'install-native-host': {
+      const browser = (args[0] ?? 'chromium') as NativeHostBrowser;
+      if (!['chromium', 'chrome', 'firefox'].includes(browser)) throw new UsageError('usage: burrow agent install-native-host [chromium|chrome|firefox] [DIR]');
+      const extensions = (flags['allow-origin'] ?? []).filter((o) => o.startsWith('chrome-extension://'));
+      if (browser !== 'firefox' && extensions.length === 0) throw new UsageError('give the extensions that may start the host: --allow-origin chrome-extension://ID');
+      if (browser === 'firefox') throw new UsageError('native messaging from Firefox is not supported yet (its host cannot learn the moz-extension origin)');
+      const policy = [...(flags['allow-origin'] ?? []).flatMap((o) => ['--allow-origin', o]), ...(flags['allow-forward'] ?? []).flatMap((d) => ['--allow-forward', d])];
+      const command = [process.execPath, ...process.execArgv, process.argv[1]!, 'agent', 'native-host', '--data-dir', resolve(dataDir(flags)), '--name', name, ...policy];
+      const done = await installNativeHost({ browser, extensions, command, ...(args[1] ? { dir: args[1] } : {}) });
+      io.stdout.write(`Native messaging host ${wire.NATIVE_HOST_NAME} installed for ${extensions.join(' ')}\n  manifest  ${done.manifest}\n  launcher  ${done.launcher}\n`);
+      return;
+    }
     default:
-      throw new UsageError(`unknown agent command '${sub}' (pair, list, rename, revoke)`);
+      throw new UsageError(`unknown agent command '${sub}' (pair, list, rename, revoke, native-host, install-native-host)`);
   }
 
   async function run(): Promise<void> {

@@ -12,6 +12,8 @@
 export { pairWithAgent, type PairWithAgentOptions } from './pair.js';
 export { connectAgent, type ConnectAgentOptions, type RemoteConnectOptions, type AgentWebSocketConstructor } from './connect.js';
 export { AgentSession } from './agent-session.js';
+export { nativeMessaging, type NativePort } from './native.js';
+export { NATIVE_HOST_NAME } from '@burrow/protocol/agent';
 export { REMOTE_APPID, rendezvous, rendezvousWindow, listenWindows, nextListenChange, type Rendezvous, type RemoteWindowOptions } from '@burrow/protocol/agent';
 export { httpOverStream, destinationOf, type AgentFetchInit } from './http.js';
 export { PAIR_APPID, AGENT_PATH } from '@burrow/protocol/agent';

@@ -13,3 +13,4 @@ export * from './remote-v1.js';
 export * from './rpc.js';
 export * from './pairing-record.js';
 export * from './revocation-notice.js';
+export * from './native-v1.js';
