@@ -583,75 +583,71 @@ interface MailboxBenchParams {
 }
 
 async function mailboxBench(gw: GatewayProcess, options: GatewayOptions, { pairs, seconds, idle, rounds }: MailboxBenchParams): Promise<void> {
-  {
-    const debian = await startMailboxServer();
-    const dataDir = makeTempDir('burrow-bench-gateway-');
-    let gwDisk: GatewayProcess | undefined;
-    try {
-      const debianPid = debian.pid;
-      if (debianPid === undefined) throw new Error('Debian mailbox server has no pid');
+  const debian = await startMailboxServer();
+  const dataDir = makeTempDir('burrow-bench-gateway-');
+  let gwDisk: GatewayProcess | undefined;
+  try {
+    const debianPid = debian.pid;
+    if (debianPid === undefined) throw new Error('Debian mailbox server has no pid');
 
-      // 2 first, on fresh processes.
-      const memBurrow = await idleMemory(gw.url, gw.pid, idle, rounds, () => gw.gc());
-      const memDebian = await idleMemory(debian.url, debianPid, idle, rounds, async () => { /* the Debian server needs no settling between rounds */ });
-      report(
-        `Mailbox: server RSS per idle bound connection (${rounds} rounds of ${idle}, all kept open)`,
-        [
-          { name: DEBIAN_MAILBOX, values: memDebian, unit: 'KiB' },
-          { name: BURROW_MAILBOX, values: memBurrow, unit: 'KiB' },
-        ],
-        DEBIAN_MAILBOX,
-      );
+    // 2 first, on fresh processes.
+    const memBurrow = await idleMemory(gw.url, gw.pid, idle, rounds, () => gw.gc());
+    const memDebian = await idleMemory(debian.url, debianPid, idle, rounds, async () => { /* the Debian server needs no settling between rounds */ });
+    report(
+      `Mailbox: server RSS per idle bound connection (${rounds} rounds of ${idle}, all kept open)`,
+      [
+        { name: DEBIAN_MAILBOX, values: memDebian, unit: 'KiB' },
+        { name: BURROW_MAILBOX, values: memBurrow, unit: 'KiB' },
+      ],
+      DEBIAN_MAILBOX,
+    );
 
-      // 1: warm up every server, then alternate timed rounds.
-      gwDisk = await startGatewayProcess({ ...options, dataDir });
-      const servers: Array<{ name: string; url: string; pid: number; rounds: RateRound[] }> = [
-        { name: DEBIAN_MAILBOX, url: debian.url, pid: debianPid, rounds: [] },
-        { name: BURROW_MAILBOX, url: gw.url, pid: gw.pid, rounds: [] },
-        { name: BURROW_MAILBOX_DISK, url: gwDisk.url, pid: gwDisk.pid, rounds: [] },
-      ];
-      for (const s of servers) await wormholeRound(s.url, s.pid, 4, 1_000);
-      for (let r = 0; r < rounds; r++) {
-        for (const s of servers) s.rounds.push(await wormholeRound(s.url, s.pid, pairs, seconds * 1000));
-      }
-      report(
-        `Mailbox: wormholes completed per second (${pairs} concurrent pairs, ${rounds} rounds of ${seconds} s, raw protocol, no crypto)`,
-        servers.map((s) => ({ name: s.name, values: s.rounds.map((x) => x.perSecond), unit: '/s' })),
-        DEBIAN_MAILBOX,
-        true,
-      );
-      report(
-        'Mailbox: server CPU time per wormhole (same rounds)',
-        servers.map((s) => ({ name: s.name, values: s.rounds.map((x) => x.cpuPerWormhole), unit: 'ms' })),
-        DEBIAN_MAILBOX,
-      );
-    } finally {
-      await gwDisk?.stop();
-      removeDir(dataDir);
-      await debian.stop();
+    // 1: warm up every server, then alternate timed rounds.
+    gwDisk = await startGatewayProcess({ ...options, dataDir });
+    const servers: Array<{ name: string; url: string; pid: number; rounds: RateRound[] }> = [
+      { name: DEBIAN_MAILBOX, url: debian.url, pid: debianPid, rounds: [] },
+      { name: BURROW_MAILBOX, url: gw.url, pid: gw.pid, rounds: [] },
+      { name: BURROW_MAILBOX_DISK, url: gwDisk.url, pid: gwDisk.pid, rounds: [] },
+    ];
+    for (const s of servers) await wormholeRound(s.url, s.pid, 4, 1_000);
+    for (let r = 0; r < rounds; r++) {
+      for (const s of servers) s.rounds.push(await wormholeRound(s.url, s.pid, pairs, seconds * 1000));
     }
+    report(
+      `Mailbox: wormholes completed per second (${pairs} concurrent pairs, ${rounds} rounds of ${seconds} s, raw protocol, no crypto)`,
+      servers.map((s) => ({ name: s.name, values: s.rounds.map((x) => x.perSecond), unit: '/s' })),
+      DEBIAN_MAILBOX,
+      true,
+    );
+    report(
+      'Mailbox: server CPU time per wormhole (same rounds)',
+      servers.map((s) => ({ name: s.name, values: s.rounds.map((x) => x.cpuPerWormhole), unit: 'ms' })),
+      DEBIAN_MAILBOX,
+    );
+  } finally {
+    await gwDisk?.stop();
+    removeDir(dataDir);
+    await debian.stop();
   }
 }
 
 async function relayBench(gw: GatewayProcess, relayBytes: number, rounds: number): Promise<void> {
-  {
-    const relay = await startTransitRelay();
-    try {
-      const cases: Array<[string, EndFactory, EndFactory]> = [
-        [DEBIAN_RELAY, (t, s) => tcpEnd(relay.port, t, s), (t, s) => tcpEnd(relay.port, t, s)],
-        ['Burrow TCP→TCP', (t, s) => tcpEnd(gw.transitPort, t, s), (t, s) => tcpEnd(gw.transitPort, t, s)],
-        ['Burrow WS→TCP', (t, s) => wsEnd(gw.relayUrl, t, s), (t, s) => tcpEnd(gw.transitPort, t, s)],
-        ['Burrow TCP→WS', (t, s) => tcpEnd(gw.transitPort, t, s), (t, s) => wsEnd(gw.relayUrl, t, s)],
-      ];
-      for (const [, tx, rx] of cases) await relayRun(tx, rx, 16 << 20); // warm-up
-      const values = new Map<string, number[]>(cases.map(([name]) => [name, []]));
-      for (let r = 0; r < rounds; r++) {
-        for (const [name, tx, rx] of cases) values.get(name)!.push(await relayRun(tx, rx, relayBytes));
-      }
-      const samples: Sample[] = cases.map(([name]) => ({ name, values: values.get(name)!, unit: 'MB/s' }));
-      report(`Relay throughput, ${relayBytes >> 20} MiB one way (256 KiB writes)`, samples, DEBIAN_RELAY, true);
-    } finally {
-      await relay.stop();
+  const relay = await startTransitRelay();
+  try {
+    const cases: Array<[string, EndFactory, EndFactory]> = [
+      [DEBIAN_RELAY, (t, s) => tcpEnd(relay.port, t, s), (t, s) => tcpEnd(relay.port, t, s)],
+      ['Burrow TCP→TCP', (t, s) => tcpEnd(gw.transitPort, t, s), (t, s) => tcpEnd(gw.transitPort, t, s)],
+      ['Burrow WS→TCP', (t, s) => wsEnd(gw.relayUrl, t, s), (t, s) => tcpEnd(gw.transitPort, t, s)],
+      ['Burrow TCP→WS', (t, s) => tcpEnd(gw.transitPort, t, s), (t, s) => wsEnd(gw.relayUrl, t, s)],
+    ];
+    for (const [, tx, rx] of cases) await relayRun(tx, rx, 16 << 20); // warm-up
+    const values = new Map<string, number[]>(cases.map(([name]) => [name, []]));
+    for (let r = 0; r < rounds; r++) {
+      for (const [name, tx, rx] of cases) values.get(name)!.push(await relayRun(tx, rx, relayBytes));
     }
+    const samples: Sample[] = cases.map(([name]) => ({ name, values: values.get(name)!, unit: 'MB/s' }));
+    report(`Relay throughput, ${relayBytes >> 20} MiB one way (256 KiB writes)`, samples, DEBIAN_RELAY, true);
+  } finally {
+    await relay.stop();
   }
 }
