@@ -4,7 +4,7 @@
  * a TransitConnection in a browser. The Node and fallback path (one record
  * at a time, synchronously) stays in connection.ts.
  */
-import { bestEffort, WormholeError, type RecordDecoder, type RecordEncoder, type RecordKeys } from '@burrow/protocol';
+import { bestEffort, observed, WormholeError, type RecordDecoder, type RecordEncoder, type RecordKeys } from '@burrow/protocol';
 import { acquireRecordPool, type RecordPool } from './record-pool.js';
 
 /** Records in flight per direction: enough to keep every Worker busy. */
@@ -50,6 +50,7 @@ export function pooledReadable(init: PooledStreamsInit): ReadableStream<Uint8Arr
           pending += records.length;
           // The records a chunk completes go as one job; each box copied out, as it is transferred to a Worker.
           const job = pool.run('open', keys.receive, first, records.map((r) => r.box.slice()));
+          job.catch(observed); // awaited in order below
           tail = tail.then(async () => {
             const plaintexts = await job;
             pending -= records.length;
@@ -123,6 +124,7 @@ export function pooledWritable(init: PooledStreamsInit): WritableStream<Uint8Arr
         if (error) throw error;
         const index = encoder.next(record);
         const frame = pool.run('seal', keys.send, index, [record.slice()]);
+        frame.catch(observed); // awaited in order below
         tail = tail.then(async () => {
           await writer.write((await frame)[0]!);
         });

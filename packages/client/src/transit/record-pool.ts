@@ -115,6 +115,9 @@ export function acquireRecordPool(): RecordPool {
       released = true;
       if (--state.users === 0) {
         stop(state);
+        // Nobody is left to wait for these.
+        for (const p of state.jobs.values()) p.reject(new Error('the transit record pool was stopped'));
+        state.jobs.clear();
         shared = undefined;
       }
     },

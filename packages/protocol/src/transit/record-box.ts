@@ -30,9 +30,10 @@ export interface SecretBox {
    */
   seal(out: Uint8Array, offset: number, plaintext: Uint8Array, nonce: Uint8Array, key: Uint8Array): void;
   /**
-   * Open `mac ‖ ciphertext`; returns a new plaintext (owned by the caller),
-   * or `undefined` when it does not authenticate. Never throws on what a
-   * peer sent.
+   * Open `mac ‖ ciphertext`; returns the plaintext (owned by the caller), or
+   * `undefined` when it does not authenticate. Never throws on what a peer
+   * sent. The caller owns `box` and gives it up: an implementation may
+   * decrypt in place and return a view into it.
    */
   open(box: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | undefined;
 }
