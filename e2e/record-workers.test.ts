@@ -101,7 +101,7 @@ describe('transit records in Workers (headless chromium)', () => {
   it('sends a file to the CLI through the gateway relay, sealed by Workers', async () => {
     const page = await browser.newPage();
     await page.goto(site.url);
-    await page.evaluate((m) => (window as unknown as Win).useWorkers(m), 'counted');
+    await page.evaluate((m) => (window as unknown as Win).useWorkers(m), 'counted' as const);
     const code = await page.evaluate(([u, n]) => (window as unknown as Win).send(u, n), [gw.url, 3 * 1024 * 1024 + 1] as const);
     const out = makeTempDir('burrow-record-workers-out-');
     try {

@@ -8,7 +8,7 @@
  */
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha1 } from '@noble/hashes/legacy.js';
-import { utf8 } from '../bytes.js';
+import { toBase64, utf8 } from '../bytes.js';
 
 /** The welcome key under which the gateway announces ICE servers (STUN, TURN) to Burrow clients. */
 export const ICE_WELCOME_KEY = 'burrow-ice-v1';
@@ -31,7 +31,5 @@ export function turnCredential(secret: string, nowMs: number, ttlSeconds: number
   const expiry = Math.floor(nowMs / 1000) + ttlSeconds;
   const username = `${expiry}:${label}`;
   const mac = hmac(sha1, utf8(secret), utf8(username));
-  let binary = '';
-  for (const b of mac) binary += String.fromCharCode(b);
-  return { username, credential: btoa(binary), expires: expiry * 1000 };
+  return { username, credential: toBase64(mac), expires: expiry * 1000 };
 }
