@@ -4,7 +4,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertPrivateNetwork, freePort, waitFor } from '@burrow/testkit';
-import { ICE_WELCOME_KEY } from '@burrow/protocol/server';
+import { ICE_WELCOME_KEY } from '@burrow/protocol/turn';
 import { startGateway, type Gateway } from '../src/index.js';
 import { wsMailboxClient } from '../test/support/raw-mailbox.js';
 

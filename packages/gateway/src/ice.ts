@@ -4,7 +4,7 @@
  * scheme (see `turnCredential` in @burrow/protocol/server), so pages never
  * hold a long-term TURN password.
  */
-import { ICE_WELCOME_KEY, turnCredential } from '@burrow/protocol/server';
+import { ICE_WELCOME_KEY, turnCredential } from '@burrow/protocol/turn';
 
 export interface TurnOptions {
   readonly urls: readonly string[];

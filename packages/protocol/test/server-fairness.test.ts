@@ -3,7 +3,8 @@
 // characters per address and prefix, abandoned allocations and old
 // mailboxes expiring, and the usage records (Python's moods).
 import { describe, expect, it } from 'vitest';
-import { addressScopes, CountBudget, MAX_CLIENT_FRAME_CONTAINERS, parseClientFrame, RateBudget, turnCredential, type UsageRecord } from '../src/server/index.js';
+import { addressScopes, CountBudget, MAX_CLIENT_FRAME_CONTAINERS, parseClientFrame, RateBudget, type UsageRecord } from '../src/server/index.js';
+import { turnCredential } from '../src/server/turn.js';
 import { APPID, errors, harness, openMailbox } from './support/mailbox-harness.js';
 
 describe('address scopes', () => {

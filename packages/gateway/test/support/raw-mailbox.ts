@@ -114,14 +114,24 @@ export async function sendBody(a: RawMailboxClient, body: string): Promise<{ nam
   return { nameplate, mailbox };
 }
 
-/** `b` binds, claims `nameplate`, opens its mailbox; resolves to the other side's first body. */
+class ServerRefusal extends Error {}
+
+/** `b` binds, claims `nameplate`, opens its mailbox; resolves to the other side's first body (an `error` frame fails at once). */
 export async function receiveBody(b: RawMailboxClient, nameplate: string): Promise<string> {
   b.send({ type: 'bind', appid: APPID, side: 'bbbb' });
   const from = b.frames.length;
   b.send({ type: 'claim', nameplate });
   const mailbox = (await b.next('claimed', from))['mailbox'] as string;
   b.send({ type: 'open', mailbox });
-  const msg = await waitFor(() => b.frames.find((f) => f.type === 'message' && f['side'] === 'aaaa'), { message: 'the other side’s message', intervalMs: 5 });
+  const refused = (f: { type: string }) => f.type === 'error';
+  const msg = await waitFor(
+    () => {
+      const error = b.frames.slice(from).find(refused);
+      if (error) throw new ServerRefusal(`the server refused: ${JSON.stringify(error).slice(0, 300)}`);
+      return b.frames.find((f) => f.type === 'message' && f['side'] === 'aaaa');
+    },
+    { message: 'the other side’s message', intervalMs: 5, fatal: (err) => err instanceof ServerRefusal },
+  );
   return msg['body'] as string;
 }
 

@@ -3,6 +3,9 @@
  * sans I/O: the mailbox server ({@link MailboxCore} over
  * {@link MailboxRules}, its frames and stored model) and the transit relay's
  * handshake grammar. A separate entry so client bundles never carry them.
+ * It imports nothing outside this package (no @noble), so the Deno listener
+ * loads it through a two-line import map; TURN credentials (HMAC-SHA1) are
+ * in `@burrow/protocol/turn`.
  *
  *   const core = new MailboxCore({ random, now: Date.now() });
  *   const { conn, effects } = core.connect('192.0.2.1', Date.now());
@@ -16,7 +19,6 @@ export * from './limits.js';
 export { addressScopes, CountBudget, RateBudget } from './budget.js';
 export type { BudgetScope, RateLimits, ScopeLimits } from './budget.js';
 export { mailboxUsage, nameplateUsage } from './usage.js';
-export { ICE_WELCOME_KEY, turnCredential, type TurnCredential } from './turn.js';
 export type { UsageFacts, UsageMood, UsageRecord } from './usage.js';
 export { mailboxId, pickNameplate } from './ids.js';
 export { encodeServerFrame, get, has, parseClientFrame, MAX_CLIENT_FRAME_CONTAINERS, MAX_CLIENT_FRAME_DEPTH } from './frames.js';
