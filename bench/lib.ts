@@ -3,6 +3,8 @@
  * reports ratios against it: absolute numbers on a shared 2-core VM are noise,
  * ratios measured side by side are not (as much).
  */
+import { randomBytes } from 'node:crypto';
+
 export interface Sample {
   readonly name: string;
   readonly values: readonly number[];
@@ -74,4 +76,9 @@ export function report(title: string, samples: readonly Sample[], baseline: stri
 
 function fmt(n: number): string {
   return n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
+}
+
+/** `bytes` random bytes as lowercase hex (tokens, sides, message bodies of a given size). */
+export function randomHex(bytes: number): string {
+  return randomBytes(bytes).toString('hex');
 }
