@@ -4,33 +4,19 @@
 // background anyway, the next popup wakes it and it reconnects with no code.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext } from 'playwright-core';
-import { assertPrivateNetwork, cleanup, haveFirefox, launchFirefox, makeTempDir, removeDir, startEcho, waitFor, type EchoService, type FirefoxBrowser } from '@burrow/testkit';
-import { startGateway, type Gateway } from '@burrow/gateway';
+import { haveFirefox, launchFirefox, makeTempDir, removeDir, waitFor, type FirefoxBrowser } from '@burrow/testkit';
 import { memoryStore, startAgent, type Agent, type AgentEvent } from '@burrow/agent';
 import { GECKO_ID, buildExtension, chromiumExtensionId, chromiumWithExtension, firefoxUuidPrefs, openChromiumPopup, openFirefoxPopup, type Popup } from './support/extension.js';
+import { useExtensionRig } from './support/extension-rig.js';
 
 const FIREFOX_UUID = '6f1c2a3e-8d4b-4c6a-9e1f-0b2d3c4e5f60';
 
 describe('the extension background holds the agent connection', () => {
-  let extDir: string;
-  let gateway: Gateway;
-  let echo: EchoService;
-
-  beforeAll(async () => {
-    assertPrivateNetwork();
-    extDir = await buildExtension();
-    [gateway, echo] = await Promise.all([startGateway({ port: 0, transitPort: null }), startEcho()]);
-  });
-
-  afterAll(async () => {
-    await Promise.all([gateway?.close(), echo?.close()]);
-    await cleanup();
-    removeDir(extDir);
-  });
+  const rig = useExtensionRig();
 
   /** An agent that allows only `origin`, and the events it publishes. */
   async function agentFor(origin: string): Promise<{ agent: Agent; events: AgentEvent[] }> {
-    const agent = await startAgent({ store: memoryStore(), port: 0, allowOrigins: [origin], allowForward: [`127.0.0.1:${echo.port}`], mailbox: gateway.url, name: 'Test agent' });
+    const agent = await startAgent({ store: memoryStore(), port: 0, allowOrigins: [origin], allowForward: [`127.0.0.1:${rig.echo.port}`], mailbox: rig.gateway.url, name: 'Test agent' });
     const events: AgentEvent[] = [];
     void (async () => {
       for await (const e of agent.events()) events.push(e);
@@ -44,7 +30,7 @@ describe('the extension background holds the agent connection', () => {
   async function pairConnectAndClose(agent: Agent, events: AgentEvent[], open: () => Promise<Popup>): Promise<void> {
     const popup = await open();
     expect(await popup.status(/Not paired yet/)).toContain('Not paired yet');
-    await popup.fill('#mailbox', gateway.url);
+    await popup.fill('#mailbox', rig.gateway.url);
     const offer = agent.pair();
     await popup.fill('#code', await offer.code);
     await popup.click('#pair');
@@ -67,7 +53,7 @@ describe('the extension background holds the agent connection', () => {
     await waitFor(() => count(events, 'disconnected') === 1, { timeoutMs: 30_000, message: 'the stopped background to drop its connection' });
     const popup = await open();
     await waitFor(() => count(events, 'connected') === 2, { timeoutMs: 30_000, message: 'the woken background to reconnect' });
-    await popup.fill('#url', `http://127.0.0.1:${echo.port}/after-wake`);
+    await popup.fill('#url', `http://127.0.0.1:${rig.echo.port}/after-wake`);
     await popup.click('#fetch');
     expect(await popup.status(/HTTP|: /)).toBe('HTTP 200 through the agent.');
     expect(JSON.parse(await popup.text('#out'))).toMatchObject({ method: 'GET', path: '/after-wake' });
@@ -75,12 +61,12 @@ describe('the extension background holds the agent connection', () => {
   }
 
   it('Chromium: survives the popup closing and the service worker being stopped', async () => {
-    const extId = chromiumExtensionId(extDir);
+    const extId = chromiumExtensionId(rig.extDir);
     const { agent, events } = await agentFor(`chrome-extension://${extId}`);
     const profile = makeTempDir('burrow-profile-bg-');
     let context: BrowserContext | undefined;
     try {
-      context = await chromiumWithExtension(profile, extDir);
+      context = await chromiumWithExtension(profile, rig.extDir);
       const ctx = context;
       const open = () => openChromiumPopup(ctx, extId);
       await pairConnectAndClose(agent, events, open);
@@ -106,7 +92,7 @@ describe('the extension background holds the agent connection', () => {
       // A fixed internal UUID, so the agent can allow the origin up front; a short idle timeout, so the background is suspended soon.
       firefox = await launchFirefox({ systemAccess: true, prefs: { ...firefoxUuidPrefs(FIREFOX_UUID), 'extensions.background.idle.timeout': 3000 } });
       const ff = firefox;
-      expect(await ff.browser.installExtension(extDir)).toBe(GECKO_ID);
+      expect(await ff.browser.installExtension(rig.extDir)).toBe(GECKO_ID);
       const open = () => openFirefoxPopup(ff, FIREFOX_UUID);
       await pairConnectAndClose(agent, events, open);
       // Nothing keeps it busy now: Firefox suspends the background script after its idle timeout.

@@ -6,30 +6,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext } from 'playwright-core';
 import { RTCPeerConnection as NdcPeerConnection } from 'node-datachannel/polyfill';
-import { assertPrivateNetwork, cleanup, haveFirefox, launchFirefox, makeTempDir, removeDir, startEcho, waitFor, type EchoService, type FirefoxBrowser } from '@burrow/testkit';
+import { haveFirefox, launchFirefox, makeTempDir, removeDir, waitFor, type FirefoxBrowser } from '@burrow/testkit';
 import type { RTCPeerConnectionConstructor } from '@burrow/client';
-import { startGateway, type Gateway } from '@burrow/gateway';
 import { memoryStore, startAgent, type Agent, type AgentEvent, type KeyValueStore } from '@burrow/agent';
 import { GECKO_ID, buildExtension, chromiumExtensionId, chromiumWithExtension, firefoxUuidPrefs, openChromiumPopup, openFirefoxPopup, type Popup } from './support/extension.js';
+import { useExtensionRig } from './support/extension-rig.js';
 
 const FIREFOX_UUID = '0c9d8e7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f';
 
 describe('the extension reconnects through the mailbox when the local port is dead', () => {
-  let extDir: string;
-  let gateway: Gateway;
-  let echo: EchoService;
-
-  beforeAll(async () => {
-    assertPrivateNetwork();
-    extDir = await buildExtension();
-    [gateway, echo] = await Promise.all([startGateway({ port: 0, transitPort: null }), startEcho()]);
-  });
-
-  afterAll(async () => {
-    await Promise.all([gateway?.close(), echo?.close()]);
-    await cleanup();
-    removeDir(extDir);
-  });
+  const rig = useExtensionRig();
 
   /**
    * Pair through an agent on one port, then move the agent (same store, so
@@ -38,9 +24,9 @@ describe('the extension reconnects through the mailbox when the local port is de
    */
   async function scenario(origin: string, popup: Popup): Promise<void> {
     const store: KeyValueStore = memoryStore();
-    const options = { store, allowOrigins: [origin], allowForward: [`127.0.0.1:${echo.port}`], mailbox: gateway.url, name: 'Test agent' };
+    const options = { store, allowOrigins: [origin], allowForward: [`127.0.0.1:${rig.echo.port}`], mailbox: rig.gateway.url, name: 'Test agent' };
     const first = await startAgent({ ...options, port: 0 });
-    await popup.fill('#mailbox', gateway.url);
+    await popup.fill('#mailbox', rig.gateway.url);
     const offer = first.pair();
     await popup.fill('#code', await offer.code);
     await popup.click('#pair');
@@ -59,7 +45,7 @@ describe('the extension reconnects through the mailbox when the local port is de
     })();
     try {
       await waitFor(() => agent.status().remoteListeners >= 2, { message: 'the agent at its rendezvous' });
-      await popup.fill('#url', `http://127.0.0.1:${echo.port}/through-the-mailbox`);
+      await popup.fill('#url', `http://127.0.0.1:${rig.echo.port}/through-the-mailbox`);
       await popup.click('#fetch');
       expect(await popup.status(/HTTP|: /)).toBe('HTTP 200 through the agent.');
       expect(events).toContainEqual(expect.objectContaining({ type: 'connected', via: 'remote' }));
@@ -81,11 +67,11 @@ describe('the extension reconnects through the mailbox when the local port is de
   }
 
   it('Chromium (offscreen document, WebRTC)', async () => {
-    const extId = chromiumExtensionId(extDir);
+    const extId = chromiumExtensionId(rig.extDir);
     const profile = makeTempDir('burrow-profile-remote-');
     let context: BrowserContext | undefined;
     try {
-      context = await chromiumWithExtension(profile, extDir);
+      context = await chromiumWithExtension(profile, rig.extDir);
       await scenario(`chrome-extension://${extId}`, await openChromiumPopup(context, extId));
     } finally {
       await context?.close().catch(() => undefined);
@@ -97,7 +83,7 @@ describe('the extension reconnects through the mailbox when the local port is de
     let firefox: FirefoxBrowser | undefined;
     try {
       firefox = await launchFirefox({ systemAccess: true, prefs: firefoxUuidPrefs(FIREFOX_UUID) });
-      expect(await firefox.browser.installExtension(extDir)).toBe(GECKO_ID);
+      expect(await firefox.browser.installExtension(rig.extDir)).toBe(GECKO_ID);
       await scenario(`moz-extension://${FIREFOX_UUID}`, await openFirefoxPopup(firefox, FIREFOX_UUID));
     } finally {
       await firefox?.close();

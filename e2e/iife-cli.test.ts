@@ -4,23 +4,15 @@
 // from the CLI through the gateway (its relay glues the CLI's TCP to the
 // page's WebSocket).
 import { randomBytes } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  assertPrivateNetwork,
-  cleanup,
-  makeTempDir,
-  removeDir,
-  runWormhole,
-  sha256File,
-  startMailboxServer,
-  type MailboxServer, wrongCode } from '@burrow/testkit';
+import { runWormhole, sha256File, startMailboxServer, type MailboxServer, wrongCode } from '@burrow/testkit';
 import { startGateway, type Gateway } from '@burrow/gateway';
 import { BROWSERS, launchBrowser, type Driver, type DriverPage } from './support/driver.js';
-import { repoPath, serveStatic, type StaticServer } from './support/static-server.js';
+import { serveStatic, type StaticServer } from './support/static-server.js';
+import { IIFE, closeSuite, prepareIifeSuite } from './support/iife.js';
 
-const IIFE = repoPath('packages', 'client', 'dist', 'burrow.iife.js');
 
 const PAGE = `<!doctype html>
 <meta charset="utf-8">
@@ -75,9 +67,7 @@ describe.each(BROWSERS)('IIFE bundle in headless %s', (kind) => {
   let dir: string;
 
   beforeAll(async () => {
-    assertPrivateNetwork();
-    if (!existsSync(IIFE)) throw new Error(`${IIFE} is missing: run \`pnpm build\` first`);
-    dir = makeTempDir('burrow-iife-');
+    dir = prepareIifeSuite('burrow-iife-');
     [mailbox, gw, site, browser] = await Promise.all([
       startMailboxServer(),
       startGateway({ port: 0, transitPort: 0 }),
@@ -86,11 +76,7 @@ describe.each(BROWSERS)('IIFE bundle in headless %s', (kind) => {
     ]);
   });
   afterAll(async () => {
-    await browser?.close();
-    await site?.close();
-    await gw?.close();
-    await cleanup();
-    if (dir) removeDir(dir);
+    await closeSuite(dir, browser, site, gw);
   });
 
   async function open(): Promise<DriverPage> {

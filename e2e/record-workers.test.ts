@@ -4,15 +4,15 @@
 // cannot start (the constructor throws, as under a CSP refusing blob:
 // workers) the same transfer finishes on the main thread.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type Gateway } from '@burrow/gateway';
-import { assertPrivateNetwork, cleanup, makeTempDir, removeDir, runWormhole, sha256File } from '@burrow/testkit';
+import { makeTempDir, removeDir, runWormhole, sha256File } from '@burrow/testkit';
 import { launchBrowser, type Driver } from './support/driver.js';
-import { repoPath, serveStatic, type StaticServer } from './support/static-server.js';
+import { serveStatic, type StaticServer } from './support/static-server.js';
+import { IIFE, closeSuite, prepareIifeSuite } from './support/iife.js';
 
-const IIFE = repoPath('packages', 'client', 'dist', 'burrow.iife.js');
 
 const PAGE = `<!doctype html>
 <meta charset="utf-8">
@@ -63,9 +63,7 @@ describe('transit records in Workers (headless chromium)', () => {
   let dir: string;
 
   beforeAll(async () => {
-    assertPrivateNetwork();
-    if (!existsSync(IIFE)) throw new Error(`${IIFE} is missing: run \`pnpm build\` first`);
-    dir = makeTempDir('burrow-record-workers-');
+    dir = prepareIifeSuite('burrow-record-workers-');
     [gw, site, browser] = await Promise.all([
       startGateway({ port: 0, transitPort: 0 }),
       serveStatic({ '/burrow.iife.js': IIFE }, { '/': PAGE }),
@@ -73,11 +71,7 @@ describe('transit records in Workers (headless chromium)', () => {
     ]);
   });
   afterAll(async () => {
-    await browser?.close();
-    await site?.close();
-    await gw?.close();
-    await cleanup();
-    if (dir) removeDir(dir);
+    await closeSuite(dir, browser, site, gw);
   });
 
   for (const mode of ['counted', 'refused'] as const) {

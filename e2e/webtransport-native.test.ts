@@ -5,17 +5,16 @@
 // browser's own WebTransport: two pages complete a wormhole text exchange,
 // and the relay core glues two native sessions by token.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertPrivateNetwork, cleanup, launchChromium } from '@burrow/testkit';
+import { launchChromium } from '@burrow/testkit';
 import { repoPath, openPage, serveStatic, type StaticServer } from './support/static-server.js';
+import { IIFE, closeSuite, prepareIifeSuite } from './support/iife.js';
 import { pageToPageText, writeTestCertificate } from './support/webtransport.js';
 
-const IIFE = repoPath('packages', 'client', 'dist', 'burrow.iife.js');
 const DENO = repoPath('packages', 'gateway', 'node_modules', '.bin', 'deno');
 const SERVER = repoPath('packages', 'gateway', 'src', 'deno', 'webtransport-server.ts');
 /** Maps the one workspace import the served modules need (@burrow/protocol/frames) to its source. */
@@ -149,10 +148,8 @@ describe('native HTTP/3 WebTransport mailbox in headless Chromium (Deno listener
   let mailbox: string;
 
   beforeAll(async () => {
-    assertPrivateNetwork();
-    if (!existsSync(IIFE)) throw new Error(`${IIFE} is missing: run \`pnpm build\` first`);
     if (!existsSync(DENO)) throw new Error(`${DENO} is missing: run \`pnpm install\` (the npm package "deno" ships the binary)`);
-    dir = mkdtempSync(join(tmpdir(), 'burrow-wt-native-'));
+    dir = prepareIifeSuite('burrow-wt-native-');
     // serverCertificateHashes: ECDSA, valid for less than 14 days.
     const { certFile, keyFile, sha256 } = writeTestCertificate(dir);
     hash = sha256;
@@ -164,11 +161,7 @@ describe('native HTTP/3 WebTransport mailbox in headless Chromium (Deno listener
     mailbox = `https://127.0.0.1:${deno.port}/v1`;
   });
   afterAll(async () => {
-    await browser?.close();
-    await site?.close();
-    await deno?.stop();
-    await cleanup();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await closeSuite(dir, browser, site, deno && { close: () => deno.stop() });
   });
 
   const open = () => openPage(browser, site.url);

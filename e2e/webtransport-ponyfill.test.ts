@@ -12,18 +12,17 @@
 // class is exported, so the polyfill, which would use the native
 // WebTransport, is not in the bundle either. The test checks both: the
 // bundle text, and a page that counts native WebTransport constructions.
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertPrivateNetwork, cleanup, launchChromium, runWormhole, waitFor } from '@burrow/testkit';
+import { launchChromium, runWormhole, waitFor } from '@burrow/testkit';
 import { startGateway, type Gateway } from '@burrow/gateway';
 import { repoPath, openPage, serveStatic, type StaticServer } from './support/static-server.js';
+import { IIFE, closeSuite, prepareIifeSuite } from './support/iife.js';
 import { pageToPageText, writeTestCertificate } from './support/webtransport.js';
 
-const IIFE = repoPath('packages', 'client', 'dist', 'burrow.iife.js');
 
 /** Bundle the ponyfill (and nothing that touches a native WebTransport) as an IIFE defining `WebTransportPonyfillBundle`. */
 async function bundlePonyfill(dir: string): Promise<string> {
@@ -103,10 +102,8 @@ describe('WebTransport mailbox in headless Chromium (ponyfill, WebSocket mapping
   let mailbox: string;
 
   beforeAll(async () => {
-    assertPrivateNetwork();
-    if (!existsSync(IIFE)) throw new Error(`${IIFE} is missing: run \`pnpm build\` first`);
     if (!readFileSync(IIFE, 'utf8').includes('webTransportTransport')) throw new Error(`${IIFE} predates webTransportTransport: run \`pnpm build\``);
-    dir = mkdtempSync(join(tmpdir(), 'burrow-wt-ponyfill-'));
+    dir = prepareIifeSuite('burrow-wt-ponyfill-');
     const tls = writeTestCertificate(dir);
     certFile = tls.certFile;
     ponyfill = await bundlePonyfill(dir);
@@ -120,12 +117,7 @@ describe('WebTransport mailbox in headless Chromium (ponyfill, WebSocket mapping
     context = await browser.newContext({ ignoreHTTPSErrors: true });
   });
   afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await site?.close();
-    await gw?.close();
-    await cleanup();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await closeSuite(dir, context, browser, site, gw);
   });
 
   const open = () => openPage(context, site.url);
