@@ -6,7 +6,7 @@
 import { gzipSync } from 'node:zlib';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'vite';
+import { bundleChunks } from './bundle.js';
 
 interface Budget {
   readonly name: string;
@@ -57,22 +57,7 @@ interface Measured {
 }
 
 async function bundle(file: string): Promise<Measured> {
-  const out = await build({
-    root,
-    logLevel: 'silent',
-    configFile: false,
-    resolve: { conditions: ['source'] },
-    build: {
-      write: false,
-      target: 'es2022',
-      minify: 'esbuild',
-      lib: { entry: file, formats: ['es'], fileName: 'entry' },
-      rollupOptions: { external: [] },
-    },
-  });
-  const chunks = (Array.isArray(out) ? out : [out])
-    .flatMap((o) => ('output' in o ? o.output : []))
-    .filter((c): c is Extract<typeof c, { type: 'chunk' }> => c.type === 'chunk');
+  const chunks = await bundleChunks(root, { entry: file, formats: ['es'], fileName: 'entry' });
   const byName = new Map(chunks.map((c) => [c.fileName, c]));
   const initial = new Set<string>();
   const visit = (name: string) => {
