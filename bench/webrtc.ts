@@ -204,30 +204,27 @@ export async function nodeThroughput(bytes: number, runs: number): Promise<{ raw
   return { raw, burrow };
 }
 
+/** Report a Burrow stream's throughput against the raw RTCDataChannel's, measured in the same run. */
+function reportThroughput(title: string, runs: { readonly raw: readonly number[]; readonly burrow: readonly number[] }): void {
+  report(
+    title,
+    [
+      { name: 'raw RTCDataChannel', values: runs.raw, unit: 'MB/s' },
+      { name: 'Burrow stream', values: runs.burrow, unit: 'MB/s' },
+    ],
+    'raw RTCDataChannel',
+    true,
+  );
+}
+
 export async function webrtcBench(): Promise<void> {
   await loadNodeDataChannel();
   const mailbox = await startMailboxServer();
   try {
     const node = await nodeThroughput(64 * MiB, 4);
-    report(
-      'Stream throughput Node↔Node (node-datachannel, 64 MiB, one stream)',
-      [
-        { name: 'raw RTCDataChannel', values: node.raw, unit: 'MB/s' },
-        { name: 'Burrow stream', values: node.burrow, unit: 'MB/s' },
-      ],
-      'raw RTCDataChannel',
-      true,
-    );
+    reportThroughput('Stream throughput Node↔Node (node-datachannel, 64 MiB, one stream)', node);
     const browser = await browserThroughput(mailbox.url, 48 * MiB, 3);
-    report(
-      'Stream throughput Chromium↔Chromium (two contexts, 48 MiB, one stream)',
-      [
-        { name: 'raw RTCDataChannel', values: browser.raw, unit: 'MB/s' },
-        { name: 'Burrow stream', values: browser.burrow, unit: 'MB/s' },
-      ],
-      'raw RTCDataChannel',
-      true,
-    );
+    reportThroughput('Stream throughput Chromium↔Chromium (two contexts, 48 MiB, one stream)', browser);
 
     // Connect time: both sides hold the code → first byte over connect(), vs the CLI's text round trip.
     let n = 300;
