@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { MailboxCore, type MailboxCoreOptions } from '@burrow/protocol/server';
-import { APPID, errors, mailboxHarness } from '@burrow/testkit';
+import { APPID, errors, mailboxHarness, rejoinRestored } from '@burrow/testkit';
 import { MemoryMailboxStore, SqliteMailboxStore, SQLITE_FILE } from '../src/index.js';
 import { mailboxStoreCompliance, sampleChanges } from './support/mailbox-store-compliance.js';
 
@@ -99,12 +99,10 @@ describe('a core restored from a store', () => {
     const reopened = new SqliteMailboxStore({ dir: dirs.at(-1)! });
     const h2 = harness({ restored: await reopened.load() });
     await reopened.close();
-    const b = h2.connect();
-    b.bind(APPID, 'bbbb');
-    expect(b.send({ type: 'claim', nameplate })).toMatchObject([{ type: 'claimed', mailbox }]);
-    expect(b.send({ type: 'open', mailbox })).toMatchObject([{ type: 'message', side: 'aaaa', phase: 'pake', body: 'aa' }]);
-    const c = h2.connect();
-    c.bind(APPID, 'cccc');
-    expect(errors(c.send({ type: 'claim', nameplate }))).toEqual(['crowded']);
+    expect(rejoinRestored(h2, nameplate, mailbox)).toMatchObject({
+      claimed: [{ type: 'claimed', mailbox }],
+      opened: [{ type: 'message', side: 'aaaa', phase: 'pake', body: 'aa' }],
+      thirdErrors: ['crowded'],
+    });
   });
 });

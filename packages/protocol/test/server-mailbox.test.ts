@@ -2,7 +2,7 @@
 // wormhole_mailbox_server 0.4.1 (server_websocket.py / server.py).
 import { describe, expect, it } from 'vitest';
 import { MAX_CLIENT_FRAME_DEPTH } from '../src/server/index.js';
-import { APPID, errors, harness, openMailbox, type TestClient } from './support/mailbox-harness.js';
+import { APPID, errors, harness, openMailbox, rejoinRestored, type TestClient } from './support/mailbox-harness.js';
 
 /** Two bound clients that claimed and opened the same nameplate. */
 function pair(h: ReturnType<typeof harness>): { a: TestClient; b: TestClient; nameplate: string; mailbox: string } {
@@ -382,12 +382,10 @@ describe('mailbox: restore', () => {
     const { a, nameplate, mailbox } = pair(h);
     a.send({ type: 'add', phase: 'pake', body: 'aa' });
     const h2 = harness({ restored: h.core.snapshot() });
-    const b = h2.connect();
-    b.bind(APPID, 'bbbb');
-    expect(b.send({ type: 'claim', nameplate })).toMatchObject([{ type: 'claimed', mailbox }]);
-    expect(b.send({ type: 'open', mailbox })).toMatchObject([{ type: 'message', side: 'aaaa', phase: 'pake', body: 'aa' }]);
-    const c = h2.connect();
-    c.bind(APPID, 'cccc');
-    expect(errors(c.send({ type: 'claim', nameplate }))).toEqual(['crowded']);
+    expect(rejoinRestored(h2, nameplate, mailbox)).toMatchObject({
+      claimed: [{ type: 'claimed', mailbox }],
+      opened: [{ type: 'message', side: 'aaaa', phase: 'pake', body: 'aa' }],
+      thirdErrors: ['crowded'],
+    });
   });
 });

@@ -69,6 +69,7 @@ export {
   errors,
   mailboxHarness,
   openMailbox,
+  rejoinRestored,
   type CoreBase,
   type CoreEffect,
   type Frame,

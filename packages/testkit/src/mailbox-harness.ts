@@ -121,3 +121,18 @@ export function openMailbox<C extends MailboxCoreLike>(h: MailboxHarness<C>, sid
 export function errors(frames: readonly Frame[]): string[] {
   return frames.filter((f) => f.type === 'error').map((f) => f['error'] as string);
 }
+
+/**
+ * After a restart: on the restored harness `h`, side `bbbb` claims `nameplate`
+ * and opens `mailbox`, then side `cccc` tries to claim the nameplate too.
+ * Returns what each step answered, for the test to check.
+ */
+export function rejoinRestored(h: MailboxHarness<MailboxCoreLike>, nameplate: string, mailbox: string): { claimed: Frame[]; opened: Frame[]; thirdErrors: string[] } {
+  const b = h.connect();
+  b.bind(APPID, 'bbbb');
+  const claimed = b.send({ type: 'claim', nameplate });
+  const opened = b.send({ type: 'open', mailbox });
+  const c = h.connect();
+  c.bind(APPID, 'cccc');
+  return { claimed, opened, thirdErrors: errors(c.send({ type: 'claim', nameplate })) };
+}

@@ -5,7 +5,7 @@
 import { mailboxHarness, type MailboxHarness } from '@burrow/testkit';
 import { MailboxCore, type MailboxCoreOptions } from '../../src/server/index.js';
 
-export { APPID, errors, openMailbox, type Frame, type TestClient } from '@burrow/testkit';
+export { APPID, errors, openMailbox, rejoinRestored, type Frame, type TestClient } from '@burrow/testkit';
 
 export type Harness = MailboxHarness<MailboxCore>;
 
