@@ -35,18 +35,22 @@ describe('WebSocket relay (browser-like peer) with the wormhole CLI', () => {
     await gw?.close();
   });
 
-  it('Burrow (WebSocket only) → CLI', async () => {
-    const { mailbox, dir } = rig;
-    const out = join(dir, 'out-1.bin');
-    const w = await burrow(mailbox.url);
+  /** Burrow sends `file` on `mailboxUrl` with `burrowTransit`; the CLI receives it into `out`; both go through the gateway relay. */
+  async function burrowToCli(mailboxUrl: string, out: string, cliOptions: { transitHelper?: string; cwd: string }, burrowTransit: TransitOptions): Promise<void> {
+    const w = await burrow(mailboxUrl);
     const code = await w.allocateCode();
-    const cli = runWormhole(['receive', '--accept-file', '--hide-progress', '-o', out, code], { relayUrl: mailbox.url, transitHelper: gw.transitHint!, cwd: dir });
-    const result = await sendFile(w, await fileSource(file), { transit });
+    const cli = runWormhole(['receive', '--accept-file', '--hide-progress', '-o', out, code], { relayUrl: mailboxUrl, ...cliOptions });
+    const result = await sendFile(w, await fileSource(file), { transit: burrowTransit });
     await w.close();
     const r = await cli.result;
     expect(r.exitCode, r.stderr).toBe(0);
     expect(result.connection).toBe(`->relay:${gw.relayUrl}`);
     expect(await sha256File(out)).toBe(await sha256File(file));
+  }
+
+  it('Burrow (WebSocket only) → CLI', async () => {
+    const { mailbox, dir } = rig;
+    await burrowToCli(mailbox.url, join(dir, 'out-1.bin'), { transitHelper: gw.transitHint!, cwd: dir }, transit);
   }, 60_000);
 
   it('CLI → Burrow (WebSocket only)', async () => {
@@ -68,17 +72,7 @@ describe('WebSocket relay (browser-like peer) with the wormhole CLI', () => {
   }, 60_000);
 
   it('Burrow (WebSocket only, no relay configured) → CLI with no transit flag: both find the gateway relay from its welcome', async () => {
-    const out = join(rig.dir, 'out-3.bin');
-    const w = await burrow(gw.url);
-    const code = await w.allocateCode();
     // The CLI gets no --transit-helper: it dials the gateway's TCP relay from Burrow's hints.
-    const cli = runWormhole(['receive', '--accept-file', '--hide-progress', '-o', out, code], { relayUrl: gw.url, cwd: rig.dir });
-    const wsOnly = { dialers: transit.dialers! };
-    const result = await sendFile(w, await fileSource(file), { transit: wsOnly });
-    await w.close();
-    const r = await cli.result;
-    expect(r.exitCode, r.stderr).toBe(0);
-    expect(result.connection).toBe(`->relay:${gw.relayUrl}`);
-    expect(await sha256File(out)).toBe(await sha256File(file));
+    await burrowToCli(gw.url, join(rig.dir, 'out-3.bin'), { cwd: rig.dir }, { dialers: transit.dialers! });
   }, 60_000);
 });

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { assertPrivateNetwork, cleanup, makeTempDir, removeDir, runWormhole, sha256File, waitFor } from '@burrow/testkit';
 import { startGateway, type Gateway } from '../src/index.js';
+import { cliOptions, cliText as cliTextThrough } from './support/cli.js';
 
 type Frame = Record<string, unknown>;
 
@@ -64,16 +65,10 @@ describe('gateway under abuse, with real CLIs', () => {
     for (const dir of dirs) removeDir(dir);
   });
 
-  const cli = () => ({ relayUrl: gw.url, transitHelper: gw.transitHint!, stdin: '' });
+  const cli = () => cliOptions(gw);
 
   async function cliText(text: string): Promise<void> {
-    const sender = runWormhole(['send', '--text', text], cli());
-    const code = await sender.code;
-    codes.push(code);
-    const receiver = runWormhole(['receive', code], cli());
-    const [sent, received] = await Promise.all([sender.result, receiver.result]);
-    expect(sent.exitCode, sent.stderr).toBe(0);
-    expect(received.stdout).toBe(`${text}\n`);
+    codes.push(await cliTextThrough(gw, text));
   }
 
   it('a third side is told "crowded" (the CLI reports it) and cannot join', async () => {

@@ -13,6 +13,7 @@ import WebSocket from 'ws';
 import { assertPrivateNetwork, cleanup, makeTempDir, removeDir, runWormhole, sha256File, waitFor } from '@burrow/testkit';
 import type { UsageRecord } from '@burrow/protocol/server';
 import { startGateway, type Gateway } from '../src/index.js';
+import { cliOptions, cliText as cliTextThrough } from './support/cli.js';
 import { APPID, wsMailboxClient, type Frame, type RawMailboxClient } from '../test/support/raw-mailbox.js';
 
 describe('gateway floods from a few addresses, with a real CLI on another', () => {
@@ -53,15 +54,8 @@ describe('gateway floods from a few addresses, with a real CLI on another', () =
     for (const dir of dirs) removeDir(dir);
   });
 
-  const cli = () => ({ relayUrl: gw.url, transitHelper: gw.transitHint!, stdin: '' });
-
-  async function cliText(text: string): Promise<void> {
-    const sender = runWormhole(['send', '--text', text], cli());
-    const receiver = runWormhole(['receive', await sender.code], cli());
-    const [sent, received] = await Promise.all([sender.result, receiver.result]);
-    expect(sent.exitCode, sent.stderr).toBe(0);
-    expect(received.stdout).toBe(`${text}\n`);
-  }
+  const cli = () => cliOptions(gw);
+  const cliText = (text: string) => cliTextThrough(gw, text);
 
   const raw = (localAddress: string) => wsMailboxClient(gw.url, { localAddress });
   /** Send `frame`, then wait for the first frame of one of `types` after it. */
