@@ -23,15 +23,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { RecordEncoder, nobleSecretBox, recordKey } from '@burrow/protocol';
 import { nodeSecretBox } from '@burrow/client/node';
 import {
-  assertPrivateNetwork,
   makeTempDir,
   onCleanup,
   randomFile,
   removeDir,
   runWormhole,
   sha256File,
-  startMailboxServer,
-  startTransitRelay,
+  startDebianPeers,
 } from '@burrow/testkit';
 import { envNumber, repeat, report, type Sample } from './lib.js';
 
@@ -119,13 +117,13 @@ async function checkSha(path: string, want: string, what: string): Promise<void>
 }
 
 export async function transferBench(): Promise<void> {
-  assertPrivateNetwork();
   const runs = Math.round(envNumber('BURROW_BENCH_RUNS', 2));
   const mb = envNumber('BURROW_BENCH_MB', 100);
   const size = Math.round(mb * 1000 * 1000);
   const timeoutMs = 60_000 + mb * 1_000;
 
-  const [mailbox, relay] = await Promise.all([startMailboxServer(), startTransitRelay()]);
+  const peers = await startDebianPeers();
+  const { mailbox, relay } = peers;
   const dir = makeTempDir('burrow-bench-');
   try {
     const file = join(dir, 'f.bin');
@@ -233,7 +231,7 @@ export async function transferBench(): Promise<void> {
     );
   } finally {
     removeDir(dir);
-    await Promise.allSettled([mailbox.stop(), relay.stop()]);
+    await peers.stop();
   }
 
   await cryptoContext();

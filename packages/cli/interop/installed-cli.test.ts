@@ -10,15 +10,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  assertPrivateNetwork,
   cleanup,
   makeTempDir,
   randomFile,
   removeDir,
   runWormhole,
   sha256File,
-  startMailboxServer,
-  startTransitRelay,
+  startDebianPeers,
   type MailboxServer,
   type TransitRelay,
 } from '@burrow/testkit';
@@ -41,11 +39,11 @@ describe('burrow installed from its npm tarball', () => {
   const children = new Set<ChildProcess>();
 
   beforeAll(async () => {
-    assertPrivateNetwork();
     dir = makeTempDir('burrow-installed-cli-');
     prefix = join(dir, 'prefix');
     const args = [PACK, '--no-build', '--dest', join(dir, 'pack'), '--install-global', prefix, '--offline', 'cli'];
-    [mailbox, relay] = await Promise.all([startMailboxServer(), startTransitRelay(), promisify(execFile)(process.execPath, args, { cwd: ROOT })]);
+    const [peers] = await Promise.all([startDebianPeers(), promisify(execFile)(process.execPath, args, { cwd: ROOT })]);
+    ({ mailbox, relay } = peers);
   });
   afterAll(async () => {
     for (const child of children) child.kill('SIGKILL');

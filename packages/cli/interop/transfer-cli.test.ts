@@ -7,7 +7,6 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  assertPrivateNetwork,
   cleanup,
   describeTree,
   ignoreDirModes,
@@ -18,8 +17,7 @@ import {
   removeDir,
   runWormhole,
   sha256File,
-  startMailboxServer,
-  startTransitRelay,
+  startDebianPeers,
   withoutEmptyDirs,
   type MailboxServer,
   type TransitRelay,
@@ -71,8 +69,7 @@ describe('burrow CLI file and directory transfer', () => {
   let flags: string[];
 
   beforeAll(async () => {
-    assertPrivateNetwork();
-    [mailbox, relay] = await Promise.all([startMailboxServer(), startTransitRelay()]);
+    ({ mailbox, relay } = await startDebianPeers());
     dir = makeTempDir('burrow-xfer-cli-');
     flags = ['--relay-url', mailbox.url, '--transit-helper', relay.hint];
     randomFile(join(dir, 'data.bin'), 5 * 1024 * 1024 + 7);

@@ -16,8 +16,7 @@ import {
   removeDir,
   runWormhole,
   sha256File,
-  startMailboxServer,
-  startTransitRelay,
+  startDebianPeers,
   type MailboxServer,
   type TransitRelay,
 } from '../src/index.js';
@@ -28,8 +27,7 @@ describe('test rig', () => {
   const dirs: string[] = [];
 
   beforeAll(async () => {
-    assertPrivateNetwork();
-    [mailbox, relay] = await Promise.all([startMailboxServer(), startTransitRelay()]);
+    ({ mailbox, relay } = await startDebianPeers());
   });
 
   afterAll(async () => {

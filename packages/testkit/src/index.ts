@@ -32,6 +32,7 @@ export {
   type TransitRelay,
   type TransitRelayOptions,
 } from './servers.js';
+export { startDebianPeers, type DebianPeers } from './peers.js';
 export {
   runWormhole,
   wormholeBin,
