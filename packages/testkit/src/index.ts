@@ -79,6 +79,7 @@ export {
   type TestClient,
 } from './mailbox-harness.js';
 export * from './firefox.js';
+export * from './network-audit.js';
 export * from './trees.js';
 export { recordingLogger, startEcho, type EchoService } from './services.js';
 export { pythonReads, pythonStreamedZip, type StreamedEntry } from './zip.js';
