@@ -22,8 +22,10 @@ export { MailboxWebSocketServer } from './mailbox/ws.js';
 export { serveMailboxSession, FrameDecoder, encodeFrame, MAX_WRITE } from './mailbox/webtransport.js';
 export type { WebTransportSessionLike, BidiStreamLike } from './mailbox/webtransport.js';
 
-export { TransitRelay, DEFAULT_RELAY_LIMITS } from './relay/relay.js';
-export type { RelayEndpoint, RelayEndpointEvents, RelayLimits, RelayStats, TransitRelayOptions } from './relay/relay.js';
+export { TransitRelay } from './relay/relay.js';
+export { DEFAULT_RELAY_LIMITS, type RelayLimits } from './relay/limits.js';
+export type { RelayEndpoint, RelayEndpointEvents } from './relay/endpoint.js';
+export type { RelayStats, TransitRelayOptions } from './relay/relay.js';
 export { TokenMatcher } from './relay/matcher.js';
 export { listenTcpRelay, type TcpRelayListener } from './relay/tcp.js';
 export { RelayWebSocketServer } from './relay/ws.js';

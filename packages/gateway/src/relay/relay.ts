@@ -31,71 +31,11 @@ import type { Logger } from '@burrow/protocol';
 import { checkHandshake, MAX_HANDSHAKE_BYTES, RELAY_BAD_HANDSHAKE, RELAY_IMPATIENT, RELAY_OK } from '@burrow/protocol/server';
 import { TokenMatcher } from './matcher.js';
 import { Admission, type AdmitResult } from '../admission.js';
+import type { RelayEndpoint, RelayEndpointEvents } from './endpoint.js';
+import { DEFAULT_RELAY_LIMITS, type RelayLimits } from './limits.js';
 
-/** One client connection, as a transport presents it. */
-export interface RelayEndpoint {
-  /** 'tcp', 'ws', … (for logs and stats). */
-  readonly kind: string;
-  /** The client's address (for per-address limits and logs). */
-  readonly address: string;
-  /**
-   * Queue bytes towards the client. `lent`: `data` is a view of the
-   * sender's read buffer, reused as soon as the sender reads again. The
-   * endpoint either copies it (or is done with it when `write` returns) and
-   * returns false/nothing, or keeps it queued and returns true: the sender is then
-   * paused until this endpoint's queue is empty (`drain`).
-   */
-  write(data: Uint8Array, lent?: boolean): boolean | void;
-  /** Bytes queued towards the client and not yet handed to the network. */
-  buffered(): number;
-  /** Stop delivering data from the client (backpressure). */
-  pause(): void;
-  resume(): void;
-  /** Flush what is queued, then close. */
-  end(): void;
-  /** Close now. */
-  destroy(): void;
-}
-
-/** What a transport calls for an attached endpoint. */
-export interface RelayEndpointEvents {
-  /** Bytes from the client; `lent` as in {@link RelayEndpoint.write} (valid until this returns). */
-  data(chunk: Uint8Array, lent?: boolean): void;
-  /** The endpoint's queue fell to or below the low watermark after being above it. */
-  drain(): void;
-  /** The connection ended; call exactly once. */
-  closed(): void;
-}
-
-export interface RelayLimits {
-  /** Relay connections at once (all transports). */
-  readonly maxConnections: number;
-  /** Relay connections at once from one address (IPv6: one /64). */
-  readonly maxConnectionsPerAddress: number;
-  /** Relay connections at once from one prefix (IPv4 /24, IPv6 /48). */
-  readonly maxConnectionsPerPrefix: number;
-  /** Time allowed for the handshake line after connecting (native clients send it at once). */
-  readonly handshakeTimeoutMs: number;
-  /** Time a connection may wait for its buddy after the handshake. */
-  readonly lonelyTimeoutMs: number;
-  /** A glued pair with no bytes either way for this long is closed. */
-  readonly idleTimeoutMs: number;
-  /** Pause a sender once its buddy has this many bytes queued… */
-  readonly highWaterMark: number;
-  /** …and resume it once the queue is down to this many. */
-  readonly lowWaterMark: number;
-}
-
-export const DEFAULT_RELAY_LIMITS: RelayLimits = {
-  maxConnections: 2_000,
-  maxConnectionsPerAddress: 100,
-  maxConnectionsPerPrefix: 400,
-  handshakeTimeoutMs: 5_000,
-  lonelyTimeoutMs: 60_000,
-  idleTimeoutMs: 10 * 60_000,
-  highWaterMark: 1 << 20,
-  lowWaterMark: 256 << 10,
-};
+export type { RelayEndpoint, RelayEndpointEvents } from './endpoint.js';
+export { DEFAULT_RELAY_LIMITS, type RelayLimits } from './limits.js';
 
 export interface TransitRelayOptions {
   readonly logger?: Logger;
