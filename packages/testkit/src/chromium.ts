@@ -30,7 +30,11 @@ export const CHROMIUM_ARGS: readonly string[] = [
   '--disable-default-apps',
   '--no-pings',
   '--dns-prefetch-disable',
-  '--disable-features=DnsOverHttps,AsyncDns,NetworkTimeServiceQuerying,OptimizationHints,MediaRouter,CertificateTransparencyComponentUpdater,AutofillServerCommunication',
+  // WebRtcHideLocalIpsWithMdns: host candidates as plain addresses, as the
+  // Firefox profile does (obfuscate_host_addresses=false). Inside the test
+  // netns a `.local` name from another browser process resolves only if an
+  // mDNS answer crosses loopback in time, which made cross-process ICE flaky.
+  '--disable-features=DnsOverHttps,AsyncDns,NetworkTimeServiceQuerying,OptimizationHints,MediaRouter,CertificateTransparencyComponentUpdater,AutofillServerCommunication,WebRtcHideLocalIpsWithMdns',
   // No name but localhost ever resolves: Chromium cannot even ask DNS for
   // its update or metrics hosts. Tests that map names add their own MAP
   // rules in front of these (see HOST_RESOLVER_RULES).
