@@ -272,20 +272,24 @@ export class MailboxCore {
 
   #release(c: Conn & { app: string; side: string }, msg: ClientFrame, now: number): void {
     if (c.didRelease) throw new ProtocolError('only one release per connection');
-    let nameplate: string;
-    if (has(msg, 'nameplate')) {
-      const named = this.#field(msg, 'nameplate');
-      if (c.nameplate !== undefined && named !== c.nameplate) {
-        throw new ProtocolError('release and claim must use same nameplate');
-      }
-      nameplate = named;
-    } else {
-      if (c.nameplate === undefined) throw new ProtocolError('release without nameplate must follow claim');
-      nameplate = c.nameplate;
-    }
+    const nameplate = this.#namedOrEarlier(msg, 'nameplate', c.nameplate, 'release and claim must use same nameplate', 'release without nameplate must follow claim');
     c.didRelease = true;
     this.#rules.release(c.app, nameplate, c.side, now);
     this.#send(c.id, { type: 'released' }, now);
+  }
+
+  /**
+   * `release` and `close` may name their nameplate/mailbox or leave it to the
+   * one this connection claimed/opened; a named one must be that one.
+   */
+  #namedOrEarlier(msg: ClientFrame, key: string, earlier: string | undefined, mismatch: string, missing: string): string {
+    if (!has(msg, key)) {
+      if (earlier === undefined) throw new ProtocolError(missing);
+      return earlier;
+    }
+    const named = this.#field(msg, key);
+    if (earlier !== undefined && named !== earlier) throw new ProtocolError(mismatch);
+    return named;
   }
 
   #open(c: Conn & { app: string; side: string }, msg: ClientFrame, now: number): void {
@@ -323,17 +327,7 @@ export class MailboxCore {
 
   #close(c: Conn & { app: string; side: string }, msg: ClientFrame, now: number): void {
     if (c.didClose) throw new ProtocolError('only one close per connection');
-    let mailbox: string;
-    if (has(msg, 'mailbox')) {
-      const named = this.#field(msg, 'mailbox');
-      if (c.mailboxId !== undefined && named !== c.mailboxId) {
-        throw new ProtocolError('open and close must use same mailbox');
-      }
-      mailbox = named;
-    } else {
-      if (c.mailboxId === undefined) throw new ProtocolError('close without mailbox must follow open');
-      mailbox = c.mailboxId;
-    }
+    const mailbox = this.#namedOrEarlier(msg, 'mailbox', c.mailboxId, 'open and close must use same mailbox', 'close without mailbox must follow open');
     const moodValue = get(msg, 'mood');
     const mood = typeof moodValue === 'string' ? moodValue.slice(0, 64) : null;
     if (!c.open) {

@@ -23,15 +23,8 @@ export interface CentralRecord {
   readonly mode: number | undefined;
 }
 
-/** An entry as streamed, for the cross-check. */
-export interface StreamedEntry {
-  readonly name: string;
-  readonly method: number;
-  readonly crc: number;
-  readonly compressedSize: number;
-  readonly size: number;
-  readonly offset: number;
-}
+/** An entry as streamed, for the cross-check: a central record without the mode. */
+export type StreamedEntry = Omit<CentralRecord, 'mode'>;
 
 /** Parse the central record at the start of `b`; undefined if more bytes are needed. */
 export function parseCentralRecord(b: Uint8Array): { record: CentralRecord; length: number } | undefined {
