@@ -5,7 +5,8 @@
 #
 #   chromium, firefox-esr: browser tests (strace: the browsers' network audit)
 #   magic-wormhole (+ mailbox server, transit relay): interop peers
-#   coturn: TURN tests; iproute2 + util-linux: the private network namespace
+#   coturn: TURN tests; redis-server: the gateway's shared store (--store redis://)
+#   iproute2 + util-linux: the private network namespace
 set -euo pipefail
 
 packages=(
@@ -16,6 +17,7 @@ packages=(
   python3-magic-wormhole-mailbox-server
   magic-wormhole-transit-relay
   coturn
+  redis-server
   iproute2
   util-linux
 )
