@@ -5,6 +5,8 @@
  * `webrtc-v1` is advertised only when an RTCPeerConnection is available.
  */
 import { CONNECT_V1, MUX_V1, WEBRTC_V1, connectVersionExtras } from '@burrow/protocol/webrtc';
+/** files-v1 (`@burrow/protocol/files`), spelled here so the core does not load that module. */
+export const FILES_V1 = 'files-v1';
 
 export { CONNECT_V1, MUX_V1, WEBRTC_V1 };
 
@@ -34,7 +36,7 @@ export function advertiseConnect(
   side: string,
   options: { versionExtras?: Record<string, unknown>; RTCPeerConnection?: RTCPeerConnectionConstructor | null },
 ): Record<string, unknown> {
-  const abilities = [...(hasWebRtc(options) ? [WEBRTC_V1] : []), MUX_V1];
+  const abilities = [...(hasWebRtc(options) ? [WEBRTC_V1] : []), MUX_V1, FILES_V1];
   advertised.set(w, { abilities, side, RTCPeerConnection: options.RTCPeerConnection ?? undefined });
   return connectVersionExtras(options.versionExtras ?? {}, abilities, side);
 }
