@@ -12,8 +12,8 @@ describe('connect-v1 version extras', () => {
   /* never constructed: only its identity is passed around */
 } as unknown as new () => RTCPeerConnection;
     const withRtc = advertiseConnect({}, '0123456789', { RTCPeerConnection: Fake, versionExtras: { abilities: ['x'], other: 1 } });
-    expect(withRtc).toEqual({ abilities: ['x', 'webrtc-v1', 'mux-v1'], other: 1, 'connect-v1': { side: '0123456789' } });
-    expect(advertiseConnect({}, 'aa', { RTCPeerConnection: null })['abilities']).toEqual(['mux-v1']);
+    expect(withRtc).toEqual({ abilities: ['x', 'webrtc-v1', 'mux-v1', 'files-v1'], other: 1, 'connect-v1': { side: '0123456789' } });
+    expect(advertiseConnect({}, 'aa', { RTCPeerConnection: null })['abilities']).toEqual(['mux-v1', 'files-v1']);
   });
 });
 
