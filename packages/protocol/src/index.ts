@@ -39,3 +39,5 @@ export * from './json.js';
 export * from './async.js';
 export * from './logger.js';
 export * from './text.js';
+export * from './hashcash.js';
+export * from './permission.js';

@@ -18,17 +18,12 @@ import type { RandomSource } from '../logger.js';
 import { DEFAULT_SESSION_LIMITS, ERR_CROWDED, MailboxRuleError, type MailboxLimits, type SessionLimits } from './limits.js';
 import { MailboxRules, type RulesStats } from './rules.js';
 import type { UsageRecord } from './usage.js';
+import { welcomeKeys, type WelcomeOptions } from './welcome.js';
+import { newConn, type Conn, type ConnId } from './conn.js';
+import { ERR_PERMISSION_REQUIRED, PERMISSION_WELCOME_KEY, SUBMIT_PERMISSION_SINGULAR, SUBMIT_PERMISSIONS, type PermissionPolicy } from './permission.js';
 
-export type ConnId = number;
-
-/** The welcome's optional keys (all clients print `motd`; `error` makes them fail). */
-export interface WelcomeOptions {
-  readonly motd?: string;
-  /** `current_cli_version`: older CLIs print an upgrade hint. */
-  readonly currentCliVersion?: string;
-  /** Every client fails with this message (server disabled). */
-  readonly error?: string;
-}
+export type { WelcomeOptions } from './welcome.js';
+export type { ConnId } from './conn.js';
 
 export interface MailboxCoreOptions {
   readonly random: RandomSource;
@@ -37,6 +32,8 @@ export interface MailboxCoreOptions {
   readonly welcomeFor?: (now: number) => Readonly<Record<string, unknown>>;
   /** Answer `list` with the nameplates in use (default true; Python's --disallow-list turns it off). */
   readonly allowList?: boolean;
+  /** Require a permission (e.g. `hashcashPermission(20)` from `@burrow/protocol/hashcash`) before any command but ping. Off by default. */
+  readonly permission?: PermissionPolicy;
   readonly limits?: Partial<MailboxLimits>;
   /** Stored state to resume from. */
   readonly restored?: StoredState;
@@ -49,23 +46,6 @@ export type LogLevel = 'debug' | 'info' | 'warn';
 export type MailboxEffect =
   | { readonly type: 'send'; readonly to: ConnId; readonly frame: string }
   | { readonly type: 'log'; readonly level: LogLevel; readonly event: string; readonly fields: Record<string, unknown> };
-
-interface Conn {
-  readonly id: ConnId;
-  readonly address: string;
-  app: string | undefined;
-  side: string | undefined;
-  didAllocate: boolean;
-  didClaim: boolean;
-  nameplate: string | undefined;
-  didRelease: boolean;
-  /** Python's `_mailbox`: set by a successful open, cleared by close. */
-  open: boolean;
-  /** Python's `_mailbox_id`: the last mailbox named by open (or close). */
-  mailboxId: string | undefined;
-  listening: boolean;
-  didClose: boolean;
-}
 
 /** A refusal answered with `{type: "error", error, orig}`; `limit` names the bound behind it, if any. */
 class ProtocolError extends Error {
@@ -86,6 +66,8 @@ export class MailboxCore {
   #welcome: Readonly<Record<string, unknown>>;
   readonly #welcomeFor: MailboxCoreOptions['welcomeFor'];
   readonly #allowList: boolean;
+  readonly #random: RandomSource;
+  readonly #permission: PermissionPolicy | undefined;
   readonly #limits: SessionLimits;
   readonly #conns = new Map<ConnId, Conn>();
   #nextId = 1;
@@ -96,13 +78,10 @@ export class MailboxCore {
     if (options.restored) this.#rules.restore(options.restored, options.now);
     this.#allowList = options.allowList ?? true;
     this.#welcomeFor = options.welcomeFor;
+    this.#random = options.random;
+    this.#permission = options.permission;
     this.#limits = { ...DEFAULT_SESSION_LIMITS, ...options.limits };
-    const w = options.welcome ?? {};
-    const welcome: Record<string, string> = {};
-    if (w.motd !== undefined) welcome['motd'] = w.motd;
-    if (w.currentCliVersion !== undefined) welcome['current_cli_version'] = w.currentCliVersion;
-    if (w.error !== undefined) welcome['error'] = w.error;
-    this.#welcome = welcome;
+    this.#welcome = welcomeKeys(options.welcome);
   }
 
   get limits(): SessionLimits {
@@ -120,21 +99,9 @@ export class MailboxCore {
   /** A new client connection from `address`: answers with `welcome`. */
   connect(address: string, now: number): { conn: ConnId; effects: MailboxEffect[] } {
     const id = this.#nextId++;
-    this.#conns.set(id, {
-      id,
-      address,
-      app: undefined,
-      side: undefined,
-      didAllocate: false,
-      didClaim: false,
-      nameplate: undefined,
-      didRelease: false,
-      open: false,
-      mailboxId: undefined,
-      listening: false,
-      didClose: false,
-    });
-    const welcome = this.#welcomeFor ? { ...this.#welcomeFor(now), ...this.#welcome } : this.#welcome;
+    const offer = this.#permission?.offer(this.#random);
+    this.#conns.set(id, newConn(id, address, offer?.token));
+    const welcome = { ...this.#welcomeFor?.(now), ...this.#welcome, ...(offer ? { [PERMISSION_WELCOME_KEY]: offer.welcome } : {}) };
     this.#send(id, { type: 'welcome', welcome }, now);
     return { conn: id, effects: this.#flush() };
   }
@@ -207,6 +174,8 @@ export class MailboxCore {
     this.#send(c.id, { type: 'ack', id: get(msg, 'id') }, now);
     const type = get(msg, 'type');
     if (type === 'ping') return this.#ping(c, msg, now);
+    if (type === SUBMIT_PERMISSIONS || type === SUBMIT_PERMISSION_SINGULAR) return this.#submitPermission(c, msg, now);
+    if (c.permission !== undefined) throw new ProtocolError(ERR_PERMISSION_REQUIRED, 'permission');
     if (type === 'bind') return this.#bind(c, msg);
     if (c.app === undefined || c.side === undefined) throw new ProtocolError('must bind first');
     const bound = c as Conn & { app: string; side: string };
@@ -233,6 +202,15 @@ export class MailboxCore {
   #ping(c: Conn, msg: ClientFrame, now: number): void {
     if (!has(msg, 'ping')) throw new ProtocolError("ping requires 'ping'");
     this.#send(c.id, { type: 'pong', pong: get(msg, 'ping') }, now);
+  }
+
+  /** A permission answer: grants the connection, or is refused (it may try again). Repeats after a grant are ignored. */
+  #submitPermission(c: Conn, msg: ClientFrame, now: number): void {
+    if (c.permission === undefined || !this.#permission) return;
+    const problem = this.#permission.check(msg, c.permission, now);
+    if (problem !== undefined) throw new ProtocolError(`permission refused: ${problem}`, 'permission');
+    c.permission = undefined;
+    this.#log('debug', 'mailbox.permission', { conn: c.id });
   }
 
   #bind(c: Conn, msg: ClientFrame): void {

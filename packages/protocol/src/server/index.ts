@@ -14,6 +14,7 @@
 export { MailboxCore } from './core.js';
 export type { ConnId, LogLevel, MailboxCoreOptions, MailboxCoreStats, MailboxEffect, WelcomeOptions } from './core.js';
 export { MailboxRules } from './rules.js';
+export { ERR_PERMISSION_REQUIRED, PERMISSION_WELCOME_KEY, SUBMIT_PERMISSIONS, SUBMIT_PERMISSION_SINGULAR, type PermissionPolicy } from './permission.js';
 export type { ListenerId, PruneResult, RulesOptions, RulesStats } from './rules.js';
 export * from './limits.js';
 export { addressScopes, CountBudget, RateBudget } from './budget.js';
