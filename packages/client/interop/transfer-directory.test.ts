@@ -2,12 +2,17 @@
 // Burrow and the Debian `wormhole` CLI 0.12, both directions, direct and
 // through the relay. sha256 and mode of every entry must match. The CLI's
 // zips contain only files (Python's zipfile walk), so empty folders cannot
-// survive CLI → Burrow, nor can directory modes; Burrow → CLI keeps both.
+// survive CLI → Burrow, nor can directory modes. Burrow's zips are laid out
+// the same way plus an entry for each EMPTY folder (no entry for a folder
+// that holds anything, which receivers that unpack every entry as a file
+// choke on): Burrow → CLI keeps empty folders and their modes; a non-empty
+// folder is created from its files' paths, with the receiver's default mode.
+import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { receiveOffer, sendDirectory } from '@burrow/client';
 import { directorySink, directorySource, nodeTransit } from '@burrow/client/node';
-import { describeTree, ignoreDirModes, inTempDir, listNames, makeTree, runWormhole, withoutEmptyDirs } from '@burrow/testkit';
+import { describeTree, ignoreDirModes, ignoreNonEmptyDirModes, inTempDir, listNames, makeTree, runWormhole, withoutEmptyDirs } from '@burrow/testkit';
 import { burrow, useTransferRig } from './support/transfer.js';
 
 describe('directory transfer with the wormhole CLI', () => {
@@ -17,6 +22,7 @@ describe('directory transfer with the wormhole CLI', () => {
     setup: (dir) => {
       tree = join(dir, 'tree');
       makeTree(tree);
+      chmodSync(join(tree, 'a b', 'empty too'), 0o700); // an empty folder's mode travels in its entry
     },
   });
 
@@ -39,7 +45,15 @@ describe('directory transfer with the wormhole CLI', () => {
         const r = await cli.result;
         expect(r.exitCode, r.stderr).toBe(0);
         expect(result.via).toBe(mode);
-        expect(await describeTree(join(outDir, 'tree'))).toEqual(await describeTree(tree));
+        const got = await describeTree(join(outDir, 'tree'));
+        const sent = await describeTree(tree);
+        expect(ignoreNonEmptyDirModes(got)).toEqual(ignoreNonEmptyDirModes(sent));
+        // Nested folders arrive through their files; both empty folders (one nested) arrive as folders.
+        expect(got.get('a b/deeper/deepest')?.type).toBe('dir');
+        expect(got.get('empty')).toEqual({ type: 'dir', mode: sent.get('empty')!.mode });
+        expect(got.get('a b/empty too')).toEqual({ type: 'dir', mode: sent.get('a b/empty too')!.mode });
+        // numfiles counts the zip's entries: 9 files + 2 empty folders.
+        expect(r.stderr).toContain('11 files');
       });
     }, 90_000);
 

@@ -93,6 +93,16 @@ export function ignoreDirModes(tree: Map<string, TreeEntry>): Map<string, TreeEn
   return new Map([...tree].map(([p, e]) => [p, e.type === 'dir' ? { type: 'dir', mode: 0 } : e]));
 }
 
+/**
+ * Burrow's zips (like the CLI's) have no entry for a directory that holds
+ * anything, so no mode travels for it: compare those as existence only
+ * (empty directories keep their entry, and their mode).
+ */
+export function ignoreNonEmptyDirModes(tree: Map<string, TreeEntry>): Map<string, TreeEntry> {
+  const parents = new Set([...tree.keys()].map((p) => p.slice(0, p.lastIndexOf('/'))));
+  return new Map([...tree].map(([p, e]) => [p, e.type === 'dir' && parents.has(p) ? { type: 'dir', mode: 0 } : e]));
+}
+
 /** Names in `dir` (to check nothing stray was left behind). */
 export function listNames(dir: string): string[] {
   return readdirSync(dir).sort();

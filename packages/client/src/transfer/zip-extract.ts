@@ -55,6 +55,8 @@ export class ZipExtractor {
   readonly #numfiles: number;
   readonly #numbytes: number;
   readonly #dirs = new Set<string>();
+  /** Paths of the files written (bounded by `numfiles`), so a later entry cannot use one as a directory. */
+  readonly #filePaths = new Set<string>();
   readonly #modes: { segments: string[]; mode: number; isDirectory: boolean }[] = [];
   #files = 0;
   #unpacked = 0;
@@ -120,6 +122,7 @@ export class ZipExtractor {
     for (let i = 1; i <= segments.length; i++) {
       const key = segments.slice(0, i).join('/');
       if (this.#dirs.has(key)) continue;
+      if (this.#filePaths.has(key)) throw this.#fileAndDir(key);
       await this.#sink.mkdir(segments.slice(0, i));
       this.#dirs.add(key);
     }
@@ -135,13 +138,20 @@ export class ZipExtractor {
       if (++this.#files > this.#numfiles) {
         throw new WormholeError('RemoteProtocol', `zip holds more than the ${this.#numfiles} files offered`);
       }
-      if (this.#dirs.has(segments.join('/'))) throw new WormholeError('RemoteProtocol', `zip entry ${JSON.stringify(entry.name)} is both a file and a directory`);
+      const key = segments.join('/');
+      if (this.#dirs.has(key)) throw this.#fileAndDir(key);
+      // Parents come from the path: a zip need not (Burrow's and Python's do not) hold entries for non-empty directories.
       await this.#ensureDir(segments.slice(0, -1));
+      this.#filePaths.add(key);
       writer = (await this.#sink.createFile(segments)).getWriter();
     }
     const pending: Uint8Array[] = [];
     const inflate = entry.method === 8 ? new Inflate((d) => pending.push(d)) : undefined;
     this.#current = { entry, writer, inflate, pending, crc: new Crc32(), size: 0, ended: false };
+  }
+
+  #fileAndDir(path: string): WormholeError {
+    return new WormholeError('RemoteProtocol', `zip entry ${JSON.stringify(path)} is both a file and a directory`);
   }
 
   #dirHasData(entry: ZipLocalEntry): WormholeError {

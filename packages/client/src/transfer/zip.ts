@@ -21,7 +21,7 @@ import {
   encodeCentralDirectory,
   encodeLocalHeader,
   zipArchiveSize,
-  zipEntryPath,
+  zipTreeNames,
   type ZipWriteEntry,
 } from '@burrow/protocol';
 import { fixedBlocks } from './common.js';
@@ -69,44 +69,42 @@ export interface ZipPlan {
   readonly level: number;
 }
 
-function normalizePath(path: string): string {
-  const { segments } = zipEntryPath(path.replace(/\/+$/, ''));
-  return segments.join('/');
-}
-
-/** Pass 1: sizes and CRCs of everything, keeping at most `spoolBytes` of entry data for pass 2. */
+/**
+ * Pass 1: sizes and CRCs of everything, keeping at most `spoolBytes` of entry data for pass 2.
+ *
+ * The zip holds an entry per file and per EMPTY directory only
+ * (`zipTreeNames`, the Python CLI's layout). The offer's counts describe that
+ * zip exactly: `zipsize` is its byte length, `numbytes` the sum of its
+ * entries' unpacked sizes (files; a directory entry is 0), and `numfiles`
+ * the number of its entries, empty-directory entries included. Python's
+ * sender counts `num_files += 1` per entry it writes, and it writes only
+ * files (it drops empty directories), so there entries = files; we keep
+ * "entries", not "files", because wormhole-william refuses a zip whose entry
+ * count differs from `numfiles` ("zip error: corrupted zip file"), Python's
+ * receiver only prints it, and Burrow's extractor only checks that the file
+ * entries do not exceed it.
+ */
 export async function planZip(source: DirectorySource, level: number, signal?: AbortSignal, spoolBytes = SPOOL_BYTES): Promise<ZipPlan> {
   if (!Number.isInteger(level) || level < 0 || level > 9) throw new WormholeError('Usage', 'compressionLevel must be an integer 0–9');
+  const names = zipTreeNames(source.entries);
   const entries: ZipWriteEntry[] = [];
   const sources: (DirectoryEntry | undefined)[] = [];
   const spooled: (Uint8Array[] | undefined)[] = [];
   let spoolLeft = spoolBytes;
-  const dirs = new Set<string>();
   const fallbackTime = Date.now();
-  const addDir = (path: string, e?: DirectoryEntry) => {
-    if (dirs.has(path)) return;
-    const parent = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
-    if (parent) addDir(parent);
-    dirs.add(path);
-    entries.push({ name: `${path}/`, mode: e?.mode ?? 0o755, method: 0, crc: 0, compressedSize: 0, size: 0, mtimeMs: e?.mtimeMs ?? fallbackTime });
-    sources.push(e);
-    spooled.push(undefined);
-  };
   let numbytes = 0;
   let numfiles = 0;
-  for (const e of source.entries) {
-    let path: string;
-    try {
-      path = normalizePath(e.path);
-    } catch {
-      throw new WormholeError('Usage', `bad path in directory source: ${JSON.stringify(e.path)}`);
-    }
+  for (const [i, e] of source.entries.entries()) {
+    const path = names[i];
+    if (path === undefined) continue; // a directory its files imply
     if (e.type === 'directory') {
-      addDir(path, e);
+      entries.push({ name: path, mode: e.mode ?? 0o755, method: 0, crc: 0, compressedSize: 0, size: 0, mtimeMs: e.mtimeMs ?? fallbackTime });
+      sources.push(e);
+      spooled.push(undefined);
+      numfiles++;
       continue;
     }
     if (!e.open) throw new WormholeError('Usage', `file entry ${e.path} has no open()`);
-    if (path.includes('/')) addDir(path.slice(0, path.lastIndexOf('/')));
     const crc = new Crc32();
     let size = 0;
     let csize = 0;

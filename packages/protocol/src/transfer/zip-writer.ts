@@ -1,11 +1,14 @@
 /**
- * Zip writing, sans-I/O: headers for a writer that knows every entry's CRC
- * and sizes before its data (no data descriptors), the central directory,
- * and the archive's exact size up front (the directory offer states it).
+ * Zip writing, sans-I/O: which entries a directory's zip holds (files and
+ * empty directories only, as the Python CLI writes it), headers for a writer
+ * that knows every entry's CRC and sizes before its data (no data
+ * descriptors), the central directory, and the archive's exact size up front
+ * (the directory offer states it).
  */
 
 import { utf8 } from '../bytes.js';
-import { CENTRAL_SIG, EOCD_SIG, FLAG_UTF8, LOCAL_SIG, S_IFDIR, S_IFREG, U32_MAX, UNIX, type ZipMethod } from './zip-format.js';
+import { WormholeError } from '../errors.js';
+import { CENTRAL_SIG, EOCD_SIG, FLAG_UTF8, LOCAL_SIG, S_IFDIR, S_IFREG, U32_MAX, UNIX, zipEntryPath, type ZipMethod } from './zip-format.js';
 
 /** Everything the writer needs to know about one entry before its data. */
 export interface ZipWriteEntry {
@@ -129,4 +132,58 @@ export function encodeCentralDirectory(entries: readonly ZipWriteEntry[]): Uint8
   let p = 0;
   for (const part of parts) out.set(part, p), (p += part.length);
   return out;
+}
+
+/** One item of a directory being zipped, as its source lists it. */
+export interface ZipTreeItem {
+  /** Relative, `/`-separated path (a trailing `/` is ignored). */
+  readonly path: string;
+  readonly type: 'file' | 'directory';
+}
+
+/**
+ * The zip entry name of each item, the way the Python CLI (`wormhole send
+ * DIR`) lays out its zip: a file is an entry; a directory that holds
+ * anything gets NO entry (`undefined`) — its files imply it, and some
+ * receivers (wormhole-william) extract every entry as a file, so an entry
+ * for a non-empty directory becomes a file and the receive fails; only an
+ * empty directory gets an entry (`name/`), so it is not lost (Python's own
+ * sender drops empty directories; its receiver, zipfile's extract, keeps
+ * them). A directory listed twice gets one entry. Parents need not be
+ * listed.
+ *
+ * Throws WormholeError('Usage') for an unsafe path, a file listed twice, or
+ * a path that is both a file and a directory (no receiver could unpack it).
+ *
+ * @example
+ * zipTreeNames([{ path: 'a', type: 'directory' }, { path: 'a/x', type: 'file' }, { path: 'e', type: 'directory' }]);
+ * // [undefined, 'a/x', 'e/']
+ */
+export function zipTreeNames(items: readonly ZipTreeItem[]): (string | undefined)[] {
+  const paths = items.map((item) => {
+    try {
+      return zipEntryPath(item.path.replace(/\/+$/, '')).segments.join('/');
+    } catch {
+      throw new WormholeError('Usage', `bad path in directory source: ${JSON.stringify(item.path.slice(0, 200))}`);
+    }
+  });
+  const files = new Set<string>();
+  const dirs = new Set<string>();
+  const parents = new Set<string>();
+  paths.forEach((p, i) => {
+    if (items[i]!.type === 'directory') dirs.add(p);
+    else if (files.has(p)) throw new WormholeError('Usage', `${JSON.stringify(p)} is listed twice in the directory source`);
+    else files.add(p);
+    for (let slash = p.lastIndexOf('/'); slash > 0 && !parents.has(p.slice(0, slash)); slash = p.lastIndexOf('/', slash - 1)) parents.add(p.slice(0, slash));
+  });
+  for (const f of files) {
+    if (dirs.has(f) || parents.has(f)) throw new WormholeError('Usage', `${JSON.stringify(f)} is both a file and a directory in the directory source`);
+  }
+  const named = new Set<string>();
+  return paths.map((p, i) => {
+    if (items[i]!.type === 'file') return p;
+    if (parents.has(p) || named.has(p)) return undefined;
+    named.add(p);
+    return `${p}/`;
+  });
 }
