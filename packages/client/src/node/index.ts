@@ -9,5 +9,6 @@
 export { socketChannel, tcpDialer, tcpListen, localAddresses, type TcpListenOptions } from './tcp.js';
 export { fileSource, directorySource } from './files.js';
 export { fileSink, directorySink } from './sinks.js';
+export { nodeFilesSink, partialName, type NodeFilesSinkOptions } from './files-sink.js';
 export { nodeSecretBox, sodiumBox, type SodiumLoader, type SodiumSecretbox } from './sodium.js';
 export { nodeTransit, nodeSha256, NodeWebSocket, type NodeTransitOptions } from './transit.js';
