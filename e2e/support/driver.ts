@@ -67,6 +67,11 @@ export interface DriverPage {
   downloadSha256(selector: string, options?: { timeout?: number }): Promise<string>;
   /** Uncaught errors the page threw so far. */
   readonly errors: readonly string[];
+  /** Another tab in the same browser context (same storage and OPFS). */
+  newTab(): Promise<DriverPage>;
+  /** Close this tab only, as a person closes it (the context and its storage stay). */
+  closeTab(): Promise<void>;
+  /** Close the whole browser context. */
   close(): Promise<void>;
 }
 
@@ -128,6 +133,12 @@ class ChromiumPage implements DriverPage {
     const timeout = options.timeout ?? DEFAULT_TIMEOUT;
     const [download] = await Promise.all([this.page.waitForEvent('download', { timeout }), this.page.click(selector, { timeout })]);
     return sha256File(await download.path());
+  }
+  async newTab(): Promise<DriverPage> {
+    return new ChromiumPage(await this.context.newPage(), this.context);
+  }
+  async closeTab(): Promise<void> {
+    await this.page.close();
   }
   async close(): Promise<void> {
     await this.context.close().catch(() => { /* best-effort teardown: it may be closed already */ });
@@ -237,6 +248,14 @@ class FirefoxPage implements DriverPage {
       { timeoutMs: timeout, intervalMs: 200, message: `a download from ${selector}` },
     );
     return sha256File(path);
+  }
+  async newTab(): Promise<DriverPage> {
+    const page = await this.context.newPage({ type: 'window' });
+    await page.setViewport({ width: 1280, height: 720 });
+    return new FirefoxPage(page, this.context, this.firefox);
+  }
+  async closeTab(): Promise<void> {
+    await this.page.close();
   }
   async close(): Promise<void> {
     await this.context.close().catch(() => { /* best-effort teardown: it may be closed already */ });

@@ -58,4 +58,5 @@ export { DEFAULT_WATERMARKS, type Watermarks } from './connection/webrtc/channel
 export { MuxConnection, type MuxConnectionInit, type MessagePipe } from './connection/mux.js';
 export { opfsFileSink, opfsDirectorySink } from './browser/opfs.js';
 export type { OpfsFileSink, OpfsDirectorySink } from './browser/opfs.js';
+export { opfsFilesSink, type OpfsFilesSink, type OpfsFilesSinkOptions, type OpfsPartial, type OpfsReceived } from './browser/opfs-files.js';
 export { webTransportTransport, type WebTransportTransportOptions, type WebTransportConstructor, type WebTransportLike, type WebTransportInit, type WebTransportHashLike, type WebTransportBidiStreamLike } from './transports/webtransport.js';

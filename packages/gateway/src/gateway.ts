@@ -27,6 +27,7 @@ import { iceWelcome } from './ice.js';
 import { GatewayMetrics, metricsSnapshot, UsageLog } from './metrics.js';
 import { MailboxService, type MailboxServiceLimits, type MailboxServiceStats } from './mailbox/service.js';
 import type { MailboxStore } from './mailbox/store.js';
+import type { RedisEngineOptions } from './mailbox/redis-engine.js';
 import { MailboxWebSocketServer, refuseUpgrade } from './mailbox/ws.js';
 import { TransitRelay, type RelayLimits, type RelayStats } from './relay/relay.js';
 import { listenTcpRelay, type TcpRelayListener } from './relay/tcp.js';
@@ -61,6 +62,8 @@ export interface GatewayOptions {
   dataSync?: 'normal' | 'full';
   /** A custom mailbox store; overrides `dataDir`. Default: in memory. */
   store?: MailboxStore;
+  /** Share the mailboxes with every gateway on this Redis, `{ url: 'redis://HOST:PORT' }` (docs: guide/scaling); excludes `dataDir`, `store`. */
+  redis?: RedisEngineOptions;
   /** Shown by every client on connect. */
   motd?: string;
   /** welcome.current_cli_version (older CLIs print an upgrade hint). */
@@ -155,6 +158,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     usageLog?.write(record);
     options.onUsage?.(record);
   };
+  if (options.redis && (options.store || options.dataDir)) throw new TypeError('options.redis excludes options.store and options.dataDir');
   const store =
     options.store ??
     (options.dataDir
@@ -168,6 +172,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const mailbox = await MailboxService.start({
     welcome,
     ...(store ? { store } : {}),
+    ...(options.redis ? { redis: options.redis } : {}),
     ...(logger ? { logger } : {}),
     ...(options.allowList !== undefined ? { allowList: options.allowList } : {}),
     ...(options.mailboxLimits ? { limits: options.mailboxLimits } : {}),
@@ -269,7 +274,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     transitPort: tcp?.port ?? null,
     webtransportPort: wt?.port ?? null,
     tls: Boolean(options.tls),
-    persistent: Boolean(store),
+    persistent: Boolean(store ?? options.redis),
   });
 
   let closing: Promise<void> | undefined;

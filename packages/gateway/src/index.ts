@@ -18,6 +18,8 @@ export type { MailboxServiceOptions, MailboxServiceLimits, MailboxServiceStats, 
 export { MemoryMailboxStore, StoreMirror, type MailboxStore } from './mailbox/store.js';
 export { SqliteMailboxStore, SQLITE_FILE, type SqliteMailboxStoreOptions } from './mailbox/sqlite-store.js';
 export { DurableOutbox, type OutboxEntry, type OutboxOptions, type StoreHealth } from './mailbox/outbox.js';
+export type { RedisEngineOptions } from './mailbox/redis-engine.js';
+export { LocalEngine, type MailboxEngine, type EngineEvents, type EngineOutput } from './mailbox/engine.js';
 export { MailboxWebSocketServer } from './mailbox/ws.js';
 export { serveMailboxSession, FrameDecoder, encodeFrame, MAX_WRITE } from './mailbox/webtransport.js';
 export type { WebTransportSessionLike, BidiStreamLike } from './mailbox/webtransport.js';

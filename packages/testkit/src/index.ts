@@ -33,6 +33,7 @@ export {
   type TransitRelayOptions,
 } from './servers.js';
 export { startDebianPeers, type DebianPeers } from './peers.js';
+export { startRedis, type RedisServer } from './redis.js';
 export {
   runWormhole,
   wormholeBin,

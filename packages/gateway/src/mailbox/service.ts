@@ -11,7 +11,6 @@ import {
   DEFAULT_SESSION_LIMITS,
   HARD_FRAME_FACTOR,
   INTERNET_RULE_LIMITS,
-  MailboxCore,
   parseClientFrame,
   RateBudget,
   type ConnId,
@@ -22,6 +21,8 @@ import {
   type WelcomeOptions,
 } from '@burrow/protocol/server';
 import { Admission, type AdmissionLimits, type AdmitResult } from '../admission.js';
+import { LocalEngine, type EngineEvents, type EngineOutput, type MailboxEngine } from './engine.js';
+import type { RedisEngineOptions } from './redis-engine.js';
 import { DurableOutbox, type OutboxEntry, type StoreHealth } from './outbox.js';
 import { MemoryMailboxStore, type MailboxStore } from './store.js';
 
@@ -64,6 +65,11 @@ export const DEFAULT_MAILBOX_SERVICE_LIMITS: MailboxServiceLimits = {
 export interface MailboxServiceOptions {
   /** Where state survives restarts (default: memory, lost with the process). */
   readonly store?: MailboxStore;
+  /**
+   * Share the mailboxes with every other process on this Redis (see
+   * docs-site/guide/scaling.md); excludes `store`.
+   */
+  readonly redis?: RedisEngineOptions;
   readonly logger?: Logger;
   readonly welcome?: WelcomeOptions;
   /** Answer `list` (default true). */
@@ -111,7 +117,7 @@ export interface MailboxServiceStats extends MailboxCoreStats {
 export type { AdmitResult } from '../admission.js';
 
 export class MailboxService {
-  readonly #core: MailboxCore;
+  readonly #engine: MailboxEngine;
   readonly #store: MailboxStore;
   readonly #outbox: DurableOutbox;
   readonly #logger: Logger | undefined;
@@ -125,25 +131,45 @@ export class MailboxService {
   readonly #pruneTimer: NodeJS.Timeout;
   #closed = false;
 
-  /** Load the store and start. */
+  /** Load the store (or catch up with the shared log) and start. */
   static async start(options: MailboxServiceOptions = {}): Promise<MailboxService> {
+    if (options.store && options.redis) throw new TypeError('options.store and options.redis exclude each other');
     const store = options.store ?? new MemoryMailboxStore();
-    const restored = await store.load();
     const now = options.now ?? Date.now;
-    const core = new MailboxCore({
-      random: options.random ?? ((n) => new Uint8Array(randomBytes(n))),
+    const core = {
       now: now(),
-      restored,
       ...(options.welcome ? { welcome: options.welcome } : {}),
       ...(options.allowList !== undefined ? { allowList: options.allowList } : {}),
       ...(options.welcomeFor ? { welcomeFor: options.welcomeFor } : {}),
       limits: { ...INTERNET_RULE_LIMITS, ...options.limits },
-    });
-    return new MailboxService(core, store, options);
+    };
+    // The engine reports to the service, which needs the engine: bound once both exist.
+    let service: MailboxService | undefined;
+    const events: EngineEvents = {
+      output: (out) => {
+        if (service) service.#output(out);
+      },
+      crashed: (conn, error) => {
+        if (service) service.#crashed(conn, error);
+      },
+      lost: (conn, reason, data) => {
+        if (service) service.#lost(conn, reason, data);
+      },
+    };
+    let engine: MailboxEngine;
+    if (options.redis) {
+      const { RedisEngine } = await import('./redis-engine.js');
+      engine = await RedisEngine.open({ ...(options.logger ? { logger: options.logger } : {}), ...options.redis }, core, events);
+    } else {
+      const restored = await store.load();
+      engine = new LocalEngine({ ...core, restored, random: options.random ?? ((n) => new Uint8Array(randomBytes(n))) }, events);
+    }
+    service = new MailboxService(engine, store, options);
+    return service;
   }
 
-  private constructor(core: MailboxCore, store: MailboxStore, options: MailboxServiceOptions) {
-    this.#core = core;
+  private constructor(engine: MailboxEngine, store: MailboxStore, options: MailboxServiceOptions) {
+    this.#engine = engine;
     this.#store = store;
     this.#logger = options.logger;
     this.#limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.limits };
@@ -164,7 +190,7 @@ export class MailboxService {
       now: this.#now,
       ...(options.storeRetryMs !== undefined ? { retryMs: options.storeRetryMs } : {}),
     });
-    const stats = core.stats();
+    const stats = engine.stats();
     if (stats.nameplates > 0 || stats.mailboxes > 0) {
       this.#log('info', 'mailbox.restored', { nameplates: stats.nameplates, mailboxes: stats.mailboxes });
     }
@@ -174,7 +200,7 @@ export class MailboxService {
 
   /** Frames over this size are dropped by the transport (close 1009) before they are buffered whole. */
   get hardFrameLimit(): number {
-    return this.#core.limits.maxFrameBytes * HARD_FRAME_FACTOR;
+    return this.#engine.limits.maxFrameBytes * HARD_FRAME_FACTOR;
   }
 
   /** The connection limits in force (timeouts for transports). */
@@ -203,16 +229,18 @@ export class MailboxService {
 
   /** See {@link MailboxCore.setWelcomeExtras}. */
   setWelcomeExtras(extras: Readonly<Record<string, unknown>>): void {
-    this.#core.setWelcomeExtras(extras);
+    this.#engine.setWelcomeExtras(extras);
   }
 
   /** Start serving a connection; sends `welcome`. */
   attach(peer: MailboxPeer): AttachedPeer {
-    const { conn, effects } = this.#core.connect(peer.address, this.#now());
-    this.#peers.set(conn, peer);
+    let conn = 0;
+    this.#engine.connect(peer.address, this.#now(), (id) => {
+      conn = id;
+      this.#peers.set(conn, peer);
+    });
     const release = this.#admission.charge(peer.address);
     this.#log('debug', 'mailbox.connect', { conn, address: peer.address });
-    this.#run(effects);
     let done = false;
     return {
       receive: (data) => {
@@ -225,16 +253,7 @@ export class MailboxService {
           this.#detach(conn, release);
           return;
         }
-        let effects: MailboxEffect[];
-        try {
-          effects = this.#core.receive(conn, data, this.#now());
-        } catch (err) {
-          // A bug must cost one connection, not the process.
-          this.#log('warn', 'mailbox.internal-error', { conn, error: String(err) });
-          peer.close(1011, 'internal error');
-          return;
-        }
-        this.#run(effects, { conn, data });
+        this.#engine.receive(conn, data, this.#now());
       },
       closed: () => {
         if (done) return;
@@ -247,23 +266,23 @@ export class MailboxService {
   #detach(conn: ConnId, release: () => void): void {
     this.#peers.delete(conn);
     release();
-    this.#run(this.#core.disconnect(conn));
+    this.#engine.disconnect(conn);
     this.#log('debug', 'mailbox.disconnect', { conn });
   }
 
   /** Expire abandoned nameplates and mailboxes now (also runs on a timer). */
   prune(): void {
-    this.#run(this.#core.prune(this.#now(), this.#expiryMs));
+    this.#engine.prune(this.#now(), this.#expiryMs);
     this.#frames.sweep(this.#now());
   }
 
   stats(): MailboxServiceStats {
-    return { ...this.#core.stats(), connections: this.#peers.size, addresses: this.#admission.addresses };
+    return { ...this.#engine.stats(), connections: this.#peers.size, addresses: this.#admission.addresses };
   }
 
   /** Whether the store is keeping up (failed saves, unsaved changes). */
   storeHealth(): StoreHealth {
-    return this.#outbox.health();
+    return this.#engine.health?.() ?? this.#outbox.health();
   }
 
   /** Resolves when every change so far is durable (and its frames sent); rejects while the store fails. */
@@ -278,14 +297,34 @@ export class MailboxService {
     clearInterval(this.#pruneTimer);
     await this.#outbox.close();
     for (const peer of [...this.#peers.values()]) peer.close(1001, 'server shutting down');
+    await this.#engine.close();
     await this.#store.close();
   }
 
   /** Hand what the core did to the outbox: sent once its changes are saved. */
-  #run(effects: readonly MailboxEffect[], origin?: OutboxEntry['origin']): void {
-    const usage = this.#core.takeUsage();
-    if (this.#onUsage) for (const record of usage) this.#onUsage(record);
-    this.#outbox.push({ effects, changes: this.#core.takeChanges(), ...(origin ? { origin } : {}) });
+  #output(out: EngineOutput): void {
+    if (this.#onUsage) for (const record of out.usage) this.#onUsage(record);
+    this.#outbox.push({ effects: out.effects, changes: out.changes, ...(out.origin ? { origin: out.origin } : {}) });
+  }
+
+  /** Handling a frame of `conn` threw: a bug must cost one connection, not the process. */
+  #crashed(conn: ConnId, error: unknown): void {
+    this.#log('warn', 'mailbox.internal-error', { conn, error: String(error) });
+    this.#peers.get(conn)?.close(1011, 'internal error');
+  }
+
+  /** `conn` cannot be served on (its frame was not saved, or this process was cut off): tell it, drop it. */
+  #lost(conn: ConnId, reason: string, data?: string | Uint8Array): void {
+    const peer = this.#peers.get(conn);
+    if (!peer) return;
+    this.#log('warn', 'mailbox.store-refused', { conn, reason });
+    if (data !== undefined) this.#deliver([{ type: 'send', to: conn, frame: this.#storeFailed(data) }]);
+    peer.close(1011, reason);
+  }
+
+  #storeFailed(data: string | Uint8Array): string {
+    const parsed = parseClientFrame(data, this.#engine.limits.maxFrameBytes);
+    return encodeServerFrame({ type: 'error', error: ERR_STORE_FAILED, orig: parsed.ok ? parsed.frame : null }, this.#now());
   }
 
   /**
@@ -298,9 +337,7 @@ export class MailboxService {
     this.#log('warn', 'mailbox.store-refused', { conn: origin.conn, error: String(error) });
     const kept = entry.effects.filter((e) => e.type === 'log' || (e.to === origin.conn && e.frame.startsWith('{"type":"ack"')));
     this.#deliver(kept);
-    const parsed = parseClientFrame(origin.data, this.#core.limits.maxFrameBytes);
-    const frame = encodeServerFrame({ type: 'error', error: ERR_STORE_FAILED, orig: parsed.ok ? parsed.frame : null }, this.#now());
-    this.#deliver([{ type: 'send', to: origin.conn, frame }]);
+    this.#deliver([{ type: 'send', to: origin.conn, frame: this.#storeFailed(origin.data) }]);
   }
 
   #deliver(effects: readonly MailboxEffect[]): void {

@@ -1,0 +1,204 @@
+/**
+ * A files-v1 sink in the browser's origin private file system (OPFS):
+ * partial data survives a closed tab, a reload or a crash, so a later
+ * transfer — with a new code — resumes it; a file gets its final name only
+ * after its SHA-256 was checked. The page never holds a whole file.
+ *
+ *   const sink = opfsFilesSink();
+ *   if ((await sink.listPartials()).length) showResumePrompt();
+ *   const offer = await receiveOffer(w);
+ *   if (offer.type === 'files') await offer.accept(sink);
+ *   const file = await sink.getFile('photos/a.jpg');   // disk-backed: URL.createObjectURL(file)
+ *
+ * Layout under the OPFS root (names configurable):
+ *   burrow-partial/<dir>/<name>.<size>.part   what an attempt kept (resumable)
+ *   burrow-received/<dir>/<name>              committed files
+ */
+import { bestEffort, WormholeError } from '@burrow/protocol';
+import type { OfferedFile } from '@burrow/protocol/files';
+import type { FilesSink, PartialFile } from '../transfer/files/types.js';
+import { defaultGetDirectory, dirAt, fileIn, moveFile, pruneEmpty, walkFiles, type GetDirectory, type OpfsFile } from './opfs-handles.js';
+import { segmentWritable, syncWritable, SyncAccessWorker, workerConstructor, type WorkerConstructor } from './opfs-writer.js';
+
+export interface OpfsFilesSinkOptions {
+  /** Folder (under the OPFS root) of partial data. Default `burrow-partial`. */
+  partialDir?: string;
+  /** Folder (under the OPFS root) of committed files. Default `burrow-received`. */
+  receivedDir?: string;
+  /** The OPFS root (default `navigator.storage.getDirectory()`), e.g. a sub-folder of it. */
+  getDirectory?: GetDirectory;
+  /**
+   * Write through a Worker with sync access handles (default: where Workers
+   * exist, falling back per file to segments). `false`: segments only.
+   */
+  worker?: boolean | WorkerConstructor;
+  /** Segment size of the fallback path: at most this much is lost in a crash. Default 8 MiB. */
+  segmentBytes?: number;
+  /** How often the Worker path flushes. Default 8 MiB. */
+  flushBytes?: number;
+}
+
+/** Partial data an earlier attempt kept. */
+export interface OpfsPartial {
+  readonly path: string;
+  /** The size of the whole file. */
+  readonly size: number;
+  /** Bytes kept. */
+  readonly held: number;
+}
+
+/** A committed file. */
+export interface OpfsReceived {
+  readonly path: string;
+  readonly size: number;
+}
+
+export interface OpfsFilesSink extends FilesSink {
+  /** A received (committed) file, backed by disk, named as offered. Throws `Usage` if there is none. */
+  getFile(path: string): Promise<File>;
+  /** Committed files. */
+  listReceived(): Promise<OpfsReceived[]>;
+  /** Remove one committed file, or all of them. */
+  clearReceived(path?: string): Promise<void>;
+  /** What earlier attempts kept (to offer "resume"). */
+  listPartials(): Promise<OpfsPartial[]>;
+  /** Drop one partial file (path + size), or all of them. */
+  clearPartials(partial?: { path: string; size: number }): Promise<void>;
+  /** How files opened so far are written: `sync` (Worker), `segments`, or both. */
+  readonly modes: ReadonlySet<'sync' | 'segments'>;
+}
+
+const MiB = 1024 * 1024;
+const PART = /^(.+)\.(\d+)\.part$/;
+
+function segmentsOf(path: string): string[] {
+  const segments = path.split('/');
+  if (path === '' || segments.some((s) => s === '' || s === '.' || s === '..')) throw new WormholeError('Usage', `not a relative file path: ${JSON.stringify(path)}`);
+  return segments;
+}
+
+/** A {@link FilesSink} in OPFS (see the module comment). */
+export function opfsFilesSink(options: OpfsFilesSinkOptions = {}): OpfsFilesSink {
+  const getDirectory = options.getDirectory ?? defaultGetDirectory;
+  const partialName = options.partialDir ?? 'burrow-partial';
+  const receivedName = options.receivedDir ?? 'burrow-received';
+  const segmentBytes = options.segmentBytes ?? 8 * MiB;
+  const flushBytes = options.flushBytes ?? 8 * MiB;
+  const WorkerCtor = workerConstructor(options.worker);
+  const worker = WorkerCtor ? new SyncAccessWorker(WorkerCtor) : undefined;
+  let syncBroken = !worker;
+  const modes = new Set<'sync' | 'segments'>();
+
+  const top = async (name: string) => (await getDirectory()).getDirectoryHandle(name, { create: true });
+
+  async function openWritable(handle: OpfsFile, from: number): Promise<WritableStream<Uint8Array>> {
+    if (!syncBroken && worker) {
+      try {
+        const file = await worker.open(handle, from);
+        modes.add('sync');
+        return syncWritable(file, from, flushBytes);
+      } catch (err) {
+        // No sync access handles here (or the Worker cannot start, or the
+        // handle cannot be posted): segments from now on. A file locked by
+        // another tab is a real error, not a missing feature.
+        if ((err as { name?: unknown } | null)?.name === 'NoModificationAllowedError') throw err;
+        syncBroken = true;
+      }
+    }
+    modes.add('segments');
+    return segmentWritable(handle, from, segmentBytes);
+  }
+
+  async function open(file: OfferedFile): Promise<PartialFile> {
+    const dirSegments = file.segments.slice(0, -1);
+    const name = file.segments.at(-1)!;
+    const partName = `${name}.${file.size}.part`;
+    const partials = await top(partialName);
+    const partDir = (await dirAt(partials, dirSegments, true))!;
+    const handle = await partDir.getFileHandle(partName, { create: true });
+    const kept = (await handle.getFile()).size;
+    const held = Math.min(kept, file.size);
+    return {
+      held,
+      readHeld: () =>
+        new ReadableStream<Uint8Array>({
+          async start(controller) {
+            const reader = (await handle.getFile()).slice(0, held).stream().getReader();
+            for (;;) {
+              const { value, done } = await reader.read();
+              if (done) break;
+              controller.enqueue(value);
+            }
+            controller.close();
+          },
+        }),
+      async write(from) {
+        if (from !== 0 && from !== held) throw new WormholeError('Usage', `PartialFile.write: from must be 0 or held (${held}), not ${from}`);
+        return openWritable(handle, from);
+      },
+      // Called once the stream closed: the Worker's handle is closed by then.
+      async commit() {
+        const received = await top(receivedName);
+        const target = (await dirAt(received, dirSegments, true))!;
+        await moveFile(handle, partDir, target, name);
+        await pruneEmpty(partials, dirSegments);
+      },
+      async discard() {
+        await partDir.removeEntry(partName).catch(bestEffort);
+        await pruneEmpty(partials, dirSegments);
+      },
+    };
+  }
+
+  return {
+    modes,
+    open,
+    async mkdir(segments) {
+      await dirAt(await top(receivedName), segments, true);
+    },
+    async getFile(path) {
+      const segments = segmentsOf(path);
+      const dir = await dirAt(await top(receivedName), segments.slice(0, -1), false);
+      const handle = dir && (await fileIn(dir, segments.at(-1)!));
+      if (!handle) throw new WormholeError('Usage', `no received file ${JSON.stringify(path)}`);
+      return handle.getFile();
+    },
+    async listReceived() {
+      const out: OpfsReceived[] = [];
+      for await (const { segments, handle } of walkFiles(await top(receivedName))) out.push({ path: segments.join('/'), size: (await handle.getFile()).size });
+      return out;
+    },
+    async clearReceived(path) {
+      const root = await getDirectory();
+      if (path === undefined) return root.removeEntry(receivedName, { recursive: true }).catch(bestEffort);
+      const segments = segmentsOf(path);
+      const received = await top(receivedName);
+      const dir = await dirAt(received, segments.slice(0, -1), false);
+      await dir?.removeEntry(segments.at(-1)!, { recursive: true }).catch(bestEffort);
+      await pruneEmpty(received, segments.slice(0, -1));
+    },
+    async listPartials() {
+      const out: OpfsPartial[] = [];
+      for await (const { segments, handle } of walkFiles(await top(partialName))) {
+        const m = PART.exec(segments.at(-1)!);
+        if (!m) continue;
+        const size = Number(m[2]);
+        const held = Math.min(size, (await handle.getFile()).size);
+        out.push({ path: [...segments.slice(0, -1), m[1]!].join('/'), size, held });
+      }
+      return out;
+    },
+    async clearPartials(partial) {
+      const root = await getDirectory();
+      if (!partial) return root.removeEntry(partialName, { recursive: true }).catch(bestEffort);
+      const segments = segmentsOf(partial.path);
+      const partials = await top(partialName);
+      const dir = await dirAt(partials, segments.slice(0, -1), false);
+      await dir?.removeEntry(`${segments.at(-1)!}.${partial.size}.part`).catch(bestEffort);
+      await pruneEmpty(partials, segments.slice(0, -1));
+    },
+  };
+}
+
+export type { OpfsDir, OpfsFile, GetDirectory } from './opfs-handles.js';
+export type { WorkerConstructor } from './opfs-writer.js';
