@@ -35,12 +35,15 @@ import { webSocketTransport } from './transports/websocket.js';
 import { advertiseConnect } from './connection/advertise.js';
 import type { ConnectOptions } from './connection/connect.js';
 import type { Connection } from './connection/types.js';
+import { PermissionGate } from './permission/gate.js';
 
 export { DEFAULT_APPID, MAX_MESSAGE_SIZE, type CallOptions, type WormholeOptions, type WormholeStatus } from './wormhole-options.js';
 
 /**
  * Connect to a mailbox server and start a wormhole session. Resolves once the
- * server connection is up; rejects with `Connection` if it cannot be reached.
+ * server connection is up and welcomed (with the hashcash stamp sent, if the
+ * server asks for one: permission/gate.ts); rejects with `Connection` if it
+ * cannot be reached, `Welcome` if it refuses us.
  */
 export async function createWormhole(options: WormholeOptions, callOptions: CallOptions = {}): Promise<Wormhole> {
   const signal = callOptions.signal ?? options.signal;
@@ -306,32 +309,48 @@ export class Wormhole {
   #connect(): void {
     const generation = ++this.#connGeneration;
     const current = () => generation === this.#connGeneration;
+    // Bind waits for the welcome (and the permission it may ask for): see permission/gate.ts.
+    const gate = new PermissionGate(
+      {
+        send: (frame) => current() && this.#conn?.send(frame),
+        ready: () => {
+          if (!current()) return;
+          this.#connected.resolve();
+          this.#input({ type: 'connection_made' });
+        },
+        deliver: (data) => current() && this.#frame(data),
+        fail: (error) => current() && this.#input({ type: 'error', error }),
+      },
+      { random: this.#random, ...(this.#signal ? { signal: this.#signal } : {}), ...(this.#logger ? { logger: this.#logger } : {}) },
+    );
     this.#conn = this.#transport(this.#url, {
       open: () => {
-        if (!current()) return;
-        this.#connected.resolve();
-        this.#input({ type: 'connection_made' });
+        /* the gate hands the connection to the session once the welcome is in */
       },
       frame: (data) => {
-        if (!current()) return;
-        let message;
-        try {
-          if (typeof data !== 'string') throw new WormholeError('ServerProtocol', 'mailbox server sent a binary frame (expected JSON text)');
-          message = parseServerMessage(data);
-        } catch (err) {
-          this.#input({ type: 'error', error: err as WormholeError });
-          return;
-        }
-        if (message.type === 'unknown') this.#logger?.debug?.('ignoring unknown server message', { type: message.original });
-        this.#input({ type: 'server_message', message });
+        if (current()) gate.frame(data);
       },
       closed: (error) => {
+        gate.close();
         if (!current()) return;
         this.#conn = undefined;
         if (error) this.#logger?.debug?.('mailbox connection closed', { error: String(error) });
         this.#input({ type: 'connection_lost' });
       },
     });
+  }
+
+  #frame(data: string | Uint8Array): void {
+    let message;
+    try {
+      if (typeof data !== 'string') throw new WormholeError('ServerProtocol', 'mailbox server sent a binary frame (expected JSON text)');
+      message = parseServerMessage(data);
+    } catch (err) {
+      this.#input({ type: 'error', error: err as WormholeError });
+      return;
+    }
+    if (message.type === 'unknown') this.#logger?.debug?.('ignoring unknown server message', { type: message.original });
+    this.#input({ type: 'server_message', message });
   }
 
   /** Reject everything that is waiting (and everything that will), but keep the session running. */

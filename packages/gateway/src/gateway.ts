@@ -24,6 +24,7 @@ import type { Logger } from '@burrow/protocol';
 import { SqliteMailboxStore } from './mailbox/sqlite-store.js';
 import type { UsageRecord, WelcomeOptions } from '@burrow/protocol/server';
 import { iceWelcome } from './ice.js';
+import { hashcashPermission } from '@burrow/protocol/hashcash';
 import { GatewayMetrics, metricsSnapshot, UsageLog } from './metrics.js';
 import { MailboxService, type MailboxServiceLimits, type MailboxServiceStats } from './mailbox/service.js';
 import type { MailboxStore } from './mailbox/store.js';
@@ -72,6 +73,8 @@ export interface GatewayOptions {
   signalError?: string;
   /** Answer `list` with the nameplates in use (default true). */
   allowList?: boolean;
+  /** Ask every client for a hashcash stamp of `bits` zero bits before bind (`permission-required`); off by default. */
+  permission?: { hashcash: { bits: number } };
   /** Mailbox limits: frame size, connections, allocations, mailbox sizes (see {@link MailboxServiceLimits}). */
   mailboxLimits?: Partial<MailboxServiceLimits>;
   /** Relay limits: connections, timeouts, watermarks (see {@link RelayLimits}). */
@@ -175,6 +178,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     ...(options.redis ? { redis: options.redis } : {}),
     ...(logger ? { logger } : {}),
     ...(options.allowList !== undefined ? { allowList: options.allowList } : {}),
+    ...(options.permission ? { permission: hashcashPermission(options.permission.hashcash.bits) } : {}),
     ...(options.mailboxLimits ? { limits: options.mailboxLimits } : {}),
     ...(options.expiryMs !== undefined ? { expiryMs: options.expiryMs } : {}),
     ...(options.pruneIntervalMs !== undefined ? { pruneIntervalMs: options.pruneIntervalMs } : {}),

@@ -15,7 +15,7 @@
  * ./memory-mailbox.ts).
  */
 import { isJsonObject, parseJsonObject, type RandomSource } from '@burrow/protocol';
-import { MailboxCore, type ConnId, type MailboxEffect } from '@burrow/protocol/server';
+import { MailboxCore, type ConnId, type MailboxEffect, type PermissionPolicy } from '@burrow/protocol/server';
 import type { FrameConnection, FrameHandlers, MailboxTransport } from './types.js';
 
 /** A client frame as the test hooks see it (parsed; `type` is a string). */
@@ -40,6 +40,8 @@ export interface MemoryTransportOptions {
   readonly random?: RandomSource;
   /** The server's clock (ms). Default `Date.now`. */
   readonly now?: () => number;
+  /** Ask for a permission before bind (e.g. `hashcashPermission(12)` from `@burrow/protocol/hashcash`). */
+  readonly permission?: PermissionPolicy;
 }
 
 type RefuseMode = 'fail' | 'hang';
@@ -90,7 +92,7 @@ export class MemoryTransportServer {
   constructor(options: MemoryTransportOptions = {}) {
     this.url = options.url ?? 'ws://127.0.0.1:9/memory-mailbox/v1';
     this.now = options.now ?? Date.now;
-    this.core = new MailboxCore({ random: options.random ?? lowestFirstRandom(), now: this.now() });
+    this.core = new MailboxCore({ random: options.random ?? lowestFirstRandom(), now: this.now(), ...(options.permission ? { permission: options.permission } : {}) });
     this.core.setWelcomeExtras(options.welcome ?? { motd: 'in-memory mailbox for tests' });
     this.transport = (_url, handlers) => this.#accept(handlers);
   }

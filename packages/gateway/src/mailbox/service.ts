@@ -17,6 +17,7 @@ import {
   type MailboxCoreStats,
   type MailboxEffect,
   type MailboxLimits,
+  type PermissionPolicy,
   type UsageRecord,
   type WelcomeOptions,
 } from '@burrow/protocol/server';
@@ -74,6 +75,8 @@ export interface MailboxServiceOptions {
   readonly welcome?: WelcomeOptions;
   /** Answer `list` (default true). */
   readonly allowList?: boolean;
+  /** Require a permission before bind (e.g. `hashcashPermission(20)` from `@burrow/protocol/hashcash`); off by default. */
+  readonly permission?: PermissionPolicy;
   readonly limits?: Partial<MailboxServiceLimits>;
   /** Abandoned nameplates and mailboxes expire after this (default 11 min, as Python). */
   readonly expiryMs?: number;
@@ -141,6 +144,7 @@ export class MailboxService {
       ...(options.welcome ? { welcome: options.welcome } : {}),
       ...(options.allowList !== undefined ? { allowList: options.allowList } : {}),
       ...(options.welcomeFor ? { welcomeFor: options.welcomeFor } : {}),
+      ...(options.permission ? { permission: options.permission } : {}),
       limits: { ...INTERNET_RULE_LIMITS, ...options.limits },
     };
     // The engine reports to the service, which needs the engine: bound once both exist.
