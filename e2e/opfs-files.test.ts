@@ -116,6 +116,8 @@ describe.each(BROWSERS)('opfsFilesSink (%s)', (kind) => {
       expect(done.received).toEqual([{ path: file.path, size: file.size }]);
       const got = await win(second).received(file);
       expect(got).toMatchObject({ name: 'a.bin', size: file.size, bad: 0, end: file.size });
+      // Offered again (a re-run of the offer): held in full from the final file, no partial made.
+      expect(await win(second).inspect(file)).toMatchObject({ held: file.size, bad: 0, end: file.size, partials: [] });
       expect(await win(second).clear(opts)).toEqual({ partials: [], received: [] });
       expect(second.errors).toEqual([]);
     } finally {

@@ -71,6 +71,22 @@ export interface OpfsFilesSink extends FilesSink {
 const MiB = 1024 * 1024;
 const PART = /^(.+)\.(\d+)\.part$/;
 
+/** The first `bytes` of a file, read as the consumer pulls (never the whole file at once). */
+function heldStream(file: () => Promise<File>, bytes: number): ReadableStream<Uint8Array> {
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      reader ??= (await file()).slice(0, bytes).stream().getReader();
+      const { value, done } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    async cancel(reason) {
+      await reader?.cancel(reason);
+    },
+  });
+}
+
 function segmentsOf(path: string): string[] {
   const segments = path.split('/');
   if (path === '' || segments.some((s) => s === '' || s === '.' || s === '..')) throw new WormholeError('Usage', `not a relative file path: ${JSON.stringify(path)}`);
@@ -115,35 +131,31 @@ export function opfsFilesSink(options: OpfsFilesSinkOptions = {}): OpfsFilesSink
     const partName = `${name}.${file.size}.part`;
     const partials = await top(partialName);
     const partDir = (await dirAt(partials, dirSegments, true))!;
-    const handle = await partDir.getFileHandle(partName, { create: true });
-    const kept = (await handle.getFile()).size;
-    const held = Math.min(kept, file.size);
+    // Complete under its final name from an earlier run: held in full, left in place if it checks out.
+    const finalDir = await dirAt(await top(receivedName), dirSegments, false);
+    const final = finalDir && (await fileIn(finalDir, name));
+    const done = final !== undefined && (await final.getFile()).size === file.size;
+    const handle = done ? undefined : await partDir.getFileHandle(partName, { create: true });
+    const held = done ? file.size : Math.min((await handle!.getFile()).size, file.size);
+    let keep = done;
     return {
       held,
-      readHeld: () =>
-        new ReadableStream<Uint8Array>({
-          async start(controller) {
-            const reader = (await handle.getFile()).slice(0, held).stream().getReader();
-            for (;;) {
-              const { value, done } = await reader.read();
-              if (done) break;
-              controller.enqueue(value);
-            }
-            controller.close();
-          },
-        }),
+      readHeld: () => heldStream(() => (final ?? handle)!.getFile(), held),
       async write(from) {
         if (from !== 0 && from !== held) throw new WormholeError('Usage', `PartialFile.write: from must be 0 or held (${held}), not ${from}`);
-        return openWritable(handle, from);
+        if (done && from === held) return new WritableStream<Uint8Array>({ write: () => Promise.reject(new WormholeError('TransferFailed', `${file.path} is already complete`)) });
+        keep = false;
+        return openWritable(handle ?? (await partDir.getFileHandle(partName, { create: true })), from);
       },
       // Called once the stream closed: the Worker's handle is closed by then.
       async commit() {
-        const received = await top(receivedName);
-        const target = (await dirAt(received, dirSegments, true))!;
-        await moveFile(handle, partDir, target, name);
+        if (keep) return pruneEmpty(partials, dirSegments);
+        const target = (await dirAt(await top(receivedName), dirSegments, true))!;
+        await moveFile(handle ?? (await partDir.getFileHandle(partName)), partDir, target, name);
         await pruneEmpty(partials, dirSegments);
       },
       async discard() {
+        if (keep) return;
         await partDir.removeEntry(partName).catch(bestEffort);
         await pruneEmpty(partials, dirSegments);
       },
