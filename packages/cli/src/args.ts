@@ -27,11 +27,11 @@ export const OPTIONS = {
   'disallow-list': { type: 'boolean' },
   'advertise-version': { type: 'string' },
   'signal-error': { type: 'string' },
-  permission: { type: 'string' },
   'usage-log': { type: 'string' },
   'drain-seconds': { type: 'string' },
   limit: { type: 'string', multiple: true },
   'data-dir': { type: 'string' },
+  store: { type: 'string' },
   'data-sync': { type: 'string' },
   'public-host': { type: 'string' },
   'tls-cert': { type: 'string' },
@@ -108,14 +108,14 @@ serve options:
   --disallow-list      answer "list" with no nameplates (as the Python server's flag)
   --advertise-version V  tell clients the current CLI version (older ones print a hint)
   --signal-error TEXT  make every client fail with TEXT (server disabled)
-  --permission hashcash[:BITS]  clients must send a hashcash stamp (default 20 bits)
-                       before bind; Burrow clients solve it, wormhole 0.12 cannot
   --usage-log FILE     append a usage record (JSON line) per finished nameplate/mailbox
   --drain-seconds N    on SIGTERM/SIGINT, let open wormholes finish for up to N s (default 10)
   --limit NAME=N       set a limit, e.g. maxConnectionsPerAddress=50 (mailbox) or
                        relay.maxConnectionsPerPrefix=400 (repeatable; see the gateway guide)
   --data-dir PATH      keep mailbox state here (SQLite) so a restart or crash loses
                        nothing acknowledged (default: in memory)
+  --store redis://HOST:PORT  share the mailboxes with every gateway on this Redis
+                       (several processes, one service; see the scaling guide)
   --data-sync MODE     normal (survives a process crash; default) or full (also a
                        power loss: fsync on every commit)
   --public-host NAME   the host name clients reach (behind a TLS proxy): used in the

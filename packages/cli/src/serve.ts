@@ -17,13 +17,13 @@ export async function serve(flags: Flags, io: Io, signal: AbortSignal): Promise<
     port: intFlag(flags.port, 'port', 4000, 0),
     transitPort: intFlag(flags['transit-port'], 'transit-port', 4001, 0),
     ...(flags['data-dir'] ? { dataDir: flags['data-dir'] } : {}),
+    ...(flags.store !== undefined ? { redis: { url: redisUrl(flags.store, flags['data-dir']) } } : {}),
     ...(flags['data-sync'] !== undefined ? { dataSync: dataSync(flags['data-sync']) } : {}),
     ...(flags['public-host'] !== undefined ? { publicHost: flags['public-host'] } : {}),
     ...(flags.motd ? { motd: flags.motd } : {}),
     ...(flags['disallow-list'] ? { allowList: false } : {}),
     ...(flags['advertise-version'] !== undefined ? { advertiseVersion: flags['advertise-version'] } : {}),
     ...(flags['signal-error'] !== undefined ? { signalError: flags['signal-error'] } : {}),
-    ...(flags.permission !== undefined ? { permission: permission(flags.permission) } : {}),
     ...(flags['usage-log'] !== undefined ? { usageLog: flags['usage-log'] } : {}),
     mailboxLimits: limits.mailbox,
     relayLimits: limits.relay,
@@ -65,15 +65,14 @@ export function parseLimits(values: readonly string[]): { mailbox: Partial<Mailb
   return { mailbox: mailbox as Partial<MailboxServiceLimits>, relay: relay as Partial<RelayLimits> };
 }
 
+/** `--store redis://HOST:PORT[/DB]` (the one shared store so far); not with --data-dir. */
+function redisUrl(value: string, dataDir: string | undefined): string {
+  if (dataDir !== undefined) throw new UsageError('--store and --data-dir exclude each other');
+  if (!/^rediss?:\/\/[^\s]+$/.test(value)) throw new UsageError(`--store takes redis://HOST:PORT, not ${JSON.stringify(value.slice(0, 60))}`);
+  return value;
+}
+
 function dataSync(value: string): 'normal' | 'full' {
   if (value === 'normal' || value === 'full') return value;
   throw new UsageError(`--data-sync must be normal or full, not ${JSON.stringify(value.slice(0, 40))}`);
-}
-
-/** `--permission hashcash[:BITS]` (the only method; Python's default is 20 bits). */
-export function permission(value: string): { hashcash: { bits: number } } {
-  const m = /^hashcash(?::(\d{1,2}))?$/.exec(value);
-  const bits = m ? Number(m[1] ?? 20) : NaN;
-  if (!m || bits < 1 || bits > 32) throw new UsageError(`--permission takes hashcash or hashcash:BITS (BITS from 1 to 32), not ${JSON.stringify(value.slice(0, 40))}`);
-  return { hashcash: { bits } };
 }

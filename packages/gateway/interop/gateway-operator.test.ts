@@ -4,41 +4,14 @@
 // and SIGTERM during 50 live wormholes drains them: new connections are
 // refused, every message a client saw acknowledged reaches its peer, and the
 // process exits within the drain bound.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { assertPrivateNetwork, cleanup, freePort, makeTempDir, removeDir, runWormhole, waitFor } from '@burrow/testkit';
+import { assertPrivateNetwork, cleanup, makeTempDir, removeDir, runWormhole, waitFor } from '@burrow/testkit';
 import { APPID, wsMailboxClient, type RawMailboxClient } from '../test/support/raw-mailbox.js';
-
-const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
-const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-// The `burrow` command from source (the gateway does not depend on the CLI package; this only runs it).
-const MAIN = join(ROOT, 'packages/cli/src/main.ts');
-
-interface Served {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly stderr: () => string;
-  readonly exited: Promise<number | null>;
-}
-
-async function serve(args: string[]): Promise<Served> {
-  const port = await freePort();
-  const transit = await freePort();
-  const child = spawn(process.execPath, ['--conditions=source', '--import', TSX, MAIN, 'serve', '--port', String(port), '--transit-port', String(transit), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
-  await waitFor(() => out.includes('metrics'), { message: 'burrow serve to listen', timeoutMs: 20_000 });
-  return { child, url: `ws://127.0.0.1:${port}/v1`, stderr: () => err, exited };
-}
+import { serve, type Served } from './support/serve.js';
 
 describe('burrow serve: operator flags and graceful shutdown, with the Debian CLI', () => {
   const dirs: string[] = [];

@@ -29,7 +29,7 @@ export interface RedisEngineOptions {
   readonly url: string;
   /** Key prefix, so several clusters can share one Redis (default `burrow:mailbox`). */
   readonly prefix?: string;
-  /** Heartbeat period; a process silent for 3 periods is gone (default 5 s). */
+  /** Heartbeat period; a process silent for 3 periods is gone (default 2 s). */
   readonly heartbeatMs?: number;
   readonly logger?: Logger;
 }
@@ -92,7 +92,7 @@ export class RedisEngine implements MailboxEngine {
     this.#events = events;
     this.#prefix = options.prefix ?? 'burrow:mailbox';
     this.#log = `${this.#prefix}:log`;
-    this.#heartbeatMs = options.heartbeatMs ?? 5000;
+    this.#heartbeatMs = options.heartbeatMs ?? 2000;
     this.#logger = options.logger;
     const redisOptions = { maxRetriesPerRequest: 2, lazyConnect: true, connectionName: `burrow-${this.#proc}` };
     this.#writer = new Redis(options.url, redisOptions);
