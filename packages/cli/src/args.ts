@@ -27,6 +27,7 @@ export const OPTIONS = {
   'disallow-list': { type: 'boolean' },
   'advertise-version': { type: 'string' },
   'signal-error': { type: 'string' },
+  permission: { type: 'string' },
   'usage-log': { type: 'string' },
   'drain-seconds': { type: 'string' },
   limit: { type: 'string', multiple: true },
@@ -108,6 +109,8 @@ serve options:
   --disallow-list      answer "list" with no nameplates (as the Python server's flag)
   --advertise-version V  tell clients the current CLI version (older ones print a hint)
   --signal-error TEXT  make every client fail with TEXT (server disabled)
+  --permission hashcash[:BITS]  clients must send a hashcash stamp (default 20 bits)
+                       before bind; Burrow clients solve it, wormhole 0.12 cannot
   --usage-log FILE     append a usage record (JSON line) per finished nameplate/mailbox
   --drain-seconds N    on SIGTERM/SIGINT, let open wormholes finish for up to N s (default 10)
   --limit NAME=N       set a limit, e.g. maxConnectionsPerAddress=50 (mailbox) or

@@ -24,6 +24,7 @@ export async function serve(flags: Flags, io: Io, signal: AbortSignal): Promise<
     ...(flags['disallow-list'] ? { allowList: false } : {}),
     ...(flags['advertise-version'] !== undefined ? { advertiseVersion: flags['advertise-version'] } : {}),
     ...(flags['signal-error'] !== undefined ? { signalError: flags['signal-error'] } : {}),
+    ...(flags.permission !== undefined ? { permission: permission(flags.permission) } : {}),
     ...(flags['usage-log'] !== undefined ? { usageLog: flags['usage-log'] } : {}),
     mailboxLimits: limits.mailbox,
     relayLimits: limits.relay,
@@ -75,4 +76,12 @@ function redisUrl(value: string, dataDir: string | undefined): string {
 function dataSync(value: string): 'normal' | 'full' {
   if (value === 'normal' || value === 'full') return value;
   throw new UsageError(`--data-sync must be normal or full, not ${JSON.stringify(value.slice(0, 40))}`);
+}
+
+/** `--permission hashcash[:BITS]` (the only method; Python's default is 20 bits). */
+export function permission(value: string): { hashcash: { bits: number } } {
+  const m = /^hashcash(?::(\d{1,2}))?$/.exec(value);
+  const bits = m ? Number(m[1] ?? 20) : NaN;
+  if (!m || bits < 1 || bits > 32) throw new UsageError(`--permission takes hashcash or hashcash:BITS (BITS from 1 to 32), not ${JSON.stringify(value.slice(0, 40))}`);
+  return { hashcash: { bits } };
 }
