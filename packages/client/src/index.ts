@@ -29,7 +29,21 @@ export type { WebSocketDialerOptions } from './transit/websocket.js';
 export type { ByteChannel, DialOptions, TcpDialer, WebSocketDialer, TransitDialers, TransitListen, TransitListener } from './transit/types.js';
 export { sendFile, sendDirectory } from './transfer/send.js';
 export { receiveOffer } from './transfer/receive.js';
-export type { IncomingOffer, MessageOffer, FileOffer, DirectoryOffer, ReceiveOfferOptions } from './transfer/receive.js';
+export type { IncomingOffer, MessageOffer, FileOffer, DirectoryOffer, FilesOffer, ReceiveOfferOptions } from './transfer/receive.js';
+export { sendFiles } from './transfer/files/send.js';
+export type {
+  FilesItem,
+  SendItem,
+  FilesSink,
+  PartialFile,
+  OfferedFile,
+  FilesProgress,
+  FilesOptions,
+  SendFilesOptions,
+  ReceiveFilesOptions,
+  FileResult,
+  FilesResult,
+} from './transfer/files/types.js';
 export type {
   FileSource,
   DirectoryEntry,
@@ -42,6 +56,7 @@ export type {
   TransferResult,
 } from './transfer/types.js';
 export { TRANSIT_KEY_PURPOSE, RELAYS_WELCOME_KEY, relaysFromWelcome } from './transfer/common.js';
+export { ICE_WELCOME_KEY, iceServersFromWelcome } from './connection/ice-welcome.js';
 export { parseRelayLocation } from '@burrow/protocol';
 export type { RelayHint, TcpHint, TransitHints, Hasher } from '@burrow/protocol';
 // connect(): listed module by module, never through a barrel, so that

@@ -29,6 +29,9 @@ import { TransitConnector } from '../transit/connector.js';
 import type { TransitConnection } from '../transit/connection.js';
 import { ProgressMeter, deriveTransferKey, finalError, readOne, tellPeer, withAnnouncedRelays } from './common.js';
 import type { DirectorySink, TransferOptions, TransferResult } from './types.js';
+import type { ConnectOptions } from '../connection/connect.js';
+import { FILES_V1 } from '../connection/advertise.js';
+import type { FilesOffer } from './files/receive.js';
 
 const MAX_SKIPPED = 16;
 
@@ -36,6 +39,8 @@ export interface ReceiveOfferOptions {
   signal?: AbortSignal;
   /** Used for the connection if a file or directory is accepted. */
   transit?: TransferOptions['transit'];
+  /** Used for `w.connect()` when a Burrow peer offers files with files-v1. */
+  connect?: ConnectOptions;
 }
 
 interface Decision {
@@ -71,7 +76,8 @@ export interface DirectoryOffer extends Decision {
   accept(sink: DirectorySink, options?: TransferOptions): Promise<TransferResult>;
 }
 
-export type IncomingOffer = MessageOffer | FileOffer | DirectoryOffer;
+export type { FilesOffer };
+export type IncomingOffer = MessageOffer | FileOffer | DirectoryOffer | FilesOffer;
 
 /**
  * Wait for the sender's offer. A text is acknowledged and returned; a file
@@ -91,7 +97,16 @@ export async function receiveOffer(w: Wormhole, options: ReceiveOfferOptions = {
   };
   try {
     for (let i = 0; i <= MAX_SKIPPED; i++) {
-      const msg = parseTransferMessage(parseAppMessage(await w.nextMessage(signal ? { signal } : {})));
+      const app = parseAppMessage(await w.nextMessage(signal ? { signal } : {}));
+      if (app[FILES_V1] !== undefined) {
+        // A Burrow sender with files-v1: the rest happens over w.connect() (loaded on demand).
+        connector?.close();
+        const { openFilesOffer, parseFilesStart } = await import('./files/receive.js');
+        const start = parseFilesStart(app);
+        if (!start) throw new WormholeError('RemoteProtocol', 'files-v1: malformed announcement', { blame: 'peer' });
+        return await openFilesOffer(w, start, { ...(signal ? { signal } : {}), ...(options.connect ? { connect: options.connect } : {}) });
+      }
+      const msg = parseTransferMessage(app);
       if (msg.error !== undefined) throw new WormholeError('Rejected', `the sender gave up: ${msg.error}`);
       if (msg.transit) (await ensureConnector(options.transit, signal)).addPeerHints(msg.transit);
       const offer = msg.offer;

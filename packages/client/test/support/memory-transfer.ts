@@ -48,7 +48,13 @@ export function pipePair(log?: { a: Uint8Array[]; b: Uint8Array[] }): [ByteChann
 export class MemoryNet {
   readonly listeners = new Map<string, (ch: ByteChannel, d: string) => void>();
   readonly dialed: { target: string; written: Uint8Array[] }[] = [];
+  readonly #open: ByteChannel[] = [];
   #port = 40000;
+
+  /** Cut every connection made so far (a dropped network), as both ends see it. */
+  cut(): void {
+    for (const ch of this.#open.splice(0)) ch.close();
+  }
 
   listen(hosts: string[] = ['10.0.0.1']): TransitListen {
     return async (onConnection) => {
@@ -64,6 +70,7 @@ export class MemoryNet {
     const log = { a: [] as Uint8Array[], b: [] as Uint8Array[] };
     const [mine, theirs] = pipePair(log);
     this.dialed.push({ target: `${host}:${port}`, written: log.a });
+    this.#open.push(mine);
     l(theirs, `dialer:${port}`);
     return mine;
   };

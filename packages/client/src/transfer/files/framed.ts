@@ -45,7 +45,7 @@ export class FramedReader {
     let filled = 0;
     while (filled < n) {
       const c = await this.#chunk();
-      if (!c) throw new WormholeError('TransferFailed', `the stream ended inside ${what}`);
+      if (!c) throw new WormholeError('Connection', `the stream ended inside ${what}`);
       const take = Math.min(n - filled, c.length);
       out.set(c.subarray(0, take), filled);
       filled += take;
@@ -70,7 +70,7 @@ export class FramedReader {
     let left = n;
     while (left > 0) {
       const c = await this.#chunk();
-      if (!c) throw new WormholeError('TransferFailed', `the stream ended ${left} bytes before the end of the file`);
+      if (!c) throw new WormholeError('Connection', `the stream ended ${left} bytes before the end of the file`);
       const piece = c.length > left ? c.subarray(0, left) : c;
       if (c.length > left) this.#buffered = c.subarray(left);
       left -= piece.length;

@@ -79,6 +79,8 @@ export interface FilesOptions {
   progressIntervalMs?: number;
   /** SHA-256 implementation (default pure JS; Node passes node:crypto's). */
   createHash?: () => Hasher;
+  /** A round with nothing moving for this long counts as a lost connection (default 30 000 ms). */
+  stallTimeoutMs?: number;
   /** How many times a lost connection is re-established within this code (default 3). */
   reconnects?: number;
 }

@@ -1,0 +1,137 @@
+/**
+ * What both ends of a files-v1 transfer share: progress, the stall
+ * watchdog, and telling a lost connection (reconnect and go on) from a
+ * failure (stop).
+ */
+import { WormholeError, isWormholeError } from '@burrow/protocol';
+import type { ConnectionKind } from '../../connection/types.js';
+import type { FilesProgress } from './types.js';
+
+const now = (): number => (globalThis.performance?.now ? globalThis.performance.now() : Date.now());
+
+/** Errors that mean "the connection went away", after which the transfer reconnects within the code. */
+const LOST = new Set(['Connection', 'Closed', 'StreamReset', 'PeerClosed', 'Timeout']);
+
+export function isConnectionLoss(err: unknown): boolean {
+  return isWormholeError(err) && LOST.has(err.code);
+}
+
+/**
+ * Run a stream operation; whatever it throws that is not already a
+ * WormholeError is the connection failing under it (a reset data channel,
+ * a closed mux), so it becomes `Connection`.
+ */
+export async function io<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    if (isWormholeError(err)) throw err;
+    throw new WormholeError('Connection', `the connection failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
+/** Throttled progress of a files-v1 transfer; callbacks never throw into it. */
+export class FilesMeter {
+  inPlace = 0;
+  moved = 0;
+  filesDone = 0;
+  via: ConnectionKind = 'relay';
+  #last = -Infinity;
+  readonly #start = now();
+
+  constructor(
+    readonly total: number,
+    readonly files: number,
+    private readonly cb: ((p: FilesProgress) => void) | undefined,
+    private readonly intervalMs = 100,
+  ) {}
+
+  get elapsedMs(): number {
+    return now() - this.#start;
+  }
+
+  readonly #perFile = new Map<number, number>();
+
+  /** File `index` now has `bytes` in place at the receiver (kept from earlier, or 0 after a restart). */
+  place(index: number, bytes: number): void {
+    this.inPlace += bytes - (this.#perFile.get(index) ?? 0);
+    this.#perFile.set(index, bytes);
+    this.tick();
+  }
+
+  /** `n` bytes of file `index` crossed the connection. */
+  add(index: number, n: number): void {
+    this.moved += n;
+    this.inPlace += n;
+    this.#perFile.set(index, (this.#perFile.get(index) ?? 0) + n);
+    this.tick();
+  }
+
+  tick(): void {
+    if (!this.cb) return;
+    const t = now();
+    if (t - this.#last < this.intervalMs) return;
+    this.#last = t;
+    this.#emit(false);
+  }
+
+  finish(): void {
+    if (this.cb) this.#emit(true);
+  }
+
+  #emit(done: boolean): void {
+    const elapsedMs = this.elapsedMs;
+    try {
+      this.cb?.({
+        bytes: this.inPlace,
+        total: this.total,
+        moved: this.moved,
+        filesDone: this.filesDone,
+        files: this.files,
+        elapsedMs,
+        bytesPerSecond: elapsedMs > 0 ? (this.moved * 1000) / elapsedMs : 0,
+        via: this.via,
+        done,
+      });
+    } catch {
+      // a progress callback must not break the transfer
+    }
+  }
+}
+
+/**
+ * Aborts a round of the transfer when nothing moved for `idleMs`: a peer
+ * that stalls (or a path that died silently) is then treated like a lost
+ * connection. `touch()` on every frame and chunk.
+ */
+export class Watchdog {
+  readonly #controller = new AbortController();
+  #last = now();
+  readonly #timer: ReturnType<typeof setInterval>;
+
+  constructor(readonly idleMs: number) {
+    this.#timer = setInterval(() => {
+      if (now() - this.#last > idleMs) {
+        this.#controller.abort(new WormholeError('Timeout', `nothing moved for ${Math.round(idleMs / 1000)} s: the peer stalled or the connection died`));
+      }
+    }, Math.min(1000, idleMs / 2));
+    (this.#timer as { unref?: () => void }).unref?.();
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  touch(): void {
+    this.#last = now();
+  }
+
+  /** Stop watching (and abort the round's signal with `reason`, if given). */
+  stop(reason?: unknown): void {
+    clearInterval(this.#timer);
+    if (reason !== undefined && !this.#controller.signal.aborted) this.#controller.abort(reason);
+  }
+}
+
+/** Defaults shared by both ends. */
+export const FILES_DEFAULTS = { reconnects: 3, concurrency: 4, idleMs: 30_000 } as const;

@@ -1,0 +1,365 @@
+/**
+ * `sendFiles`: many files and folders in one offer. Between two Burrow
+ * peers it runs files-v1 over `w.connect()` (docs-site/protocol/files-v1.md):
+ * the offer goes over a control stream, the receiver pulls each file on a
+ * stream of its own from the offset it already holds, and a lost connection
+ * is re-established within the code. With any other peer (the `wormhole`
+ * CLI) it is a Transit v1 file or directory transfer, as before.
+ *
+ *   const result = await sendFiles(w, [fileA, fileB, folder], { onProgress });
+ */
+import { WormholeError, bestEffort, createSha256, withSignal, type Hasher } from '@burrow/protocol';
+import { FILES_LIMITS, checkPath, encodeFilesStart, encodeOffer, parseControl, parseFileStream } from '@burrow/protocol/files';
+import { parsePeerConnectInfo } from '@burrow/protocol/webrtc';
+import { sendAppMessage } from '../../app-messages.js';
+import type { Wormhole } from '../../wormhole.js';
+import { FILES_V1, advertisedFor } from '../../connection/advertise.js';
+import type { Connection, DuplexStream } from '../../connection/types.js';
+import { finalError, tellPeer } from '../common.js';
+import type { DirectorySource, TransferResult } from '../types.js';
+import { sendDirectory, sendFile } from '../send.js';
+import { FILES_DEFAULTS, FilesMeter, Watchdog, io, isConnectionLoss } from './common.js';
+import { FramedReader, writeFrame } from './framed.js';
+import type { FileResult, FilesItem, FilesResult, SendFilesOptions, SendItem } from './types.js';
+
+/** One file as offered, with the way to (re)open its bytes. */
+interface Outgoing {
+  readonly path: string;
+  readonly size: number;
+  readonly mtimeMs?: number;
+  readonly mode?: number;
+  readonly open: () => ReadableStream<Uint8Array>;
+}
+
+/** Whether both we and the peer (from its `version`) speak files-v1. */
+export async function peerSpeaksFiles(w: Wormhole, signal?: AbortSignal): Promise<boolean> {
+  if (!advertisedFor(w)?.abilities.includes(FILES_V1)) return false;
+  const versions = await withSignal(w.peerVersions, signal);
+  return parsePeerConnectInfo(versions)?.abilities.includes(FILES_V1) ?? false;
+}
+
+/**
+ * Send files and folders. Resolves with a {@link FilesResult} between
+ * Burrow peers, or a Transit v1 {@link TransferResult} otherwise. Rejects
+ * with `Usage` (bad item), `Rejected`, `TransferFailed`, `RemoteProtocol`,
+ * `Connection` (lost for good), `Timeout` or `Aborted`.
+ */
+export async function sendFiles(w: Wormhole, items: readonly SendItem[], options: SendFilesOptions = {}): Promise<FilesResult | TransferResult> {
+  options.signal?.throwIfAborted();
+  if (!Array.isArray(items) || items.length === 0) throw new WormholeError('Usage', 'sendFiles needs at least one file or directory');
+  const { files, directories } = flatten(items);
+  if (!(await peerSpeaksFiles(w, options.signal))) return sendClassic(w, items, options);
+  return new FilesSender(w, files, directories, options).run();
+}
+
+const isDirectory = (item: SendItem): item is DirectorySource => 'entries' in item;
+
+/** The offer's files (directories expanded under their name) and empty directories, checked. */
+function flatten(items: readonly SendItem[]): { files: Outgoing[]; directories: string[] } {
+  const files: Outgoing[] = [];
+  const dirs: string[] = [];
+  const usage = (why: string) => new WormholeError('Usage', why);
+  const checked = (path: string) => {
+    try {
+      return checkPath(path).join('/');
+    } catch (err) {
+      throw usage((err as Error).message.replace(/^files-v1: refused/, 'cannot send'));
+    }
+  };
+  const opener = (item: FilesItem): (() => ReadableStream<Uint8Array>) => {
+    const { stream } = item;
+    if (typeof stream === 'function') return stream;
+    let used = false;
+    return () => {
+      if (used) throw new WormholeError('TransferFailed', `${item.name} was given as a stream and cannot be read again (pass a function to allow resuming)`, { blame: 'local' });
+      used = true;
+      return stream;
+    };
+  };
+  for (const item of items) {
+    if (isDirectory(item)) {
+      const root = checked(item.name);
+      const parents = new Set<string>();
+      const listed: string[] = [];
+      for (const e of item.entries) {
+        const path = `${root}/${checked(e.path)}`;
+        const parts = path.split('/');
+        for (let i = 1; i < parts.length; i++) parents.add(parts.slice(0, i).join('/'));
+        if (e.type === 'directory') listed.push(path);
+        else {
+          if (!e.open) throw usage(`${path} has no open()`);
+          if (!Number.isSafeInteger(e.size) || (e.size ?? -1) < 0) throw usage(`${path}: a directory entry needs its exact size to be sent with sendFiles`);
+          files.push({ path, size: e.size!, open: e.open, ...(e.mtimeMs !== undefined ? { mtimeMs: e.mtimeMs } : {}), ...(e.mode !== undefined ? { mode: e.mode } : {}) });
+        }
+      }
+      // Only directories that hold nothing travel as entries; the rest come with their files.
+      for (const d of listed) if (!parents.has(d)) dirs.push(d);
+      if (item.entries.length === 0) dirs.push(root);
+    } else {
+      if (typeof item?.name !== 'string' || item.name === '') throw usage('each file needs a non-empty name');
+      if (!Number.isSafeInteger(item.size) || item.size < 0) throw usage(`${item.name}: size must be a non-negative integer`);
+      files.push({
+        path: checked(item.path ?? item.name),
+        size: item.size,
+        open: opener(item),
+        ...(item.mtimeMs !== undefined ? { mtimeMs: item.mtimeMs } : {}),
+        ...(item.mode !== undefined ? { mode: item.mode } : {}),
+      });
+    }
+  }
+  if (files.length > FILES_LIMITS.maxFiles) throw usage(`at most ${FILES_LIMITS.maxFiles} files per offer`);
+  const seen = new Set<string>();
+  for (const p of [...files.map((f) => f.path), ...dirs]) {
+    const key = p.normalize('NFC').toLowerCase();
+    if (seen.has(key)) throw usage(`${p} is offered twice (paths must differ, and not only in case)`);
+    seen.add(key);
+  }
+  return { files, directories: dirs };
+}
+
+/** Transit v1 for a peer without files-v1: one file, one directory, or several items as one directory. */
+async function sendClassic(w: Wormhole, items: readonly SendItem[], options: SendFilesOptions): Promise<TransferResult> {
+  const { transit, signal, createHash, progressIntervalMs, compressionLevel } = options;
+  const base = { ...(transit ? { transit } : {}), ...(signal ? { signal } : {}), ...(createHash ? { createHash } : {}), ...(progressIntervalMs ? { progressIntervalMs } : {}) };
+  const onProgress = options.onProgress;
+  const progress = onProgress
+    ? {
+        onProgress: (p: { bytes: number; total: number; elapsedMs: number; bytesPerSecond: number; done: boolean }) =>
+          onProgress({ ...p, moved: p.bytes, filesDone: p.done ? items.length : 0, files: items.length, via: 'relay' }),
+      }
+    : {};
+  const level = compressionLevel !== undefined ? { compressionLevel } : {};
+  const only = items.length === 1 ? items[0]! : undefined;
+  if (only && !isDirectory(only)) return sendFile(w, only, { ...base, ...progress });
+  if (only && isDirectory(only)) return sendDirectory(w, only, { ...base, ...progress, ...level });
+  const entries = items.flatMap((item) => {
+    if (isDirectory(item)) return [{ path: item.name, type: 'directory' as const }, ...item.entries.map((e) => ({ ...e, path: `${item.name}/${e.path}` }))];
+    const { stream } = item;
+    if (typeof stream !== 'function') throw new WormholeError('Usage', `${item.name}: to send several items to this peer (one zip), each file needs stream as a function`);
+    return [{ path: item.path ?? item.name, type: 'file' as const, size: item.size, open: stream, ...(item.mtimeMs !== undefined ? { mtimeMs: item.mtimeMs } : {}), ...(item.mode !== undefined ? { mode: item.mode } : {}) }];
+  });
+  return sendDirectory(w, { name: options.fallbackName ?? 'burrow-files', entries }, { ...base, ...progress, ...level });
+}
+
+/** The sending end of one files-v1 transfer. */
+class FilesSender {
+  readonly #w: Wormhole;
+  readonly #files: readonly Outgoing[];
+  readonly #dirs: readonly string[];
+  readonly #options: SendFilesOptions;
+  readonly #results = new Map<number, FileResult>();
+  #accepted = new Set<number>();
+  #meter: FilesMeter | undefined;
+  #reconnects = 0;
+
+  constructor(w: Wormhole, files: readonly Outgoing[], dirs: readonly string[], options: SendFilesOptions) {
+    this.#w = w;
+    this.#files = files;
+    this.#dirs = dirs;
+    this.#options = options;
+  }
+
+  #hasher(): Hasher {
+    return (this.#options.createHash ?? createSha256)();
+  }
+
+  #connect(): Promise<Connection> {
+    const { signal } = this.#options;
+    return this.#w.connect({ ...this.#options.connect, ...(signal ? { signal } : {}) });
+  }
+
+  async run(): Promise<FilesResult> {
+    const { signal } = this.#options;
+    let conn: Connection | undefined;
+    const onAbort = () => void conn?.close('aborted').catch(bestEffort);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const total = this.#files.reduce((n, f) => n + f.size, 0);
+      sendAppMessage(this.#w, encodeFilesStart({ files: this.#files.length, bytes: total }));
+      conn = await this.#connect();
+      const control = await io(() => conn!.openStream());
+      const writer = control.writable.getWriter();
+      await io(() => writeFrame(writer, encodeOffer(this.#files, this.#dirs)));
+      const reader = new FramedReader(control.readable, signal);
+      const answer = await io(() => reader.frame(FILES_LIMITS.maxFrame + this.#files.length * 12));
+      if (!answer) throw new WormholeError('Connection', 'the receiver closed the connection before answering the offer');
+      const msg = parseControl(answer);
+      if (msg.type === 'reject') throw new WormholeError('Rejected', `the receiver refused: ${msg.reason}`, { blame: 'peer' });
+      if (msg.type !== 'accept') throw new WormholeError('RemoteProtocol', `files-v1: expected accept or reject, got ${msg.type}`, { blame: 'peer' });
+      for (const i of msg.files) if (i >= this.#files.length) throw new WormholeError('RemoteProtocol', `files-v1: accepted file ${i} was not offered`, { blame: 'peer' });
+      this.#accepted = new Set(msg.files);
+      const meter = new FilesMeter(
+        [...this.#accepted].reduce((n, i) => n + this.#files[i]!.size, 0),
+        this.#accepted.size,
+        this.#options.onProgress,
+        this.#options.progressIntervalMs,
+      );
+      this.#meter = meter;
+      meter.via = conn.kind;
+      let round: { reader: FramedReader; writer: WritableStreamDefaultWriter<Uint8Array> } | undefined = { reader, writer };
+      const maxReconnects = this.#options.reconnects ?? FILES_DEFAULTS.reconnects;
+      for (;;) {
+        try {
+          await this.#serve(conn, round);
+          break;
+        } catch (err) {
+          if (!isConnectionLoss(err) || signal?.aborted || this.#reconnects >= maxReconnects) throw err;
+          this.#reconnects++;
+          await conn.close('lost').catch(bestEffort);
+          conn = await this.#connect();
+          meter.via = conn.kind;
+          round = undefined;
+        }
+      }
+      meter.finish();
+      const files = [...this.#accepted].sort((a, b) => a - b).map((i) => this.#results.get(i)!);
+      const stats = await conn.getStats().catch(() => undefined);
+      return {
+        files,
+        bytes: meter.total,
+        moved: meter.moved,
+        via: conn.kind,
+        connection: stats?.path ?? conn.kind,
+        reconnects: this.#reconnects,
+        elapsedMs: meter.elapsedMs,
+      };
+    } catch (err) {
+      const e = finalError(err, signal);
+      tellPeer(this.#w, e);
+      throw e;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      await conn?.close().catch(bestEffort);
+    }
+  }
+
+  /**
+   * Serve one connection until the receiver says `done`. On a reconnect the
+   * receiver's first stream is the control stream (`resume`). Throws a
+   * connection-loss error if the connection goes before `done`.
+   */
+  async #serve(conn: Connection, round: { reader: FramedReader; writer: WritableStreamDefaultWriter<Uint8Array> } | undefined): Promise<void> {
+    const watchdog = new Watchdog(this.#options.stallTimeoutMs ?? FILES_DEFAULTS.idleMs);
+    const signal = AbortSignal.any([watchdog.signal, ...(this.#options.signal ? [this.#options.signal] : [])]);
+    // The connection going ends the round like a stall does (the receiver then reconnects).
+    const lost = () => watchdog.stop(new WormholeError('Connection', 'the connection to the receiver was lost'));
+    conn.closed.then(lost, lost);
+    const incoming = conn.incoming[Symbol.asyncIterator]();
+    const handlers: Promise<void>[] = [];
+    try {
+      if (!round) {
+        const first = await io(() => withSignal(incoming.next(), signal));
+        if (first.done) throw new WormholeError('Connection', 'the connection closed before the receiver resumed');
+        const reader = new FramedReader(first.value.readable, signal);
+        const frame = await io(() => reader.frame(FILES_LIMITS.maxFrame));
+        if (!frame || parseControl(frame).type !== 'resume') throw new WormholeError('RemoteProtocol', 'files-v1: a reconnect must begin with resume', { blame: 'peer' });
+        round = { reader, writer: first.value.writable.getWriter() };
+      }
+      const control = round;
+      const accepting = (async () => {
+        for (;;) {
+          const next = await withSignal(incoming.next(), signal);
+          if (next.done) return;
+          watchdog.touch();
+          handlers.push(this.#serveFile(next.value, signal, watchdog).catch(bestEffort));
+        }
+      })();
+      accepting.catch(bestEffort);
+      const frame = await io(() => withSignal(Promise.race([control.reader.frame(FILES_LIMITS.maxFrame), accepting.then(() => undefined)]), signal));
+      if (!frame) throw new WormholeError('Connection', 'the connection closed before the receiver was done');
+      const msg = parseControl(frame);
+      if (msg.type === 'reject') throw new WormholeError('Rejected', `the receiver stopped: ${msg.reason}`, { blame: 'peer' });
+      if (msg.type !== 'done') throw new WormholeError('RemoteProtocol', `files-v1: unexpected ${msg.type} on the control stream`, { blame: 'peer' });
+      // Its last `ok`s travel on the file streams: let their handlers read them.
+      await withSignal(Promise.allSettled(handlers), signal).catch(bestEffort);
+      const missing = [...this.#accepted].filter((i) => !this.#results.has(i));
+      if (missing.length) throw new WormholeError('RemoteProtocol', `files-v1: the receiver said done with ${missing.length} files not confirmed`, { blame: 'peer' });
+      await control.writer.close().catch(bestEffort);
+    } catch (err) {
+      throw signal.aborted && !this.#options.signal?.aborted ? watchdog.signal.reason : err;
+    } finally {
+      watchdog.stop(new WormholeError('Closed', 'this round of the transfer is over'));
+      conn.closed.then(bestEffort, bestEffort);
+      await Promise.allSettled(handlers);
+    }
+  }
+
+  /** Answer one `get`: check the prefix the receiver holds, then send the rest and the whole file's SHA-256. */
+  async #serveFile(stream: DuplexStream, signal: AbortSignal, watchdog: Watchdog): Promise<void> {
+    const reader = new FramedReader(stream.readable, signal);
+    const writer = stream.writable.getWriter();
+    try {
+      const frame = await io(() => reader.frame(FILES_LIMITS.maxFrame));
+      if (!frame) return;
+      const get = parseFileStream(frame);
+      if (get.type !== 'get' || !this.#accepted.has(get.file)) {
+        await writeFrame(writer, { error: get.type === 'get' ? `file ${get.file} was not accepted` : `expected get, got ${get.type}` });
+        return;
+      }
+      const file = this.#files[get.file]!;
+      if (get.offset > file.size) {
+        await writeFrame(writer, { error: `offset ${get.offset} is past the end of ${file.path} (${file.size} bytes)` });
+        return;
+      }
+      const whole = this.#hasher();
+      let source = file.open().getReader();
+      let pending: Uint8Array | undefined;
+      let offset = 0;
+      if (get.offset > 0 && get.sha256 !== undefined) {
+        // Hash the prefix the receiver holds; keep reading on if it matches.
+        const prefix = this.#hasher();
+        let read = 0;
+        while (read < get.offset) {
+          const r = await source.read();
+          if (r.done) break;
+          const take = Math.min(r.value.length, get.offset - read);
+          prefix.update(r.value.subarray(0, take));
+          whole.update(r.value.subarray(0, take));
+          read += take;
+          watchdog.touch();
+          if (take < r.value.length) pending = r.value.subarray(take);
+        }
+        if (read === get.offset && prefix.hexDigest() === get.sha256) offset = get.offset;
+        else {
+          source.cancel().catch(bestEffort);
+          source = file.open().getReader();
+          pending = undefined;
+        }
+      }
+      const hasher = offset > 0 ? whole : this.#hasher();
+      await io(() => writeFrame(writer, { send: { file: get.file, offset } }));
+      this.#meter?.place(get.file, offset);
+      let sent = offset;
+      const push = async (chunk: Uint8Array) => {
+        if (sent + chunk.length > file.size) throw new WormholeError('TransferFailed', `${file.path} is longer than the ${file.size} bytes offered`, { blame: 'local' });
+        hasher.update(chunk);
+        await io(() => writer.write(chunk));
+        sent += chunk.length;
+        this.#meter?.add(get.file, chunk.length);
+        watchdog.touch();
+      };
+      try {
+        if (pending) await push(pending);
+        for (;;) {
+          const r = await source.read();
+          if (r.done) break;
+          await push(r.value);
+        }
+      } finally {
+        source.cancel().catch(bestEffort);
+      }
+      if (sent !== file.size) throw new WormholeError('TransferFailed', `${file.path} ended after ${sent} of ${file.size} bytes`, { blame: 'local' });
+      const sha256 = hasher.hexDigest();
+      await io(() => writeFrame(writer, { sha256 }));
+      const answer = await io(() => reader.frame(FILES_LIMITS.maxFrame));
+      if (answer && parseFileStream(answer).type === 'ok') {
+        if (!this.#results.has(get.file) && this.#meter) this.#meter.filesDone++;
+        this.#results.set(get.file, { path: file.path, size: file.size, sha256, resumedFrom: offset });
+      }
+      await writer.close().catch(bestEffort);
+    } catch (err) {
+      await writer.abort(err).catch(bestEffort);
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,144 @@
+// files-v1 Burrow ↔ Burrow with no sockets: the in-memory mailbox, and
+// w.connect() falling to mux-v1 over an in-memory "TCP" (no WebRTC here;
+// WebRTC runs in the interop and browser tests).
+import { afterEach, describe, expect, it } from 'vitest';
+import { receiveOffer, sendFiles, type FilesProgress, type FilesResult, type Wormhole } from '../src/index.js';
+import { MemoryNet, closePairs, pair, payload, sha, streamOf } from './support/memory-transfer.js';
+import { MemoryFilesSink } from './support/memory-files-sink.js';
+
+afterEach(closePairs);
+
+const small = new TextEncoder().encode('hello, files-v1\n');
+const file = (path: string, data: Uint8Array) => ({ name: path.split('/').pop()!, path, size: data.length, stream: () => streamOf(data, 65536) });
+
+/** connect() options: no WebRTC, direct in-memory TCP both ways. */
+function connectOver(net: MemoryNet, host: string) {
+  return { connect: { relay: { dialers: { tcp: net.tcp }, listen: net.listen([host]) } } };
+}
+
+async function offerFor(b: Wormhole, net: MemoryNet) {
+  const offer = await receiveOffer(b, connectOver(net, '10.0.0.2'));
+  if (offer.type !== 'files') throw new Error(`expected a files offer, got ${offer.type}`);
+  return offer;
+}
+
+describe('files-v1 between Burrow peers', () => {
+  it('several files, a folder and an empty directory in one offer; checksums and progress agree', async () => {
+    const net = new MemoryNet();
+    const [a, b] = await pair();
+    const progress: FilesProgress[] = [];
+    const folder = {
+      name: 'album',
+      entries: [
+        { path: 'x/one.bin', type: 'file' as const, size: 1000, open: () => streamOf(payload.subarray(0, 1000)) },
+        { path: 'x', type: 'directory' as const },
+        { path: 'empty', type: 'directory' as const },
+      ],
+    };
+    const sending = sendFiles(a, [file('big.bin', payload), file('notes/hello.txt', small), folder], { ...connectOver(net, '10.0.0.1'), progressIntervalMs: 0, onProgress: (p) => progress.push(p) });
+    const offer = await offerFor(b, net);
+    expect(offer.files.map((f) => [f.path, f.size])).toEqual([
+      ['big.bin', payload.length],
+      ['notes/hello.txt', small.length],
+      ['album/x/one.bin', 1000],
+    ]);
+    // Only the directory that holds nothing travels as an entry.
+    expect(offer.directories).toEqual(['album/empty']);
+    expect(offer.bytes).toBe(payload.length + small.length + 1000);
+    const sink = new MemoryFilesSink();
+    const [sent, got] = (await Promise.all([sending, offer.accept(sink, { concurrency: 2 })])) as [FilesResult, FilesResult];
+    expect(sha(sink.files.get('big.bin')!)).toBe(sha(payload));
+    expect(sink.files.get('notes/hello.txt')).toEqual(small);
+    expect(sink.files.get('album/x/one.bin')).toEqual(payload.subarray(0, 1000));
+    expect([...sink.dirs]).toEqual(['album/empty']);
+    expect(sink.partials.size).toBe(0);
+    expect(got.files.map((f) => f.sha256)).toEqual(sent.files.map((f) => f.sha256));
+    expect(got.files[0]!.sha256).toBe(sha(payload));
+    expect(got).toMatchObject({ via: 'direct', moved: offer.bytes, bytes: offer.bytes, reconnects: 0 });
+    expect(sent).toMatchObject({ via: 'direct', moved: offer.bytes, bytes: offer.bytes });
+    expect(progress.at(-1)).toMatchObject({ bytes: offer.bytes, total: offer.bytes, filesDone: 3, files: 3, done: true });
+  });
+
+  it('the receiver takes some files; the sender reports those', async () => {
+    const net = new MemoryNet();
+    const [a, b] = await pair();
+    const sending = sendFiles(a, [file('a.txt', small), file('b.bin', payload.subarray(0, 5000))], connectOver(net, '10.0.0.1'));
+    const offer = await offerFor(b, net);
+    const sink = new MemoryFilesSink();
+    const [sent, got] = (await Promise.all([sending, offer.accept(sink, { select: (f) => f.path === 'a.txt' })])) as [FilesResult, FilesResult];
+    expect([...sink.files.keys()]).toEqual(['a.txt']);
+    expect(sent.files.map((f) => f.path)).toEqual(['a.txt']);
+    expect(got.bytes).toBe(small.length);
+  });
+
+  it('a refusal reaches the sender as Rejected', async () => {
+    const net = new MemoryNet();
+    const [a, b] = await pair();
+    const sending = sendFiles(a, [file('a.txt', small)], connectOver(net, '10.0.0.1'));
+    const offer = await offerFor(b, net);
+    await offer.reject('not now');
+    await expect(sending).rejects.toMatchObject({ code: 'Rejected', message: expect.stringContaining('not now') });
+  });
+
+  it('resumes from a partial the receiver kept: only the rest moves, and the prefix was proven', async () => {
+    const net = new MemoryNet();
+    const [a, b] = await pair();
+    const half = Math.floor(payload.length / 2);
+    const sending = sendFiles(a, [file('big.bin', payload), file('s.txt', small)], connectOver(net, '10.0.0.1'));
+    const offer = await offerFor(b, net);
+    const sink = new MemoryFilesSink();
+    sink.partials.set('big.bin', payload.slice(0, half));
+    const [sent, got] = (await Promise.all([sending, offer.accept(sink)])) as [FilesResult, FilesResult];
+    expect(sha(sink.files.get('big.bin')!)).toBe(sha(payload));
+    expect(got.files[0]).toMatchObject({ path: 'big.bin', resumedFrom: half });
+    expect(sent.files[0]).toMatchObject({ path: 'big.bin', resumedFrom: half });
+    expect(got.moved).toBe(payload.length - half + small.length);
+    expect(sink.log).toContain(`write big.bin from ${half}`);
+  });
+
+  it('a corrupted partial is detected by its prefix hash and only that file restarts', async () => {
+    const net = new MemoryNet();
+    const [a, b] = await pair();
+    const half = Math.floor(payload.length / 2);
+    const sending = sendFiles(a, [file('big.bin', payload), file('s.txt', small)], connectOver(net, '10.0.0.1'));
+    const offer = await offerFor(b, net);
+    const sink = new MemoryFilesSink();
+    const bad = payload.slice(0, half);
+    bad[1234] = bad[1234]! ^ 0xff;
+    sink.partials.set('big.bin', bad);
+    sink.partials.set('s.txt', small.slice(0, 5));
+    const got = (await offer.accept(sink)) as FilesResult;
+    await sending;
+    expect(sha(sink.files.get('big.bin')!)).toBe(sha(payload));
+    expect(got.files.map((f) => f.resumedFrom)).toEqual([0, 5]);
+    expect(sink.log).toContain('write big.bin from 0');
+    expect(got.moved).toBe(payload.length + small.length - 5);
+  });
+
+  it('a dropped connection mid-transfer is re-established within the code; no byte lost or duplicated', async () => {
+    const net = new MemoryNet();
+    const [a, b] = await pair();
+    const big = Uint8Array.from({ length: 8_000_000 }, (_, i) => (i * 7 + (i >> 10)) & 255);
+    let cut = false;
+    const sending = sendFiles(a, [file('big.bin', big)], connectOver(net, '10.0.0.1'));
+    const offer = await offerFor(b, net);
+    const sink = new MemoryFilesSink();
+    const got = (await offer.accept(sink, {
+      progressIntervalMs: 0,
+      onProgress: (p) => {
+        if (!cut && p.bytes > big.length / 3) {
+          cut = true;
+          net.cut();
+        }
+      },
+    })) as FilesResult;
+    const sent = (await sending) as FilesResult;
+    expect(cut).toBe(true);
+    expect(sha(sink.files.get('big.bin')!)).toBe(sha(big));
+    expect(got.reconnects).toBe(1);
+    expect(sent.reconnects).toBe(1);
+    expect(got.files[0]!.resumedFrom).toBeGreaterThan(0);
+    // Only what was not yet written crossed the second connection.
+    expect(got.moved).toBe(big.length);
+  });
+});
