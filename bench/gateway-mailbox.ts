@@ -9,6 +9,7 @@ import { deferred, type Deferred } from '@burrow/protocol';
 import { makeTempDir, removeDir, startMailboxServer } from '@burrow/testkit';
 import type { GatewayOptions } from '@burrow/gateway';
 import { cpuMs, rssBytes, startGatewayProcess, type GatewayProcess } from './gateway-process.js';
+import { startRedisClusters } from './gateway-redis.js';
 import { randomHex as hex, report } from './lib.js';
 
 const DEBIAN_MAILBOX = 'Debian mailbox 0.4.1';
@@ -107,9 +108,9 @@ const nextAddress = (): string => {
   return `127.${64 + (addresses >> 8)}.${addresses & 255}.1`;
 };
 
-/** One wormhole's mailbox traffic: two fresh connections, like two CLIs exchanging a short text. */
-async function wormhole(url: string): Promise<void> {
-  const opened = await Promise.allSettled([MailboxClient.open(url), MailboxClient.open(url)]);
+/** One wormhole's mailbox traffic: two fresh connections (to `url` and `urlB`), like two CLIs exchanging a short text. */
+async function wormhole(url: string, urlB = url): Promise<void> {
+  const opened = await Promise.allSettled([MailboxClient.open(url), MailboxClient.open(urlB)]);
   const [a, b] = opened.map((o) => (o.status === 'fulfilled' ? o.value : undefined));
   if (!a || !b) {
     a?.terminate();
@@ -162,22 +163,30 @@ interface RateRound {
   readonly cpuPerWormhole: number;
 }
 
-/** `pairs` wormholes at a time, new ones started for `ms`; completed ones per second of wall time. */
-async function wormholeRound(url: string, pid: number, pairs: number, ms: number): Promise<RateRound> {
+/**
+ * `pairs` wormholes at a time, new ones started for `ms`; completed ones per
+ * second of wall time. With several `urls` (processes sharing a store), pair
+ * k's sides connect to urls[k] and urls[k+1]: every wormhole spans two
+ * processes. CPU time is summed over `pids`.
+ */
+async function wormholeRound(urls: string | readonly string[], pids: number | readonly number[], pairs: number, ms: number): Promise<RateRound> {
+  const us = typeof urls === 'string' ? [urls] : urls;
+  const ps = typeof pids === 'number' ? [pids] : pids;
+  const cpuNow = () => ps.reduce((sum, pid) => sum + cpuMs(pid), 0);
   let done = 0;
-  const cpu0 = cpuMs(pid);
+  const cpu0 = cpuNow();
   const t0 = performance.now();
   const end = t0 + ms;
   await Promise.all(
-    Array.from({ length: pairs }, async () => {
+    Array.from({ length: pairs }, async (_, k) => {
       while (performance.now() < end) {
-        await wormhole(url);
+        await wormhole(us[k % us.length]!, us[(k + 1) % us.length]!);
         done++;
       }
     }),
   );
   const elapsed = performance.now() - t0;
-  const cpu = cpuMs(pid) - cpu0;
+  const cpu = cpuNow() - cpu0;
   return { perSecond: done / (elapsed / 1000), cpuPerWormhole: cpu / done };
 }
 
@@ -240,6 +249,8 @@ export interface MailboxBenchParams {
 /** Measure and report 2 (idle memory) then 1 (wormholes per second) of gateway.ts against `gw` and a Debian mailbox server. */
 export async function mailboxBench(gw: GatewayProcess, options: GatewayOptions, { pairs, seconds, idle, rounds }: MailboxBenchParams): Promise<void> {
   const debian = await startMailboxServer();
+  // Redis clusters (BURROW_BENCH_GW_REDIS=0 skips them): CPU includes redis-server's.
+  const redis = process.env['BURROW_BENCH_GW_REDIS'] === '0' ? undefined : await startRedisClusters(options);
   const dataDir = makeTempDir('burrow-bench-gateway-');
   let gwDisk: GatewayProcess | undefined;
   try {
@@ -260,11 +271,17 @@ export async function mailboxBench(gw: GatewayProcess, options: GatewayOptions, 
 
     // 1: warm up every server, then alternate timed rounds.
     gwDisk = await startGatewayProcess({ ...options, dataDir });
-    const servers: Array<{ name: string; url: string; pid: number; rounds: RateRound[] }> = [
+    const servers: Array<{ name: string; url: string | readonly string[]; pid: number | readonly number[]; rounds: RateRound[] }> = [
       { name: DEBIAN_MAILBOX, url: debian.url, pid: debianPid, rounds: [] },
       { name: BURROW_MAILBOX, url: gw.url, pid: gw.pid, rounds: [] },
       { name: BURROW_MAILBOX_DISK, url: gwDisk.url, pid: gwDisk.pid, rounds: [] },
     ];
+    if (redis) {
+      for (const n of [1, 2, 3]) {
+        const cluster = await redis.cluster(n);
+        servers.push({ name: `Burrow gateway (Redis, ${n} process${n > 1 ? 'es' : ''})`, url: cluster.urls, pid: cluster.pids, rounds: [] });
+      }
+    }
     for (const s of servers) await wormholeRound(s.url, s.pid, 4, 1_000);
     for (let r = 0; r < rounds; r++) {
       for (const s of servers) s.rounds.push(await wormholeRound(s.url, s.pid, pairs, seconds * 1000));
@@ -282,6 +299,7 @@ export async function mailboxBench(gw: GatewayProcess, options: GatewayOptions, 
     );
   } finally {
     await gwDisk?.stop();
+    await redis?.stop();
     removeDir(dataDir);
     await debian.stop();
   }

@@ -19,15 +19,18 @@
  *
  * The Debian server keeps its state in its SQLite channel database on disk
  * (its normal set-up, in the testkit's temp dir); the gateway in memory by
- * default, so 1 also runs a second gateway with `dataDir` (JSON snapshot +
- * journal on disk). The gateway runs with all its limits at their defaults
- * (fair shares per address and prefix, frame rate, expiry): each client
+ * default, so 1 also runs a second gateway with `dataDir` (SQLite on disk)
+ * and clusters of 1, 2 and 3 gateway processes sharing one redis-server
+ * (`redis`, docs-site/guide/scaling.md; each wormhole's two sides on two
+ * different processes; CPU time includes redis-server). The gateway runs
+ * with all its limits at their defaults (fair shares per address and prefix, frame rate, expiry): each client
  * connection comes from its own loopback address in its own /24
  * (127.64.0.1, 127.64.1.1, …), as real clients come from many hosts.
  *
  * Env: BURROW_BENCH_GW_PAIRS (20), BURROW_BENCH_GW_SECONDS (3 per round),
  * BURROW_BENCH_GW_IDLE (500 per round), BURROW_BENCH_RELAY_MB (256),
- * BURROW_BENCH_GW_ONLY=relay (skip 1 and 2).
+ * BURROW_BENCH_GW_ONLY=relay (skip 1 and 2), BURROW_BENCH_GW_REDIS=0 (no
+ * Redis clusters in 1).
  *
  * gateway-process.ts runs the gateway in its own process; gateway-mailbox.ts
  * measures 1 and 2, gateway-relay.ts measures 3.

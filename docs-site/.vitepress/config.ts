@@ -26,6 +26,7 @@ export default withMermaid(
           { text: 'Files and folders', link: '/guide/files' },
           { text: 'Running the gateway', link: '/guide/gateway' },
           { text: 'Run the gateway as a service', link: '/guide/service' },
+          { text: 'Many gateway processes (Redis)', link: '/guide/scaling' },
           { text: 'Local agent and extensions', link: '/guide/agent' },
         ],
       },

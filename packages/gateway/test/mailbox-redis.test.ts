@@ -5,7 +5,7 @@
 // without saying so has its connections dropped by the others.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, waitFor, type RedisServer } from '@burrow/testkit';
-import { startGateway, type Gateway, type GatewayOptions } from '../src/index.js';
+import { ERR_STORE_FAILED, startGateway, type Gateway, type GatewayOptions } from '../src/index.js';
 import { APPID, exchange, leave, receiveBody, sendBody, wsMailboxClient as rawClient, type RawMailboxClient } from './support/raw-mailbox.js';
 
 let redis: RedisServer;
@@ -132,5 +132,21 @@ describe('gateways sharing a Redis', () => {
     await one!.close(); // a clean stop says `gone` at once; a killed one is declared gone after 3 heartbeats (interop)
     await waitFor(() => two!.stats().mailbox.listeners === 0, { message: 'the listener dropped' });
     expect(two!.stats().mailbox).toMatchObject({ nameplates: 1, mailboxes: 1, messages: 1 });
+  });
+
+  it('a frame Redis cannot take: the client is told and dropped, /health says so', async () => {
+    const own = await startRedis();
+    const gw = await startGateway({ port: 0, transitPort: null, redis: { url: own.url, heartbeatMs: 200 } });
+    open.push(gw);
+    const a = await client(gw);
+    a.send({ type: 'bind', appid: APPID, side: 'aaaa' });
+    await a.next('ack');
+    await own.stop();
+    a.send({ type: 'allocate' });
+    expect(await a.next('error')).toMatchObject({ error: ERR_STORE_FAILED, orig: { type: 'allocate' } });
+    expect(await a.closed).toBe(1001);
+    const res = await fetch(`http://127.0.0.1:${gw.port}/health`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ status: 'store-failing', store: { ok: false } });
   });
 });

@@ -14,6 +14,7 @@ export interface RedisServer {
   /** `redis://127.0.0.1:P` */
   readonly url: string;
   readonly port: number;
+  readonly pid: number;
   /** What the server printed so far (for failure messages). */
   log(): string;
   stop(): Promise<void>;
@@ -42,5 +43,5 @@ export async function startRedis(): Promise<RedisServer> {
     },
     { message: `redis-server listening on ${port}`, timeoutMs: 10_000, fatal: (err) => String(err).includes('redis-server exited') },
   );
-  return { url: `redis://127.0.0.1:${port}`, port, log: () => output, stop };
+  return { url: `redis://127.0.0.1:${port}`, port, pid: child.pid!, log: () => output, stop };
 }

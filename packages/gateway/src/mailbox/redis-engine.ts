@@ -142,16 +142,24 @@ export class RedisEngine implements MailboxEngine {
     return this.#failingSince === undefined ? base : { ...base, error: String(this.#error), failingSince: this.#failingSince };
   }
 
-  /** Say this process is gone (its clients were dropped already) and disconnect. */
+  /**
+   * Say this process is gone (its clients were dropped already) and
+   * disconnect. With Redis unreachable, give up after a second: the others
+   * notice the missing heartbeat.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     clearInterval(this.#timer);
-    await this.#writer.xadd(this.#log, '*', ...encodeEntry({ type: 'gone', proc: this.#proc })).catch(bestEffort);
-    await this.#writer.del(this.#heartbeatKey(this.#proc)).catch(bestEffort);
+    const farewell = (async () => {
+      await this.#writer.xadd(this.#log, '*', ...encodeEntry({ type: 'gone', proc: this.#proc }));
+      await this.#writer.del(this.#heartbeatKey(this.#proc));
+    })();
+    await Promise.race([farewell, new Promise((resolve) => setTimeout(resolve, 1000).unref())]).catch(bestEffort);
+    farewell.catch(bestEffort);
     this.#closed = true;
     this.#reader.disconnect();
+    this.#writer.disconnect();
     await this.#following;
-    await this.#writer.quit().catch(bestEffort);
   }
 
   async #start(): Promise<void> {

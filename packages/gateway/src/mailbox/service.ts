@@ -317,13 +317,13 @@ export class MailboxService {
     this.#peers.get(conn)?.close(1011, 'internal error');
   }
 
-  /** `conn` cannot be served on (its frame was not saved, or this process was cut off): tell it, drop it. */
+  /** `conn` cannot be served on (its frame was not saved, or this process was cut off): tell it, let it go. */
   #lost(conn: ConnId, reason: string, data?: string | Uint8Array): void {
     const peer = this.#peers.get(conn);
     if (!peer) return;
     this.#log('warn', 'mailbox.store-refused', { conn, reason });
     if (data !== undefined) this.#deliver([{ type: 'send', to: conn, frame: this.#storeFailed(data) }]);
-    peer.close(1011, reason);
+    peer.close(1001, reason); // not the client's fault: a graceful close, it may reconnect
   }
 
   #storeFailed(data: string | Uint8Array): string {
