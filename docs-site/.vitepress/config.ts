@@ -43,6 +43,7 @@ export default withMermaid(
         items: [
           { text: 'Protocol and security', link: '/protocol/' },
           { text: 'connect(): webrtc-v1, mux-v1', link: '/protocol/connect' },
+          { text: 'files-v1: many files, resumable', link: '/protocol/files-v1' },
           { text: 'State machines', link: '/protocol/machines' },
         ],
       },
