@@ -82,8 +82,8 @@ export class UsageError extends Error {
 export const HELP = `Usage: burrow [--relay-url URL] [--transit-helper tcp:HOST:PORT] [--appid ID] COMMAND [options]
 
 Commands:
-  send [FILE|DIR]      send a text (--text TEXT) or a file or directory
-  receive [CODE]       receive a text, file or directory
+  send [PATH…]         send a text (--text TEXT), or files and directories (several at once)
+  receive [CODE]       receive a text, or files and directories (resuming a partial transfer)
   serve                run the gateway: mailbox (WebSocket) and transit relay (TCP + WebSocket)
   agent                run the local agent for paired extensions and apps (see agent options)
 
@@ -94,12 +94,15 @@ send options:
   --verify             show the verifier and ask before sending
   --hide-progress      no progress bar
   --no-listen          do not listen for direct connections (use the relay)
+  --json               one JSON object per line on stdout: code, progress, done (or error)
 
 receive options:
   --verify             show the verifier and ask before accepting
   --accept-file        accept a file or directory without asking
-  -o, --output-file P  where to write the received file or directory
+  -o, --output-file P  where to write the received file or directory; for files from
+                       burrow send: the folder to receive into (default: here)
   --hide-progress      no progress bar
+  --json               one JSON object per line on stdout: offer, resume, progress, done
 
 serve options:
   --host H             bind address (default 127.0.0.1)

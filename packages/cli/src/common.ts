@@ -15,11 +15,14 @@ export function mailboxUrl(flags: Flags): string {
   return flags['relay-url'] ?? process.env['BURROW_RELAY_URL'] ?? DEFAULT_RELAY_URL;
 }
 
-export async function openWormhole(flags: Flags, signal: AbortSignal): Promise<Wormhole> {
+/** Open the wormhole; with `webrtc`, files may go over WebRTC (node-datachannel, when it loads). */
+export async function openWormhole(flags: Flags, signal: AbortSignal, options: { webrtc?: boolean } = {}): Promise<Wormhole> {
+  const RTCPeerConnection = options.webrtc ? await (await import('./webrtc.js')).nodeRTCPeerConnection() : null;
   return createWormhole({
     mailbox: mailboxUrl(flags),
     ...(flags.appid ? { appid: flags.appid } : {}),
     WebSocket: WebSocket as unknown as WebSocketConstructor,
+    RTCPeerConnection,
     signal,
   });
 }

@@ -49,8 +49,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return EXIT.usage;
     }
     const { isWormholeError } = await import('@burrow/client');
+    const message = err instanceof Error ? err.message : String(err);
     if (isWormholeError(err)) io.stderr.write(`ERROR: ${err.message} [${err.code}]\n`);
-    else io.stderr.write(`ERROR: ${err instanceof Error ? err.message : String(err)}\n`);
+    else io.stderr.write(`ERROR: ${message}\n`);
+    // --json: scripts read the failure as the last line, like the `done` of a success.
+    if (flags.json && command !== 'agent') io.stdout.write(`${JSON.stringify({ event: 'error', code: isWormholeError(err) ? err.code : interrupted ? 'Aborted' : 'Internal', message })}\n`);
     return interrupted ? EXIT.interrupted : EXIT.failed;
   } finally {
     process.off('SIGINT', onSignal);

@@ -8,7 +8,7 @@
  * On a terminal the bar is redrawn in place; when stderr is a file or a pipe
  * only the final line is written, so logs get one line, not hundreds.
  */
-import type { TransferProgress } from '@burrow/client';
+import type { FilesProgress, FilesResult, TransferProgress, TransferResult } from '@burrow/client';
 
 /** `52.4 MB`, like `humanize.naturalsize`. */
 export function formatBytes(n: number): string {
@@ -66,4 +66,76 @@ export function progressBar(
   }
   // \r back to the start of the line, \x1b[K clears what a longer line left behind.
   return { onProgress: (p) => out.write(`\r${progressLine(p)}\x1b[K${p.done ? '\n' : ''}`) };
+}
+
+/** Where a command reports: `--json` lines on stdout, or people's text on stderr. */
+export interface Reporter {
+  readonly json: boolean;
+  /** One JSON object on its own line (only with `--json`). */
+  event(event: { event: string } & Record<string, unknown>): void;
+  /** Progress for a transfer: JSON lines with `--json`, else the bar; none with `--hide-progress`. */
+  progress(): { onProgress?: (p: TransferProgress & Partial<FilesProgress>) => void };
+}
+
+/** The reporter for `--json` / `--hide-progress`. */
+export function reporter(io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream & { isTTY?: boolean } }, flags: { json?: boolean | undefined; 'hide-progress'?: boolean | undefined }): Reporter {
+  const json = flags.json === true;
+  const event = (e: { event: string } & Record<string, unknown>) => {
+    if (json) io.stdout.write(`${JSON.stringify(e)}\n`);
+  };
+  return {
+    json,
+    event,
+    progress: () => {
+      if (!json) return progressBar(io.stderr, flags['hide-progress']);
+      if (flags['hide-progress']) return {};
+      return { onProgress: (p) => event(progressEvent(p)) };
+    },
+  };
+}
+
+/** `{"event":"progress","bytes":…,"total":…,…}`; files-v1 adds moved, files, filesDone and via. */
+export function progressEvent(p: TransferProgress & Partial<FilesProgress>): { event: 'progress' } & Record<string, unknown> {
+  return {
+    event: 'progress',
+    bytes: p.bytes,
+    total: p.total,
+    ...(p.moved !== undefined ? { moved: p.moved } : {}),
+    ...(p.files !== undefined ? { files: p.files, filesDone: p.filesDone } : {}),
+    bytesPerSecond: Math.round(p.bytesPerSecond),
+    elapsedMs: Math.round(p.elapsedMs),
+    ...(p.via !== undefined ? { via: p.via } : {}),
+    done: p.done,
+  };
+}
+
+/** The final `{"event":"done",…}` of a files-v1 transfer (see docs-site/guide/cli.md). */
+export function filesDoneEvent(r: FilesResult): { event: 'done' } & Record<string, unknown> {
+  return {
+    event: 'done',
+    via: r.via,
+    connection: r.connection,
+    bytes: r.bytes,
+    moved: r.moved,
+    elapsedMs: Math.round(r.elapsedMs),
+    reconnects: r.reconnects,
+    files: r.files.map((f) => ({ path: f.path, bytes: f.size, sha256: f.sha256, resumedFrom: f.resumedFrom })),
+  };
+}
+
+/**
+ * The final `{"event":"done",…}` of a Transit v1 transfer: one entry, the
+ * file — or, for a directory, its zip (`path` ends in `/`, `zip: true`).
+ */
+export function transitDoneEvent(r: TransferResult, name: string, kind: 'file' | 'directory'): { event: 'done' } & Record<string, unknown> {
+  const entry = kind === 'file' ? { path: name, bytes: r.bytes } : { path: `${name}/`, bytes: r.bytes, zip: true };
+  return {
+    event: 'done',
+    via: r.via,
+    connection: r.connection,
+    bytes: r.bytes,
+    moved: r.bytes,
+    elapsedMs: Math.round(r.elapsedMs),
+    files: [{ ...entry, sha256: r.sha256, resumedFrom: 0 }],
+  };
 }

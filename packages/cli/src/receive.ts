@@ -1,4 +1,7 @@
-/** `burrow receive [CODE]`: a text, a file or a directory, like `wormhole receive`. */
+/**
+ * `burrow receive [CODE]`: a text, a file or a directory, like `wormhole
+ * receive`; or a Burrow sender's files-v1 offer (receive-files.ts).
+ */
 import { bestEffort, safeText } from '@burrow/protocol';
 import { lstat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
@@ -7,25 +10,33 @@ import { directorySink, fileSink, nodeSha256 } from '@burrow/client/node';
 import { UsageError, type Flags } from './args.js';
 import { inputCode, nameplateLister } from './code-input.js';
 import { ask, mailboxUrl, openWormhole, verify, type Io } from './common.js';
-import { formatBytes, progressBar, rate } from './progress.js';
+import { formatBytes, rate, reporter, transitDoneEvent, type Reporter } from './progress.js';
 import { cliTransit } from './send.js';
+import { cliConnect } from './webrtc.js';
 
 export async function receive(flags: Flags, positionals: string[], io: Io, signal: AbortSignal): Promise<void> {
   if (positionals.length > 1) throw new UsageError('receive takes at most one code');
   const transit = cliTransit(flags);
   const code =
     positionals[0] ?? flags.code ?? (await inputCode(io, nameplateLister(mailboxUrl(flags), flags.appid ?? DEFAULT_APPID), signal));
-  const w = await openWormhole(flags, signal);
+  const out = reporter(io, flags);
+  const w = await openWormhole(flags, signal, { webrtc: true });
   try {
     w.setCode(code);
     await w.verifier;
     if (!(await verify(w, flags, io, signal))) {
       throw new WormholeError('Rejected', 'verification rejected, abandoning transfer', { blame: 'caller' });
     }
-    const offer = await receiveOffer(w, { signal, transit });
-    // The text is the peer's: shown without escape sequences, controls or bidi characters.
-    if (offer.type === 'message') io.stdout.write(`${safeText(offer.message, { multiline: true })}\n`);
-    else await receiveBulk(offer, flags, io, signal);
+    const offer = await receiveOffer(w, { signal, transit, connect: cliConnect(transit) });
+    if (offer.type === 'message') {
+      // The text is the peer's: shown without escape sequences, controls or bidi characters (JSON escapes it itself).
+      if (out.json) out.event({ event: 'done', via: 'mailbox', text: offer.message, files: [] });
+      else io.stdout.write(`${safeText(offer.message, { multiline: true })}\n`);
+    } else if (offer.type === 'files') {
+      await (await import('./receive-files.js')).receiveFiles(offer, flags, io, signal, out);
+    } else {
+      await receiveBulk(offer, flags, io, signal, out);
+    }
   } catch (err) {
     await w.close().catch(bestEffort);
     throw err;
@@ -40,7 +51,7 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-async function receiveBulk(offer: FileOffer | DirectoryOffer, flags: Flags, io: Io, signal: AbortSignal): Promise<void> {
+async function receiveBulk(offer: FileOffer | DirectoryOffer, flags: Flags, io: Io, signal: AbortSignal, out: Reporter): Promise<void> {
   // The offered name is reduced to its last component; --output-file may choose another place.
   const dest = resolve(flags['output-file'] ?? offer.name);
   const shown = basename(dest);
@@ -66,13 +77,13 @@ async function receiveBulk(offer: FileOffer | DirectoryOffer, flags: Flags, io: 
   const options = {
     signal,
     createHash: nodeSha256,
-    ...progressBar(io.stderr, flags['hide-progress']),
+    ...out.progress(),
   };
   let result;
   try {
     result = offer.type === 'file' ? await offer.accept(await fileSink(dest), options) : await offer.accept(await directorySink(dest), options);
   } catch (err) {
-    if (!flags['hide-progress'] && io.stderr.isTTY) io.stderr.write('\n');
+    if (!out.json && !flags['hide-progress'] && io.stderr.isTTY) io.stderr.write('\n');
     throw err;
   }
   io.stderr.write(
@@ -80,4 +91,5 @@ async function receiveBulk(offer: FileOffer | DirectoryOffer, flags: Flags, io: 
       ? `Received file written to ${shown} in ${rate(result)} via ${result.connection}\n`
       : `Received files written to ${shown}/ in ${rate(result)} via ${result.connection}\n`,
   );
+  out.event(transitDoneEvent(result, shown, offer.type));
 }
