@@ -1,10 +1,8 @@
 // `pnpm burrow send FILE|DIR` and `pnpm burrow receive` against the Debian
 // `wormhole` CLI: files and directories both ways, the progress bar, and the
 // refusal to overwrite. Text keeps working through the same commands.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cleanup,
@@ -23,45 +21,7 @@ import {
   type MailboxServer,
   type TransitRelay,
 } from '@burrow/testkit';
-
-const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
-const MAIN = join(ROOT, 'packages/cli/src/main.ts');
-// Absolute, because the CLI runs in temporary folders where `tsx` does not resolve.
-const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-
-interface Run {
-  child: ChildProcess;
-  stderr(): string;
-  code: Promise<string>;
-  done: Promise<{ exitCode: number | null; stdout: string; stderr: string }>;
-}
-
-const children = new Set<ChildProcess>();
-
-function runBurrow(args: string[], cwd: string, stdin?: string): Run {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', TSX, MAIN, ...args], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-  children.add(child);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  if (stdin !== undefined) child.stdin!.end(stdin);
-  const done = new Promise<{ exitCode: number | null; stdout: string; stderr: string }>((res) =>
-    child.once('close', (exitCode) => {
-      children.delete(child);
-      res({ exitCode, stdout: out, stderr: err });
-    }),
-  );
-  const code = new Promise<string>((res, rej) => {
-    const t = setInterval(() => {
-      const m = /Wormhole code is: (\S+)/.exec(err);
-      if (m) clearInterval(t), res(m[1]!);
-    }, 20);
-    void done.then(() => (clearInterval(t), rej(new Error(`burrow exited before printing a code:\n${err}`))));
-  });
-  code.catch(() => undefined); // awaited by the test that uses it
-  return { child, stderr: () => err, code, done };
-}
+import { killBurrows, runBurrow } from './burrow-process.js';
 
 describe('burrow CLI file and directory transfer', () => {
   let mailbox: MailboxServer;
@@ -78,7 +38,7 @@ describe('burrow CLI file and directory transfer', () => {
   }, 60_000);
 
   afterAll(async () => {
-    for (const c of children) c.kill('SIGKILL');
+    killBurrows();
     await cleanup();
     removeDir(dir);
   });
