@@ -8,6 +8,7 @@ import { browsersBench } from './browsers.js';
 import { gatewayBench } from './gateway.js';
 import { pageTransferBench } from './page-transfer.js';
 import { transferBench } from './transfer.js';
+import { filesBench } from './files.js';
 import { webrtcBench } from './webrtc.js';
 import { spakeBench, textBench } from './wormhole.js';
 import { startupBench } from './startup.js';
@@ -17,6 +18,7 @@ const SUITES: Record<string, () => Promise<void>> = {
   text: textBench,
   transfer: transferBench,
   webrtc: webrtcBench,
+  files: filesBench,
   browsers: browsersBench,
   gateway: gatewayBench,
   page: pageTransferBench,

@@ -23,6 +23,8 @@ const MiB = 1024 * 1024;
 // node-datachannel is a devDependency of @burrow/client: resolve it from there.
 const requireFromClient = createRequire(repoPath('packages', 'client', 'package.json'));
 let RTC: RTCPeerConnectionConstructor;
+/** node-datachannel's RTCPeerConnection, once {@link loadNodeDataChannel} ran. */
+export const rtcConstructor = (): RTCPeerConnectionConstructor => RTC;
 export async function loadNodeDataChannel(): Promise<void> {
   const mod = (await import(requireFromClient.resolve('node-datachannel/polyfill'))) as { RTCPeerConnection?: unknown; default?: { RTCPeerConnection?: unknown } };
   RTC = (mod.RTCPeerConnection ?? mod.default?.RTCPeerConnection) as RTCPeerConnectionConstructor;

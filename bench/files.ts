@@ -1,0 +1,150 @@
+/**
+ * Issue 12 benchmarks (files-v1), Node ↔ Node over WebRTC (node-datachannel)
+ * through the Debian mailbox:
+ *
+ * - throughput of `sendFiles` → files offer (bytes discarded at the sink,
+ *   so the path is measured, not the disk) against a raw RTCDataChannel pair
+ *   moving the same bytes by hand in the same run (goal ≥ 0.95×);
+ * - a 1 GiB file interrupted at 50 % and resumed with a new code into a
+ *   real directory: bytes moved by the resumed run / file size (goal ≤ 55 %);
+ * - RSS growth while that 1 GiB moves (goal ≤ 64 MiB; both ends run in
+ *   this one process, so this is the sum of the two).
+ *
+ * Sizes: BENCH_FILES_MIB (default 256) and BENCH_RESUME_MIB (default 1024).
+ */
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { createWormhole, receiveOffer, sendFiles, type FilesResult, type FilesSink, type SendItem, type WebSocketConstructor } from '@burrow/client';
+import { fileSource, nodeFilesSink, nodeSha256 } from '@burrow/client/node';
+import { startMailboxServer, type MailboxServer } from '@burrow/testkit';
+import { envNumber, median, report } from './lib.js';
+import { loadNodeDataChannel, nodeThroughput, rtcConstructor } from './webrtc.js';
+
+const MiB = 1024 * 1024;
+const WS = WebSocket as unknown as WebSocketConstructor;
+const LOOPBACK = { rtcConfiguration: { bindAddress: '127.0.0.1' } as RTCConfiguration };
+
+/** A sink that checks nothing in and keeps nothing: the path's speed, not the disk's. */
+const discardSink: FilesSink = {
+  async open() {
+    return {
+      held: 0,
+      readHeld: () => new ReadableStream({ start: (c) => c.close() }),
+      write: async () => new WritableStream<Uint8Array>(),
+      commit: async () => undefined,
+      discard: async () => undefined,
+    };
+  },
+  mkdir: async () => undefined,
+};
+
+/** A stream of `bytes` patterned bytes in 256 KiB chunks (no disk). */
+const generated = (bytes: number) => () => {
+  const block = new Uint8Array(256 * 1024).fill(42);
+  let left = bytes;
+  return new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (left <= 0) return c.close();
+      const n = Math.min(left, block.length);
+      c.enqueue(n === block.length ? block.slice() : block.slice(0, n));
+      left -= n;
+    },
+  });
+};
+
+async function once(mailbox: MailboxServer, items: SendItem[], sink: FilesSink, during?: (bytes: number, abort: () => void) => void): Promise<[FilesResult, FilesResult] | 'aborted'> {
+  const RTC = rtcConstructor();
+  const [a, b] = await Promise.all([createWormhole({ mailbox: mailbox.url, WebSocket: WS, RTCPeerConnection: RTC }), createWormhole({ mailbox: mailbox.url, WebSocket: WS, RTCPeerConnection: RTC })]);
+  b.setCode(await a.allocateCode());
+  const stop = new AbortController();
+  try {
+    const sending = sendFiles(a, items, { connect: LOOPBACK, createHash: nodeSha256 });
+    const offer = await receiveOffer(b, { connect: LOOPBACK });
+    if (offer.type !== 'files') throw new Error(`expected files, got ${offer.type}`);
+    const receiving = offer.accept(sink, {
+      createHash: nodeSha256,
+      signal: stop.signal,
+      progressIntervalMs: 50,
+      ...(during ? { onProgress: (p) => during(p.bytes, () => stop.abort()) } : {}),
+    });
+    sending.catch(() => undefined);
+    const results = await Promise.allSettled([sending, receiving]);
+    if (stop.signal.aborted) return 'aborted';
+    for (const r of results) if (r.status === 'rejected') throw r.reason;
+    return results.map((r) => (r as PromiseFulfilledResult<FilesResult>).value) as [FilesResult, FilesResult];
+  } finally {
+    await Promise.allSettled([a.close(), b.close()]);
+  }
+}
+
+async function writeBigFile(path: string, bytes: number): Promise<string> {
+  const out = createWriteStream(path);
+  const h = createHash('sha256');
+  const block = Buffer.alloc(4 * MiB);
+  for (let i = 0; i < block.length; i++) block[i] = (i * 31 + (i >> 10)) & 255;
+  for (let left = bytes; left > 0; left -= block.length) {
+    const piece = left >= block.length ? block : block.subarray(0, left);
+    h.update(piece);
+    if (!out.write(piece)) await new Promise((r) => out.once('drain', r));
+  }
+  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  return h.digest('hex');
+}
+
+export async function filesBench(): Promise<void> {
+  await loadNodeDataChannel();
+  const mailbox = await startMailboxServer();
+  const runs = envNumber('BENCH_RUNS', 3);
+  const bytes = envNumber('BENCH_FILES_MIB', 256) * MiB;
+  console.log(`\n## files-v1, Node ↔ Node over WebRTC (${bytes / MiB} MiB, ${runs} runs)`);
+  const raw = (await nodeThroughput(bytes, runs)).raw;
+  const files: number[] = [];
+  for (let i = 0; i <= runs; i++) {
+    const r = await once(mailbox, [{ name: 'bench.bin', size: bytes, stream: generated(bytes) }], discardSink);
+    if (r === 'aborted') throw new Error('unexpected abort');
+    if (r[1].via !== 'webrtc') throw new Error(`expected webrtc, got ${r[1].via}`);
+    if (i > 0) files.push(bytes / 1e6 / (r[1].elapsedMs / 1000));
+  }
+  report(
+    'sendFiles → files offer vs raw RTCDataChannel (MB/s, higher is better)',
+    [
+      { name: 'raw RTCDataChannel', values: raw, unit: 'MB/s' },
+      { name: 'files-v1 (sendFiles)', values: files, unit: 'MB/s' },
+    ],
+    'raw RTCDataChannel',
+    true,
+  );
+
+  const big = envNumber('BENCH_RESUME_MIB', 1024) * MiB;
+  console.log(`\n## files-v1 resume: ${big / MiB} MiB interrupted at 50 %, resumed with a new code`);
+  const dir = await mkdtemp(join(tmpdir(), 'burrow-bench-files-'));
+  try {
+    const src = join(dir, 'src.bin');
+    const dst = join(dir, 'out');
+    const digest = await writeBigFile(src, big);
+    const first = await once(mailbox, [{ ...(await fileSource(src)), path: 'big.bin' }], nodeFilesSink(dst), (b, abort) => b >= big / 2 && abort());
+    if (first !== 'aborted') throw new Error('the first run was meant to be interrupted');
+    const kept = (await stat(join(dst, (await readdir(dst)).find((n) => n.endsWith('.burrow-partial'))!))).size;
+    global.gc?.();
+    const rss0 = process.memoryUsage().rss;
+    let peak = rss0;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+    const t0 = performance.now();
+    const second = await once(mailbox, [{ ...(await fileSource(src)), path: 'big.bin' }], nodeFilesSink(dst));
+    clearInterval(sampler);
+    if (second === 'aborted') throw new Error('unexpected abort');
+    const got = second[1];
+    if (got.files[0]!.sha256 !== digest) throw new Error('checksum mismatch after resume');
+    const secs = (performance.now() - t0) / 1000;
+    console.log(`kept after the interruption: ${(kept / MiB).toFixed(1)} MiB (${((100 * kept) / big).toFixed(1)} %)`);
+    console.log(`resumed run moved ${(got.moved / MiB).toFixed(1)} MiB = ${((100 * got.moved) / big).toFixed(1)} % of the file (goal ≤ 55 %), resumedFrom ${(got.files[0]!.resumedFrom / MiB).toFixed(1)} MiB, ${secs.toFixed(1)} s, checksum equal`);
+    console.log(`RSS growth during the resumed run (both ends in this process): ${((peak - rss0) / MiB).toFixed(1)} MiB (goal ≤ 64 MiB)`);
+    console.log(`median raw / files ratio above: ${(median(files) / median(raw)).toFixed(2)}×`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
