@@ -101,7 +101,7 @@ export async function filesBench(): Promise<void> {
   const runs = envNumber('BENCH_RUNS', 3);
   const bytes = envNumber('BENCH_FILES_MIB', 256) * MiB;
   console.log(`\n## files-v1, Node ↔ Node over WebRTC (${bytes / MiB} MiB, ${runs} runs)`);
-  const raw = (await nodeThroughput(bytes, runs)).raw;
+  const { raw, burrow } = await nodeThroughput(bytes, runs);
   const files: number[] = [];
   for (let i = 0; i <= runs; i++) {
     const r = await once(mailbox, [{ name: 'bench.bin', size: bytes, stream: generated(bytes) }], discardSink);
@@ -113,6 +113,7 @@ export async function filesBench(): Promise<void> {
     'sendFiles → files offer vs raw RTCDataChannel (MB/s, higher is better)',
     [
       { name: 'raw RTCDataChannel', values: raw, unit: 'MB/s' },
+      { name: 'one connect() stream', values: burrow, unit: 'MB/s' },
       { name: 'files-v1 (sendFiles)', values: files, unit: 'MB/s' },
     ],
     'raw RTCDataChannel',
