@@ -165,27 +165,33 @@ export class RedisEngine implements MailboxEngine {
   async #start(): Promise<void> {
     await Promise.all([this.#writer.connect(), this.#reader.connect()]);
     await this.#beat();
+    const t0 = Date.now();
     const last = entriesOf(await this.#writer.call('XREVRANGE', this.#log, '+', '-', 'COUNT', 1))[0]?.[0];
+    let entries = 0;
     if (last !== undefined) {
-      while (!idAtLeast(this.#lastId, last)) await this.#readOnce(0);
+      while (!idAtLeast(this.#lastId, last)) entries += await this.#readOnce(0);
     }
+    this.#logger?.info?.('mailbox-redis.caught-up', { proc: this.#proc, entries, ms: Date.now() - t0 });
     this.#following = this.#follow();
     this.#timer = setInterval(() => void this.#tick(), this.#heartbeatMs);
     this.#timer.unref();
   }
 
-  /** Read and apply what follows the last applied entry (wait up to `blockMs` for some). */
-  async #readOnce(blockMs: number): Promise<void> {
+  /** Read and apply what follows the last applied entry (wait up to `blockMs` for some); returns how many. */
+  async #readOnce(blockMs: number): Promise<number> {
     const reply = await this.#reader.call('XREAD', 'COUNT', BATCH, 'BLOCK', blockMs, 'STREAMS', this.#log, this.#lastId);
     const streams = Array.isArray(reply) ? (reply as unknown[]) : [];
+    let n = 0;
     for (const stream of streams) {
       if (!Array.isArray(stream)) continue;
       for (const [id, fields] of entriesOf(stream[1])) {
         this.#lastId = id;
+        n++;
         const entry = decodeEntry(fields);
         if (entry) this.#replica.apply(entry);
       }
     }
+    return n;
   }
 
   async #follow(): Promise<void> {
