@@ -23,9 +23,10 @@
  * and clusters of 1, 2 and 3 gateway processes sharing one redis-server
  * (`redis`, docs-site/guide/scaling.md; each wormhole's two sides on two
  * different processes; CPU time includes redis-server). The gateway runs
- * with all its limits at their defaults (fair shares per address and prefix, frame rate, expiry): each client
- * connection comes from its own loopback address in its own /24
- * (127.64.0.1, 127.64.1.1, …), as real clients come from many hosts.
+ * with all its limits at their defaults (fair shares per address and
+ * prefix, frame rate, expiry): each client connection comes from its own
+ * loopback address in its own /24 (127.64.0.1, 127.64.1.1, …), as real
+ * clients come from many hosts.
  *
  * Env: BURROW_BENCH_GW_PAIRS (20), BURROW_BENCH_GW_SECONDS (3 per round),
  * BURROW_BENCH_GW_IDLE (500 per round), BURROW_BENCH_RELAY_MB (256),
