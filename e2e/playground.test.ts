@@ -1,13 +1,15 @@
 // A person's path through the playground, against the gateway, in each
 // browser (Chromium via playwright-core, Firefox via puppeteer-core):
-// browser → browser text and a 50 MB file, CLI → browser file, browser →
-// CLI directory, and a wrong code. Screenshots of each screen go to
-// test-results/screenshots/BROWSER/.
-import { randomBytes } from 'node:crypto';
+// browser → browser text and a 50 MB file (files-v1 over WebRTC), several
+// files and a folder queued into one offer, a receiving tab closed halfway
+// and resumed with a new code, the connect() demo, CLI → browser file,
+// browser → CLI directory (Transit v1), and a wrong code. Screenshots of
+// each screen go to test-results/screenshots/BROWSER/.
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { assertPrivateNetwork, cleanup, makeTempDir, removeDir, runWormhole, sha256File, wrongCode } from '@burrow/testkit';
+import { assertPrivateNetwork, cleanup, makeTempDir, removeDir, runWormhole, sha256File, waitFor, wrongCode } from '@burrow/testkit';
 import { startGateway, type Gateway } from '@burrow/gateway';
 import { BROWSERS, launchBrowser, type Driver, type DriverPage } from './support/driver.js';
 import { openPlayground, servePlayground, shot, startSend, typeCodeAndReceive } from './support/playground.js';
@@ -83,8 +85,96 @@ describe.each(BROWSERS)('playground e2e (%s)', (kind) => {
     await bob.waitFor('#receive-status .ok', { timeout: 120_000 });
     await shot(bob, '07-file-received');
     expect(await download(bob, 'big.bin')).toBe(await sha256File(file));
-    expect(await bob.textContent('[data-testid=path]')).toContain('relay');
+    expect(await bob.textContent('[data-testid=path]')).toContain('WebRTC');
+    expect(await bob.textContent('[data-testid=route]')).toBe('Route: direct');
   }, 180_000);
+
+  it('browser → browser, files and a folder queued into one offer, over WebRTC with route, rate, RTT and time left', async () => {
+    const picks = join(dir, 'queue');
+    mkdirSync(join(picks, 'pics', 'sub'), { recursive: true });
+    const files = { 'one.bin': randomBytes(3 * MB), 'two.txt': Buffer.from('second file\n'.repeat(500)), 'pics/a.bin': randomBytes(2 * MB), 'pics/sub/b.bin': randomBytes(700_000) };
+    for (const [path, data] of Object.entries(files)) writeFileSync(join(picks, path), data);
+    const [alice, bob] = await Promise.all([page(), page()]);
+    await alice.setInputFiles('#file-input', join(picks, 'one.bin'));
+    await alice.setInputFiles('#file-input', join(picks, 'two.txt'));
+    await alice.setInputFiles('#dir-input', join(picks, 'pics'));
+    await alice.waitFor('#file-list li.total');
+    expect(await alice.textContent('#file-list li.total')).toContain('3 items');
+    await shot(alice, '10-queue');
+    const code = await startSend(alice);
+    await typeCodeAndReceive(bob, code);
+    await bob.waitFor('[data-testid=files-offer]', { timeout: 30_000 });
+    expect(await bob.textContent('[data-testid=files-offer]')).toContain('4 files');
+    await shot(bob, '11-files-offer');
+    await bob.click('#accept');
+    await bob.waitFor('#receive-status .ok', { timeout: 60_000 });
+    await alice.waitFor('#send-status .ok', { timeout: 30_000 });
+    await shot(bob, '12-files-received');
+    for (const side of [alice, bob]) {
+      expect(await side.textContent('[data-testid=route]')).toBe('Route: direct');
+      expect(await side.textContent('[data-testid=rtt]')).toMatch(/^RTT (\d+ ms|…)$/);
+      expect(await side.textContent('[data-testid=rate]')).toMatch(/\/s( average)?$/);
+      expect(await side.textContent('[data-testid=path]')).toContain('4 files');
+    }
+    for (const [path, data] of Object.entries(files)) {
+      const want = createHash('sha256').update(data).digest('hex');
+      expect(await bob.downloadSha256(`#received-files a[data-path="${path}"]`), path).toBe(want);
+    }
+  }, 120_000);
+
+  it('browser → browser, the receiving tab closed halfway: a new tab offers resume, a new code moves only the rest', async () => {
+    const picks = join(dir, 'resume');
+    mkdirSync(picks, { recursive: true });
+    const names = ['r1.bin', 'r2.bin', 'r3.bin'];
+    for (const n of names) writeFileSync(join(picks, n), randomBytes(12 * MB));
+    const [alice, bob] = await Promise.all([page(), page()]);
+    for (const n of names) await alice.setInputFiles('#file-input', join(picks, n));
+    const code = await startSend(alice);
+    await typeCodeAndReceive(bob, code);
+    await bob.click('#accept', { timeout: 30_000 });
+    await waitFor(
+      () => bob.evaluate(() => { const p = document.querySelector<HTMLProgressElement>('#receive-status progress'); return p !== null && p.value >= p.max / 2; }, undefined),
+      { timeoutMs: 60_000, intervalMs: 20, message: 'half received' },
+    );
+    await bob.closeTab();
+    await alice.click('#cancel-send');
+    await alice.waitFor('#send-status .bad', { timeout: 30_000 });
+
+    const bob2 = await bob.newTab();
+    await openPlayground(bob2, site.url, gw.url);
+    await bob2.waitFor('[data-testid=partials]');
+    await shot(bob2, '13-resume-offered');
+    const code2 = await startSend(alice);
+    expect(code2).not.toBe(code);
+    await bob2.click('#resume-button');
+    await typeCodeAndReceive(bob2, code2);
+    await bob2.waitFor('[data-testid=resumable]', { timeout: 30_000 });
+    await bob2.click('#accept');
+    await bob2.waitFor('#receive-status .ok', { timeout: 60_000 });
+    await shot(bob2, '14-resumed');
+    expect(await bob2.textContent('[data-testid=path]')).toContain('resumed');
+    for (const n of names) expect(await bob2.downloadSha256(`#received-files a[data-path="${n}"]`), n).toBe(await sha256File(join(picks, n)));
+    await bob2.waitFor('[data-testid=resume]', { state: 'attached' });
+    expect(await bob2.evaluate(() => document.querySelector<HTMLElement>('[data-testid=resume]')!.hidden, undefined)).toBe(true);
+    expect(bob2.errors).toEqual([]);
+  }, 180_000);
+
+  it('the connect() demo: two pages connect, a message is echoed on a new stream, getStats() shown', async () => {
+    const [alice, bob] = await Promise.all([page(), page()]);
+    await alice.click('#connect-button');
+    await alice.waitFor('[data-testid=connect-code]', { timeout: 20_000 });
+    const code = (await alice.textContent('[data-testid=connect-code]'))!.trim();
+    await bob.fill('#connect-join', code);
+    await bob.click('#connect-button');
+    for (const side of [alice, bob]) await side.waitFor('[data-testid=connect-ok]', { timeout: 30_000 });
+    await bob.fill('#echo-text', 'ping from bob');
+    await bob.click('#echo-button');
+    await waitFor(async () => (await bob.textContent('[data-testid=echo-log]'))?.includes('← ping from bob'), { timeoutMs: 20_000, message: 'the echo' });
+    const stats = JSON.parse((await bob.textContent('[data-testid=connect-stats]'))!) as { kind: string; route: string; bytesSent: number };
+    expect(stats).toMatchObject({ kind: 'webrtc', route: 'direct' });
+    await shot(bob, '15-connect-demo');
+    await bob.click('#connect-close');
+  }, 60_000);
 
   it('CLI → browser, a file through the gateway', async () => {
     const file = join(dir, 'from-cli.txt');

@@ -1,69 +1,64 @@
-/** Turning what the user picked or dropped into Burrow's file and directory sources. */
-import type { DirectoryEntry, DirectorySource, FileSource } from '@burrow/client';
+/** Turning what the user picked or dropped into Burrow's file and directory sources (one queue of send items). */
+import type { DirectoryEntry, DirectorySource, FilesItem, SendItem } from '@burrow/client';
 
-export type Picked = { kind: 'file'; source: FileSource } | { kind: 'directory'; source: DirectorySource; bytes: number };
-
-export function fileSource(f: File): FileSource {
-  return { name: f.name, size: f.size, stream: () => f.stream() };
+export function fileItem(f: File): FilesItem {
+  return { name: f.name, size: f.size, mtimeMs: f.lastModified, stream: () => f.stream() };
 }
 
 function fileEntry(path: string, f: File): DirectoryEntry {
   return { path, type: 'file', size: f.size, mtimeMs: f.lastModified, open: () => f.stream() };
 }
 
-/** Files from an <input type=file> (with webkitdirectory, paths are relative to the chosen folder). */
-export function fromInput(files: FileList): Picked | undefined {
+export const isDirectoryItem = (item: SendItem): item is DirectorySource => 'entries' in item;
+
+/** Bytes of one queued item (a folder: the sum of its files). */
+export function itemBytes(item: SendItem): number {
+  return isDirectoryItem(item) ? item.entries.reduce((n, e) => n + (e.size ?? 0), 0) : item.size;
+}
+
+/**
+ * Items from an <input type=file>: each picked file, or (with
+ * webkitdirectory) one folder whose entries are relative to it.
+ */
+export function fromInput(files: FileList): SendItem[] {
   const list = [...files];
-  if (list.length === 0) return undefined;
-  const first = list[0]!;
-  if (list.length === 1 && !first.webkitRelativePath) return { kind: 'file', source: fileSource(first) };
-  const withPaths = list.map((f) => ({ path: f.webkitRelativePath || f.name, file: f }));
-  const root = withPaths[0]!.path.includes('/') ? withPaths[0]!.path.split('/')[0]! : 'files';
+  if (list.length === 0) return [];
+  if (!list[0]!.webkitRelativePath) return list.map(fileItem);
+  const root = list[0]!.webkitRelativePath.split('/')[0]!;
   const strip = (p: string) => (p.startsWith(`${root}/`) ? p.slice(root.length + 1) : p);
-  return directory(root, withPaths.map(({ path, file }) => fileEntry(strip(path), file)));
+  return [{ name: root, entries: list.map((f) => fileEntry(strip(f.webkitRelativePath || f.name), f)) }];
 }
 
-/** Files and folders from a drop, walking folders with the entries API. */
-export async function fromDrop(data: DataTransfer): Promise<Picked | undefined> {
+const readBatch = (reader: FileSystemDirectoryReader) => new Promise<FileSystemEntry[]>((res, rej) => reader.readEntries(res, rej));
+const fileOf = (entry: FileSystemEntry) => new Promise<File>((res, rej) => (entry as FileSystemFileEntry).file(res, rej));
+
+/** Items from a drop: each dropped file, and each dropped folder (walked with the entries API). */
+export async function fromDrop(data: DataTransfer): Promise<SendItem[]> {
   const entries = [...data.items].map((i) => i.webkitGetAsEntry?.()).filter((e): e is FileSystemEntry => Boolean(e));
-  if (entries.length === 1 && entries[0]!.isFile) {
-    const file = await new Promise<File>((res, rej) => (entries[0] as FileSystemFileEntry).file(res, rej));
-    return { kind: 'file', source: fileSource(file) };
+  const items: SendItem[] = [];
+  for (const top of entries) {
+    if (top.isFile) {
+      items.push(fileItem(await fileOf(top)));
+      continue;
+    }
+    const out: DirectoryEntry[] = [];
+    const walk = async (dir: FileSystemDirectoryEntry, prefix: string): Promise<void> => {
+      const reader = dir.createReader();
+      for (let batch = await readBatch(reader); batch.length > 0; batch = await readBatch(reader)) {
+        for (const child of batch) {
+          const path = prefix ? `${prefix}/${child.name}` : child.name;
+          if (child.isFile) out.push(fileEntry(path, await fileOf(child)));
+          else {
+            out.push({ path, type: 'directory' });
+            await walk(child as FileSystemDirectoryEntry, path);
+          }
+        }
+      }
+    };
+    await walk(top as FileSystemDirectoryEntry, '');
+    items.push({ name: top.name, entries: out });
   }
-  if (entries.length === 0) return undefined;
-  const root = entries.length === 1 && entries[0]!.isDirectory ? entries[0]!.name : 'files';
-  const out: DirectoryEntry[] = [];
-  const walk = async (entry: FileSystemEntry, prefix: string): Promise<void> => {
-    const path = prefix ? `${prefix}/${entry.name}` : entry.name;
-    if (entry.isFile) {
-      const file = await new Promise<File>((res, rej) => (entry as FileSystemFileEntry).file(res, rej));
-      out.push(fileEntry(path, file));
-      return;
-    }
-    out.push({ path, type: 'directory' });
-    const reader = (entry as FileSystemDirectoryEntry).createReader();
-    for (;;) {
-      const batch = await new Promise<FileSystemEntry[]>((res, rej) => reader.readEntries(res, rej));
-      if (batch.length === 0) break;
-      for (const child of batch) await walk(child, path);
-    }
-  };
-  if (entries.length === 1 && entries[0]!.isDirectory) {
-    const reader = (entries[0] as FileSystemDirectoryEntry).createReader();
-    for (;;) {
-      const batch = await new Promise<FileSystemEntry[]>((res, rej) => reader.readEntries(res, rej));
-      if (batch.length === 0) break;
-      for (const child of batch) await walk(child, '');
-    }
-  } else {
-    for (const e of entries) await walk(e, '');
-  }
-  return directory(root, out);
-}
-
-function directory(name: string, entries: DirectoryEntry[]): Picked {
-  const bytes = entries.reduce((n, e) => n + (e.size ?? 0), 0);
-  return { kind: 'directory', source: { name, entries }, bytes };
+  return items;
 }
 
 export function formatBytes(n: number): string {

@@ -1,7 +1,10 @@
 /**
  * The playground: send and receive through a wormhole from a page. Text
  * works with any magic-wormhole peer; the code can be typed (with word
- * completion), opened as a link, or scanned as a QR code.
+ * completion), opened as a link, or scanned as a QR code. Files go with
+ * `sendFiles`: to another Burrow page many files and folders in one offer
+ * over WebRTC (the relay only if ICE fails), resumable from OPFS; to the
+ * `wormhole` CLI as a Transit v1 file or folder, as before.
  */
 import { bestEffort } from '@burrow/protocol';
 import {
@@ -10,8 +13,11 @@ import {
   opfsDirectorySink,
   opfsFileSink,
   receiveOffer,
-  sendDirectory,
-  sendFile,
+  sendFiles,
+  type FilesOffer,
+  type FilesProgress,
+  type FilesResult,
+  type SendItem,
   type TransferProgress,
   type TransferResult,
   type Wormhole,
@@ -19,7 +25,10 @@ import {
 import { formatWormholeUri, parseWormholeUri, toHex, verifierWords } from '@burrow/protocol';
 import { renderSVG } from 'uqr';
 import { explain } from './errors.js';
-import { formatBytes, formatDuration, fromDrop, fromInput, type Picked } from './files.js';
+import { formatBytes, formatDuration, fromDrop, fromInput, isDirectoryItem, itemBytes } from './files.js';
+import { filesProgressHtml, offerList, receivedLinks, showPartials, sink } from './files-offer.js';
+import { setupConnectDemo as connectDemo } from './connect-demo.js';
+import { StatsLine, watchConnections } from './route.js';
 import { currentMailbox, defaultMailbox, saveMailbox } from './settings.js';
 
 const $ = <T extends HTMLElement>(id: string): T => {
@@ -65,33 +74,37 @@ async function showVerifier(w: Wormhole, target: HTMLElement, prefix: string): P
 // -------------------------------------------------------------------- send
 const sendStatus = $('send-status');
 let sendAbort: AbortController | undefined;
-let picked: Picked | undefined;
+/** Files and folders waiting to be sent, in one offer. */
+let queue: SendItem[] = [];
 
-function showPicked(): void {
+function showQueue(): void {
   const list = $('file-list');
-  if (!picked) {
-    list.replaceChildren();
-    return;
+  const rows = queue.map((item, i) => {
+    const li = document.createElement('li');
+    li.textContent = isDirectoryItem(item)
+      ? `folder ${item.name}: ${item.entries.filter((e) => e.type === 'file').length} files, ${formatBytes(itemBytes(item))}`
+      : `${item.name} (${formatBytes(item.size)})`;
+    const remove = Object.assign(document.createElement('button'), { type: 'button', textContent: 'Remove', className: 'small' });
+    remove.onclick = () => {
+      queue = queue.filter((_, j) => j !== i);
+      showQueue();
+    };
+    li.append(' ', remove);
+    return li;
+  });
+  if (queue.length > 1) {
+    const total = Object.assign(document.createElement('li'), { className: 'total', textContent: `${queue.length} items, ${formatBytes(queue.reduce((n, it) => n + itemBytes(it), 0))} in one offer` });
+    rows.push(total);
   }
-  const li = document.createElement('li');
-  li.textContent =
-    picked.kind === 'file'
-      ? `${picked.source.name} (${formatBytes(picked.source.size)})`
-      : `folder ${picked.source.name}: ${picked.source.entries.filter((e) => e.type === 'file').length} files, ${formatBytes(picked.bytes)}`;
-  const clear = Object.assign(document.createElement('button'), { type: 'button', textContent: 'Remove' });
-  clear.onclick = () => {
-    picked = undefined;
-    showPicked();
-  };
-  li.append(' ', clear);
-  list.replaceChildren(li);
+  list.replaceChildren(...rows);
 }
 
 for (const id of ['file-input', 'dir-input']) {
   const input = $(id) as HTMLInputElement;
   input.addEventListener('change', () => {
-    if (input.files) picked = fromInput(input.files);
-    showPicked();
+    if (input.files) queue = [...queue, ...fromInput(input.files)];
+    input.value = '';
+    showQueue();
   });
 }
 const drop = $('drop');
@@ -105,9 +118,9 @@ drop.addEventListener('drop', (e) => {
   drop.classList.remove('over');
   if (!e.dataTransfer) return;
   void fromDrop(e.dataTransfer).then(
-    (p) => {
-      picked = p;
-      showPicked();
+    (items) => {
+      queue = [...queue, ...items];
+      showQueue();
     },
     (err: unknown) => status(sendStatus, `<span class="bad">${esc(explain(err))}</span>`),
   );
@@ -126,14 +139,17 @@ function progressHtml(p: TransferProgress): string {
     <span data-testid="progress">${formatBytes(p.bytes)} of ${formatBytes(p.total)} · ${formatBytes(p.bytesPerSecond)}/s · ${p.done ? 'done' : `${formatDuration(left)} left`}</span>`;
 }
 
-function pathHtml(result: TransferResult): string {
-  const path = result.via === 'relay' ? `through the relay (${result.connection.replace(/^->relay:/, '')})` : 'direct connection';
-  return `<span class="path" data-testid="path">Path: ${esc(path)} · ${formatBytes(result.bytes)} in ${(result.elapsedMs / 1000).toFixed(1)} s</span>`;
+function pathHtml(result: TransferResult | FilesResult): string {
+  const path =
+    result.via === 'relay' ? `through the relay (${result.connection.replace(/^->relay:/, '')})` : result.via === 'webrtc' ? `WebRTC (${result.connection})` : 'direct connection';
+  const files = 'files' in result;
+  const extra = files ? ` · ${result.files.length} files${result.moved < result.bytes ? `, ${formatBytes(result.bytes - result.moved)} resumed` : ''}${result.reconnects ? ` · ${result.reconnects} reconnect(s)` : ''}` : '';
+  return `<span class="path" data-testid="path">Path: ${esc(path)} · ${formatBytes(result.bytes)} in ${(result.elapsedMs / 1000).toFixed(1)} s${extra}</span>`;
 }
 
 async function send(): Promise<void> {
   const text = ($('send-text') as HTMLTextAreaElement).value;
-  if (!text && !picked) {
+  if (!text && queue.length === 0) {
     status(sendStatus, '<span class="bad">Type a message or choose files first.</span>');
     return;
   }
@@ -149,19 +165,27 @@ async function send(): Promise<void> {
     const code = await w.allocateCode(2, { signal });
     showCode(code);
     status(sendStatus, 'Waiting for the receiver…');
-    const what = picked;
+    const items = queue;
     const progressLine = document.createElement('div');
-    const onProgress = (p: TransferProgress) => (progressLine.innerHTML = progressHtml(p));
-    const sending: Promise<TransferResult | undefined> = !what
-      ? w.sendText(text, { signal }).then(() => undefined)
-      : what.kind === 'file'
-        ? sendFile(w, what.source, { signal, onProgress })
-        : sendDirectory(w, what.source, { signal, onProgress });
+    const stats = new StatsLine('send');
+    watchConnections(w, (conn) => stats.follow(conn));
+    const onProgress = (p: FilesProgress) => {
+      progressLine.innerHTML = filesProgressHtml(p);
+      stats.progress(p);
+    };
+    // Another Burrow page: files-v1 over connect(); the wormhole CLI: Transit v1 (a folder named burrow-files for several items).
+    const sending: Promise<TransferResult | FilesResult | undefined> =
+      items.length === 0 ? w.sendText(text, { signal }).then(() => undefined) : sendFiles(w, items, { signal, onProgress });
     await showVerifier(w, sendStatus, 'Connected. Sending…');
-    sendStatus.append(progressLine);
-    const result = await sending;
+    sendStatus.append(progressLine, stats.element);
+    const result = await sending.finally(() => stats.stop());
+    await stats.refresh();
     await w.close();
-    status(sendStatus, `${sendStatus.innerHTML}<br><span class="ok">Sent.</span>${result ? `<br>${pathHtml(result)}` : ''}`);
+    if (result) {
+      queue = [];
+      showQueue();
+    }
+    sendStatus.insertAdjacentHTML('beforeend', `<span class="ok">Sent.</span>${result ? `<br>${pathHtml(result)}` : ''}`);
   } catch (err) {
     await w?.close().catch(bestEffort);
     status(sendStatus, `<span class="bad">${esc(explain(err))}</span>`);
@@ -214,6 +238,8 @@ async function receive(code: string): Promise<void> {
     w = await open(signal);
     w.setCode(code);
     status(receiveStatus, 'Waiting for the sender…');
+    const stats = new StatsLine('receive');
+    watchConnections(w, (conn) => stats.follow(conn));
     const offered = receiveOffer(w, { signal });
     await showVerifier(w, receiveStatus, 'Connected.');
     const offer = await offered;
@@ -223,6 +249,10 @@ async function receive(code: string): Promise<void> {
       out.hidden = false;
       await w.close();
       status(receiveStatus, `${verifierLine}<br><span class="ok">Received.</span>`);
+      return;
+    }
+    if (offer.type === 'files') {
+      await receiveFiles(w, offer, verifierLine, stats, signal);
       return;
     }
     const what =
@@ -273,8 +303,51 @@ async function receive(code: string): Promise<void> {
     status(receiveStatus, `<span class="bad">${esc(explain(err))}</span>`);
   } finally {
     button.disabled = false;
+    void refreshPartials();
   }
 }
+
+/** A files-v1 offer from another Burrow page: pick, accept into OPFS (resuming what is kept), links. */
+async function receiveFiles(w: Wormhole, offer: FilesOffer, verifierLine: string, stats: StatsLine, signal: AbortSignal): Promise<void> {
+  const list = await offerList(offer);
+  status(
+    receiveStatus,
+    `${verifierLine}<br>${list.html}<button type="button" id="accept" class="primary">Accept</button> <button type="button" id="decline">Decline</button>`,
+  );
+  const accepted = await new Promise<boolean>((resolve) => {
+    $('accept').onclick = () => resolve(true);
+    $('decline').onclick = () => resolve(false);
+  });
+  if (!accepted) {
+    await offer.reject();
+    await w.close();
+    status(receiveStatus, `${verifierLine}<br>Declined.`);
+    return;
+  }
+  const chosen = list.chosen();
+  const progressLine = document.createElement('div');
+  status(receiveStatus, `${verifierLine}<br>Receiving ${chosen.size} of ${offer.files.length} files…`);
+  receiveStatus.append(progressLine, stats.element);
+  const onProgress = (p: FilesProgress) => {
+    progressLine.innerHTML = filesProgressHtml(p);
+    stats.progress(p);
+  };
+  const result = await offer.accept(sink, { signal, onProgress, select: (f) => chosen.has(f.index) }).finally(() => stats.stop());
+  await stats.refresh();
+  await w.close();
+  $('received-files').replaceChildren(...(await receivedLinks(result)));
+  receiveStatus.insertAdjacentHTML('beforeend', `<span class="ok">Received.</span><br>${pathHtml(result)}`);
+}
+
+/** The "resume" box: shown while OPFS keeps partial data of an interrupted transfer. */
+function refreshPartials(): Promise<void> {
+  return showPartials($('resume'), () => {
+    codeInput.focus();
+    status(receiveStatus, 'Ask the sender to send the same files again, type the new code, and press Receive: the transfer resumes.');
+  });
+}
+void refreshPartials();
+connectDemo();
 
 // A link or QR code: #wormhole-transfer:CODE?rendezvous=…
 function fromLink(): void {
