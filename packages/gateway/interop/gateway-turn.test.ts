@@ -1,9 +1,9 @@
 // TURN credentials minted by the gateway, checked by Debian coturn
 // (`use-auth-secret`): each welcome carries its own short-lived credential,
 // coturn allocates with it (turnutils_uclient), and refuses one that expired.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertPrivateNetwork, freePort, waitFor } from '@burrow/testkit';
+import { assertPrivateNetwork, startCoturn, type Coturn } from '@burrow/testkit';
 import { ICE_WELCOME_KEY } from '@burrow/protocol/turn';
 import { startGateway, type Gateway } from '../src/index.js';
 import { wsMailboxClient } from '../test/support/raw-mailbox.js';
@@ -33,9 +33,8 @@ async function welcomeIce(gw: Gateway): Promise<IceServer[]> {
 }
 
 describe('TURN credentials from the gateway, with Debian coturn', () => {
-  let turn: ChildProcess;
+  let turn: Coturn;
   let port: number;
-  let log = '';
   const gateways: Gateway[] = [];
   const gateway = async (ttlSeconds: number): Promise<Gateway> => {
     const gw = await startGateway({
@@ -50,29 +49,13 @@ describe('TURN credentials from the gateway, with Debian coturn', () => {
 
   beforeAll(async () => {
     assertPrivateNetwork();
-    port = await freePort();
-    turn = spawn('turnserver', [
-      '-n',
-      '--listening-ip=127.0.0.1',
-      '--relay-ip=127.0.0.1',
-      `--listening-port=${port}`,
-      '--use-auth-secret',
-      `--static-auth-secret=${SECRET}`,
-      '--realm=burrow',
-      '--no-tls',
-      '--no-dtls',
-      '--no-cli',
-      '--allow-loopback-peers',
-      '--log-file=stdout',
-      '--simple-log',
-    ]);
-    turn.stdout!.on('data', (d: Buffer) => (log += d.toString()));
-    await waitFor(() => /Total General servers|relay 127\.0\.0\.1 initialization done/.test(log), { message: 'coturn to start', timeoutMs: 10_000 });
+    turn = await startCoturn({ secret: SECRET });
+    port = turn.port;
   });
 
   afterAll(async () => {
     for (const gw of gateways) await gw.close();
-    turn?.kill();
+    await turn?.stop();
   });
 
   it('each welcome carries STUN and a fresh TURN credential that coturn accepts', async () => {

@@ -34,6 +34,7 @@ export {
 } from './servers.js';
 export { startDebianPeers, type DebianPeers } from './peers.js';
 export { startRedis, type RedisServer } from './redis.js';
+export { startCoturn, type Coturn } from './coturn.js';
 export {
   runWormhole,
   wormholeBin,

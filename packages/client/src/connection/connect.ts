@@ -16,6 +16,7 @@ import type { Connection, ConnectorContext, Signalling } from './types.js';
 import { advertisedFor } from './advertise.js';
 import { transitMuxConnector, type RelayOptions } from './transit.js';
 import { webrtcConnector, type WebRtcOptions } from './webrtc/connector.js';
+import { iceServersFromWelcome } from './ice-welcome.js';
 
 export interface ConnectOptions extends WebRtcOptions {
   /** The Transit fallback: relays to propose (`ws://…/relay`, `tcp:HOST:PORT`), dialers, a listener for direct TCP. */
@@ -87,7 +88,9 @@ export async function connect(w: Wormhole, options: ConnectOptions = {}): Promis
   if (both(WEBRTC_V1)) {
     const RTC = options.RTCPeerConnection ?? ours.RTCPeerConnection;
     try {
-      return await webrtcConnector({ ...options, ...(RTC ? { RTCPeerConnection: RTC } : {}) }).connect(context(WEBRTC_V1));
+      // The app's ICE servers, else those the mailbox announced (with TURN credentials minted for us).
+      const iceServers = options.iceServers ?? options.rtcConfiguration?.iceServers ?? iceServersFromWelcome(await withSignal(w.welcome, signal));
+      return await webrtcConnector({ ...options, iceServers, ...(RTC ? { RTCPeerConnection: RTC } : {}) }).connect(context(WEBRTC_V1));
     } catch (err) {
       // Only an agreed give-up (code Connection) may fall back; both sides are then in step.
       if (!(err instanceof WormholeError && err.code === 'Connection') || !both(MUX_V1) || signal.aborted) throw mapAbort(err, signal);
