@@ -3,7 +3,8 @@
 // main thread; the bundled Worker source is current.
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fromUtf8, stampProblem, utf8, type PermissionPolicy } from '@burrow/protocol';
+import { fromUtf8, stampProblem, utf8 } from '@burrow/protocol';
+import type { PermissionPolicy } from '@burrow/protocol/server';
 import { hashcashPermission } from '@burrow/protocol/hashcash';
 import { seededRandom } from '@burrow/testkit';
 import { hashcashWorkerModule } from '../../../scripts/hashcash-worker.js';
