@@ -11,7 +11,6 @@
  * methods we cannot do, or refusing our stamp.
  */
 import { WormholeError, encodeSubmitPermission, isJsonObject, parseJsonObject, permissionAsk, toHex, type Logger, type Welcome } from '@burrow/protocol';
-import { solveHashcash } from './hashcash.js';
 
 /** What the gate drives: the connection and the session. */
 export interface GateHooks {
@@ -80,7 +79,9 @@ export class PermissionGate {
     this.#held = [data];
     const t0 = performance.now();
     const signal = this.options.signal ? AbortSignal.any([this.options.signal, this.#stop.signal]) : this.#stop.signal;
-    solveHashcash(ask.challenge, { random: this.options.random, signal }).then(
+    import('./hashcash.js') // loaded only when a server asks
+      .then(({ solveHashcash }) => solveHashcash(ask.challenge, { random: this.options.random, signal }))
+      .then(
       (stamp) => {
         if (this.#state !== 'solving') return;
         this.options.logger?.info?.('mailbox asked for hashcash; solved', { bits: ask.challenge.bits, ms: Math.round(performance.now() - t0) });
