@@ -27,8 +27,8 @@ export function killBurrows(): void {
   for (const c of children) c.kill('SIGKILL');
 }
 
-export function runBurrow(args: string[], cwd: string, stdin?: string): Run {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', TSX, MAIN, ...args], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+export function runBurrow(args: string[], cwd: string, stdin?: string, env?: NodeJS.ProcessEnv): Run {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', TSX, MAIN, ...args], { cwd, stdio: ['pipe', 'pipe', 'pipe'], ...(env ? { env } : {}) });
   children.add(child);
   let out = '';
   let err = '';

@@ -4,6 +4,7 @@
  * wormhole does not advertise webrtc-v1 and `connect()` uses Transit.
  */
 import { networkInterfaces } from 'node:os';
+import { jsonLogger } from './log.js';
 import type { ConnectOptions, RTCPeerConnectionConstructor, TransitOptions } from '@burrow/client';
 
 /** node-datachannel's `RTCPeerConnection`, or `null` when it is not installed or does not load. */
@@ -25,5 +26,10 @@ export async function nodeRTCPeerConnection(): Promise<RTCPeerConnectionConstruc
  */
 export function cliConnect(transit: TransitOptions): ConnectOptions {
   const external = Object.values(networkInterfaces()).some((list) => list?.some((a) => !a.internal));
-  return { relay: transit, ...(external ? {} : { rtcConfiguration: { bindAddress: '127.0.0.1' } }) };
+  return {
+    relay: transit,
+    ...(external ? {} : { rtcConfiguration: { bindAddress: '127.0.0.1' } }),
+    // BURROW_DEBUG=1: how the connection was negotiated (WebRTC, fallback), as JSON lines on stderr.
+    ...(process.env['BURROW_DEBUG'] === '1' ? { logger: jsonLogger(process.stderr, 'debug') } : {}),
+  };
 }
