@@ -32,6 +32,7 @@ import type { RedisEngineOptions } from './mailbox/redis-engine.js';
 import { MailboxWebSocketServer, refuseUpgrade } from './mailbox/ws.js';
 import { TransitRelay, type RelayLimits, type RelayStats } from './relay/relay.js';
 import { listenTcpRelay, type TcpRelayListener } from './relay/tcp.js';
+import { RelayShare } from './relay/shared.js';
 import { RelayWebSocketServer } from './relay/ws.js';
 import { RELAYS_WELCOME_KEY } from '@burrow/protocol';
 import { serveMailboxSession, type WebTransportSessionLike } from './mailbox/webtransport.js';
@@ -240,12 +241,15 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   }
 
   let tcp: TcpRelayListener | undefined;
+  let relayShare: RelayShare | undefined;
   let wt: WebTransportListener | undefined;
   let port: number;
   try {
     port = await listen(http, host, options.port ?? 4000);
     const transitPort = options.transitPort === undefined ? 4001 : options.transitPort;
     if (transitPort !== null) tcp = await listenTcpRelay(relay, { host, port: transitPort, ...(logger ? { logger } : {}) });
+    // Relay pairs across the processes on this Redis (guide/scaling).
+    if (options.redis) relayShare = await RelayShare.start(relay, { ...options.redis, host, ...(logger ? { logger } : {}) });
     if (options.webtransportPort !== undefined && options.tls) {
       wt = await listenWebTransport({
         host,
@@ -257,6 +261,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     }
   } catch (err) {
     tcp?.close().catch(bestEffort);
+    relayShare?.close().catch(bestEffort);
     http.close();
     mailboxWs.close();
     relayWs.close();
@@ -316,6 +321,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         mailboxWs.close();
         relayWs.close();
         relay.close();
+        await relayShare?.close();
         http.closeAllConnections();
         await Promise.all([httpClosed, tcpClosed, usageLog?.close()]);
         logger?.info?.('gateway.closed', {});

@@ -37,3 +37,28 @@ export interface RelayEndpointEvents {
   /** The connection ended; call exactly once. */
   closed(): void;
 }
+
+/**
+ * A half forwarded to the process that holds its token's other half: a
+ * byte pipe to that process's relay, already carrying the client's
+ * handshake line. The relay glues the client to it like to a buddy.
+ */
+export interface RelayLink {
+  /** Start delivering the pipe's bytes to `events`; returns the pipe as an endpoint. */
+  attach(events: RelayEndpointEvents): RelayEndpoint;
+  /** Not needed after all (the half was paired here meanwhile, or left): close it. */
+  abandon(): void;
+}
+
+/** Where a relay's tokens are paired across processes (./shared.ts: one Redis for a cluster). */
+export interface RelayPairing {
+  /**
+   * A connection from `address` waits under `token` with no buddy here.
+   * Resolves to nothing when this process is where the token pairs (it
+   * keeps waiting here), or to a {@link RelayLink} to the process that is,
+   * `hello` (the client's handshake line) already sent through it.
+   */
+  claim(token: string, address: string, hello: Uint8Array): Promise<RelayLink | undefined>;
+  /** No connection waits under `token` here any more. */
+  release(token: string): void;
+}

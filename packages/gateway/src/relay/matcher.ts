@@ -54,6 +54,11 @@ export class TokenMatcher<C> {
     if (list.length === 0) this.#waiting.delete(token);
   }
 
+  /** Whether any connection waits under `token`. */
+  has(token: string): boolean {
+    return this.#waiting.has(token);
+  }
+
   /** Distinct tokens waiting. */
   get tokens(): number {
     return this.#waiting.size;

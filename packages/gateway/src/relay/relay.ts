@@ -26,15 +26,21 @@
  * so a WebSocket client and a TCP client meet like any two. The relay never
  * looks inside the bytes: after the handshake everything is ciphertext
  * between the peers.
+ *
+ * Across processes ({@link TransitRelay.pairAcross}, ./shared.ts): a half
+ * with no buddy here asks the cluster where its token pairs; if another
+ * process holds it, the half is glued to a pipe to that process's relay,
+ * which then sees the client's handshake and answers it.
  */
 import type { Logger } from '@burrow/protocol';
 import { checkHandshake, MAX_HANDSHAKE_BYTES, RELAY_BAD_HANDSHAKE, RELAY_IMPATIENT, RELAY_OK } from '@burrow/protocol/server';
 import { TokenMatcher } from './matcher.js';
+import { newConn, type Conn, type Mood } from './conn.js';
 import { Admission, type AdmitResult } from '../admission.js';
-import type { RelayEndpoint, RelayEndpointEvents } from './endpoint.js';
+import type { RelayEndpoint, RelayEndpointEvents, RelayLink, RelayPairing } from './endpoint.js';
 import { DEFAULT_RELAY_LIMITS, type RelayLimits } from './limits.js';
 
-export type { RelayEndpoint, RelayEndpointEvents } from './endpoint.js';
+export type { RelayEndpoint, RelayEndpointEvents, RelayLink, RelayPairing } from './endpoint.js';
 export { DEFAULT_RELAY_LIMITS, type RelayLimits } from './limits.js';
 
 export interface TransitRelayOptions {
@@ -42,31 +48,6 @@ export interface TransitRelayOptions {
   readonly limits?: Partial<RelayLimits>;
   /** Clock, ms (default Date.now). */
   readonly now?: () => number;
-}
-
-type Phase = 'handshake' | 'waiting' | 'relaying' | 'closing' | 'closed';
-/** Python's usage moods. */
-type Mood = 'errory' | 'lonely' | 'redundant' | 'jilted' | 'happy' | 'timeout';
-
-interface Conn {
-  readonly id: number;
-  readonly ep: RelayEndpoint;
-  readonly started: number;
-  phase: Phase;
-  /** Handshake bytes so far. */
-  buf: Uint8Array;
-  token: string | undefined;
-  buddy: Conn | undefined;
-  /** When the current phase's deadline runs from. */
-  since: number;
-  lastActivity: number;
-  /** Bytes this side sent to its buddy. */
-  sent: number;
-  /** Paused because the buddy's queue is full. */
-  paused: boolean;
-  /** Paused because the buddy still holds a chunk lent from our read buffer: resume only once its queue is empty. */
-  lent: boolean;
-  mood: Mood | undefined;
 }
 
 export interface RelayStats {
@@ -81,6 +62,10 @@ export interface RelayStats {
   bytes: number;
   /** Pairs glued since start. */
   pairsTotal: number;
+  /** Halves sent on to the process holding their token (see {@link TransitRelay.pairAcross}), since start. */
+  forwardedOut: number;
+  /** Halves other processes sent here, since start. */
+  forwardedIn: number;
   addresses: number;
 }
 
@@ -98,6 +83,9 @@ export class TransitRelay {
   readonly #admission: Admission;
   readonly #releases = new Map<number, () => void>();
   #pairsTotal = 0;
+  #pairing: RelayPairing | undefined;
+  #forwardedOut = 0;
+  #forwardedIn = 0;
   readonly #sweeper: NodeJS.Timeout;
   #nextId = 1;
   #pairs = 0;
@@ -133,26 +121,22 @@ export class TransitRelay {
     this.#admission.close();
   }
 
-  /** Start relaying for a new connection (check `admit` first). */
-  attach(ep: RelayEndpoint): RelayEndpointEvents {
-    const now = this.#now();
-    const conn: Conn = {
-      id: this.#nextId++,
-      ep,
-      started: now,
-      phase: 'handshake',
-      buf: new Uint8Array(0),
-      token: undefined,
-      buddy: undefined,
-      since: now,
-      lastActivity: now,
-      sent: 0,
-      paused: false,
-      lent: false,
-      mood: undefined,
-    };
-    this.#conns.add(conn);
+  /**
+   * Pair tokens across processes: a half with no buddy here is offered to
+   * `pairing`, which may send it on to the process holding its token.
+   */
+  pairAcross(pairing: RelayPairing): void {
+    this.#pairing = pairing;
+  }
+
+  /**
+   * Start relaying for a new connection (check `admit` first). `forwarded`:
+   * another process sent this half here; it is paired here or not at all.
+   */
+  attach(ep: RelayEndpoint, options: { forwarded?: boolean } = {}): RelayEndpointEvents {
+    const conn = this.#track(ep, options.forwarded === true);
     this.#releases.set(conn.id, this.#admission.charge(ep.address));
+    if (conn.forwarded) this.#forwardedIn++;
     this.#logger?.debug?.('relay.connect', { conn: conn.id, kind: ep.kind, address: ep.address });
     return {
       data: (chunk, lent) => {
@@ -167,6 +151,12 @@ export class TransitRelay {
       drain: () => this.#drain(conn),
       closed: () => this.#lost(conn),
     };
+  }
+
+  #track(ep: RelayEndpoint, forwarded: boolean): Conn {
+    const conn = newConn(this.#nextId++, ep, this.#now(), forwarded);
+    this.#conns.add(conn);
+    return conn;
   }
 
   /** Apply the timeouts now (also runs on a timer). */
@@ -198,6 +188,8 @@ export class TransitRelay {
       pairs: this.#pairs,
       bytes: this.#bytes,
       pairsTotal: this.#pairsTotal,
+      forwardedOut: this.#forwardedOut,
+      forwardedIn: this.#forwardedIn,
       addresses: this.#admission.addresses,
     };
   }
@@ -232,7 +224,7 @@ export class TransitRelay {
       case 'waiting':
         // Python: anything before "ok\n" after the token is impatience.
         this.#logger?.info?.('relay.impatient', { conn: c.id, address: c.ep.address });
-        this.#matcher.remove(c.token!, c);
+        this.#unwait(c);
         this.#refuse(c, RELAY_IMPATIENT);
         return;
       case 'handshake':
@@ -265,6 +257,7 @@ export class TransitRelay {
         this.#refuse(c, RELAY_IMPATIENT);
         return;
       case 'ok':
+        c.hello = buf;
         c.buf = new Uint8Array(0);
         return this.#gotToken(c, result.token, result.side);
     }
@@ -279,8 +272,10 @@ export class TransitRelay {
     const match = this.#matcher.offer(token, side, c);
     if (!match) {
       this.#logger?.debug?.('relay.waiting', { conn: c.id, sided: side !== null });
+      if (this.#pairing && !c.forwarded) this.#claim(this.#pairing, c, token);
       return;
     }
+    this.#pairing?.release(token);
     for (const spare of match.redundant) {
       spare.mood = 'redundant';
       spare.phase = 'closing';
@@ -288,19 +283,60 @@ export class TransitRelay {
       spare.ep.end();
     }
     const buddy = match.buddy;
-    for (const [a, b] of [
-      [c, buddy],
-      [buddy, c],
-    ] as const) {
-      a.buddy = b;
-      a.phase = 'relaying';
-      a.mood = 'happy';
-      a.lastActivity = now;
-      a.ep.write(RELAY_OK);
-    }
-    this.#pairs++;
+    this.#glue(c, buddy, now);
+    c.ep.write(RELAY_OK);
+    buddy.ep.write(RELAY_OK);
     this.#pairsTotal++;
     this.#logger?.debug?.('relay.matched', { conns: [buddy.id, c.id], kinds: [buddy.ep.kind, c.ep.kind] });
+  }
+
+  /** Ask the cluster where `token` pairs; if elsewhere, send `c` there. */
+  #claim(pairing: RelayPairing, c: Conn, token: string): void {
+    pairing.claim(token, c.ep.address, c.hello!).then(
+      (link) => {
+        if (!link) return; // it pairs here: keep waiting
+        if (c.phase !== 'waiting') {
+          link.abandon(); // paired here meanwhile, or gone
+          return;
+        }
+        this.#unwait(c);
+        this.#forward(c, link);
+      },
+      (err: unknown) => this.#logger?.warn?.('relay.pairing-failed', { conn: c.id, error: String(err) }),
+    );
+  }
+
+  /** Glue `c` to a pipe towards the process holding its token; that process answers "ok\n" through it. */
+  #forward(c: Conn, link: RelayLink): void {
+    // The link reports nothing before `attach` returns, so `pipe` is set by then.
+    let pipe: Conn | undefined;
+    const ep = link.attach({
+      data: (chunk, lent) => this.#data(pipe!, chunk, lent === true),
+      drain: () => this.#drain(pipe!),
+      closed: () => this.#lost(pipe!),
+    });
+    pipe = this.#track(ep, false);
+    this.#glue(c, pipe, this.#now());
+    this.#forwardedOut++;
+    this.#logger?.debug?.('relay.forwarded', { conn: c.id, pipe: pipe.id });
+  }
+
+  #glue(a: Conn, b: Conn, now: number): void {
+    for (const [x, y] of [[a, b], [b, a]] as const) {
+      x.buddy = y;
+      x.phase = 'relaying';
+      x.mood = 'happy';
+      x.lastActivity = now;
+      x.hello = undefined;
+    }
+    this.#pairs++;
+  }
+
+  /** `c` stops waiting under its token; the cluster forgets the token once nobody here waits under it. */
+  #unwait(c: Conn): void {
+    const token = c.token!;
+    this.#matcher.remove(token, c);
+    if (!this.#matcher.has(token)) this.#pairing?.release(token);
   }
 
   /** `c`'s outbound queue drained: let its buddy send again. */
@@ -322,7 +358,7 @@ export class TransitRelay {
   }
 
   #fail(c: Conn, mood: Mood): void {
-    if (c.token !== undefined && c.phase === 'waiting') this.#matcher.remove(c.token, c);
+    if (c.token !== undefined && c.phase === 'waiting') this.#unwait(c);
     c.mood = mood;
     c.phase = 'closing';
     c.since = this.#now();
@@ -332,7 +368,7 @@ export class TransitRelay {
   #lost(c: Conn): void {
     if (c.phase === 'closed') return;
     const wasRelaying = c.phase === 'relaying';
-    if (c.phase === 'waiting' && c.token !== undefined) this.#matcher.remove(c.token, c);
+    if (c.phase === 'waiting' && c.token !== undefined) this.#unwait(c);
     c.phase = 'closed';
     this.#conns.delete(c);
     this.#releases.get(c.id)?.();
