@@ -2,9 +2,10 @@
  * The transit relay's TCP listener (what native magic-wormhole peers dial:
  * `--transit-helper tcp:HOST:PORT`).
  */
-import { createServer, Socket, type OnReadOpts, type Server, type SocketConstructorOpts } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '@burrow/protocol';
 import type { TransitRelay } from './relay.js';
+import { READ_BUFFER_BYTES, withReadBuffer } from './read-buffer.js';
 
 export interface TcpRelayListener {
   readonly port: number;
@@ -18,27 +19,6 @@ export interface TcpRelayOptions {
   /** 0 for any free port. */
   readonly port: number;
   readonly logger?: Logger;
-}
-
-/** Per-connection read buffer (what Node would otherwise allocate afresh for every read). */
-const READ_BUFFER_BYTES = 64 << 10;
-
-/**
- * An accepted socket that reads into one buffer of its own (`onread`)
- * instead of a new 64 KiB Buffer per read: at relay speeds those buffers are
- * a gigabyte a second of external memory, each batch of it a full garbage
- * collection whose cost grows with the gateway's heap. net.Server has no
- * `onread` option, so the accepted (paused, not yet reading) handle is moved
- * into a Socket that has one. Where the runtime's socket has no such handle,
- * `raw` is returned as it is, reading the usual way.
- */
-function withReadBuffer(raw: Socket, onread: OnReadOpts): Socket {
-  const internal = raw as unknown as { _handle?: { readStart?: unknown } | null };
-  const handle = internal._handle;
-  if (typeof handle?.readStart !== 'function') return raw;
-  internal._handle = null;
-  raw.destroy(); // releases the server's count of it; the handle is no longer its to close
-  return new Socket({ handle, readable: true, writable: true, onread } as SocketConstructorOpts & { onread: OnReadOpts });
 }
 
 function normalise(address: string | undefined): string {

@@ -4,36 +4,34 @@
  * line; the relay's answers "ok\n", "bad handshake\n", "impatient\n" come
  * back as binary frames). Text frames are refused (close 1003).
  *
- * Backpressure: bytes handed to `ws.send` count as queued until its
- * callback says they reached the socket.
+ * The upgrade is answered here (./ws-handshake.ts) and each connection's
+ * frames are read and written by ./ws-connection.ts, not by the `ws`
+ * library: the relay's data path must not allocate or copy per frame.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '@burrow/protocol';
-import { WebSocketServer, type WebSocket } from 'ws';
 import { refuseUpgrade, remoteAddress } from '../mailbox/ws.js';
 import type { TransitRelay } from './relay.js';
+import { RelayWebSocketConnection } from './ws-connection.js';
+import { answerUpgrade } from './ws-handshake.js';
 
 export interface RelayWebSocketOptions {
   readonly logger?: Logger;
-  /** Largest inbound frame (default 1 MiB). */
+  /** Largest inbound frame (default 1 MiB; a message may span any number of frames). */
   readonly maxFrameBytes?: number;
 }
 
 export class RelayWebSocketServer {
   readonly #relay: TransitRelay;
   readonly #logger: Logger | undefined;
-  readonly #wss: WebSocketServer;
+  readonly #maxFrameBytes: number;
+  readonly #connections = new Set<RelayWebSocketConnection>();
 
   constructor(relay: TransitRelay, options: RelayWebSocketOptions = {}) {
     this.#relay = relay;
     this.#logger = options.logger;
-    this.#wss = new WebSocketServer({
-      noServer: true,
-      maxPayload: options.maxFrameBytes ?? 1 << 20,
-      perMessageDeflate: false,
-      clientTracking: true,
-    });
+    this.#maxFrameBytes = options.maxFrameBytes ?? 1 << 20;
   }
 
   /** Hand an HTTP upgrade for the relay path to this server. */
@@ -45,60 +43,23 @@ export class RelayWebSocketServer {
       refuseUpgrade(socket, 503, 'Service Unavailable');
       return;
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, address));
-  }
-
-  #accept(ws: WebSocket, address: string): void {
-    const lowWater = this.#relay.limits.lowWaterMark;
-    let queued = 0;
-    let wantDrain = false;
-    /** A lent chunk is still queued: report drain only once everything is out. */
-    let holding = false;
-    const events = this.#relay.attach({
-      kind: 'ws',
+    const answer = answerUpgrade(req.method, req.headers);
+    if (!answer.ok) {
+      this.#logger?.debug?.('relay.bad-upgrade', { address, status: answer.status });
+      refuseUpgrade(socket, answer.status, answer.text);
+      return;
+    }
+    const conn: RelayWebSocketConnection = new RelayWebSocketConnection(this.#relay, socket, head, answer.response, {
       address,
-      write: (data, lent) => {
-        if (ws.readyState !== ws.OPEN) return false;
-        const n = data.byteLength;
-        queued += n;
-        if (queued > lowWater) wantDrain = true;
-        ws.send(data, { binary: true }, () => {
-          queued -= n;
-          if (wantDrain && queued <= (holding ? 0 : lowWater)) {
-            wantDrain = false;
-            holding = false;
-            events.drain();
-          }
-        });
-        // Unmasked frames go to the socket as they are (header, then `data`):
-        // a lent chunk the kernel did not take at once is still ours to keep.
-        if (!lent || ws.bufferedAmount === 0) return false;
-        holding = wantDrain = true;
-        return true;
-      },
-      buffered: () => queued,
-      pause: () => ws.pause(),
-      resume: () => ws.resume(),
-      end: () => ws.close(1000),
-      destroy: () => ws.terminate(),
+      maxFrameBytes: this.#maxFrameBytes,
+      ...(this.#logger ? { logger: this.#logger } : {}),
+      onClosed: () => this.#connections.delete(conn),
     });
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (!isBinary) {
-        this.#logger?.info?.('relay.text-frame', { address });
-        ws.close(1003, 'binary frames only');
-        return;
-      }
-      events.data(data);
-    });
-    ws.on('error', (err: Error & { code?: string }) => {
-      const level = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'warn' : 'debug';
-      this.#logger?.[level]?.('relay.websocket-error', { address, error: err.code ?? err.message });
-    });
-    ws.on('close', () => events.closed());
+    this.#connections.add(conn);
   }
 
   close(): void {
-    for (const ws of this.#wss.clients) ws.terminate();
-    this.#wss.close();
+    for (const conn of this.#connections) conn.terminate();
+    this.#connections.clear();
   }
 }
