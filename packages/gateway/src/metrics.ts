@@ -11,6 +11,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Logger } from '@burrow/protocol';
 import type { UsageRecord } from '@burrow/protocol/server';
+import { LATENCY_BUCKETS, type LatencySnapshot } from './mailbox/latency.js';
 
 /** Log events that mean "refused or cut by a bound", with the bound's name (or where to find it). */
 const REFUSALS: Record<string, { service: string; limit: string | ((fields: Record<string, unknown>) => string | undefined) }> = {
@@ -36,6 +37,8 @@ function str(v: unknown): string | undefined {
 export interface MetricsSnapshot {
   readonly gauges: Readonly<Record<string, { readonly help: string; readonly value: number }>>;
   readonly counters: Readonly<Record<string, { readonly help: string; readonly value: number }>>;
+  /** Histograms in seconds, bucketed by {@link LATENCY_BUCKETS}. */
+  readonly histograms?: Readonly<Record<string, { readonly help: string; readonly value: LatencySnapshot }>>;
 }
 
 export class GatewayMetrics {
@@ -80,6 +83,11 @@ export class GatewayMetrics {
     };
     for (const [name, g] of Object.entries(snapshot.gauges)) one('gauge', name, g.help, g.value);
     for (const [name, c] of Object.entries(snapshot.counters)) one('counter', name, c.help, c.value);
+    for (const [name, h] of Object.entries(snapshot.histograms ?? {})) {
+      lines.push(`# HELP ${name} ${h.help}`, `# TYPE ${name} histogram`);
+      LATENCY_BUCKETS.forEach((le, i) => lines.push(`${name}_bucket{le="${le}"} ${h.value.buckets[i] ?? 0}`));
+      lines.push(`${name}_bucket{le="+Inf"} ${h.value.count}`, `${name}_sum ${h.value.sumSeconds}`, `${name}_count ${h.value.count}`);
+    }
     const labelled = (name: string, help: string, values: ReadonlyMap<string, number>): void => {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
       for (const [labels, value] of [...values].sort()) lines.push(`${name}{${labels}} ${value}`);
@@ -117,7 +125,7 @@ export interface MetricsSources {
   readonly mailbox: { connections: number; addresses: number; nameplates: number; mailboxes: number; messages: number; chars: number };
   readonly relay: { connections: number; waiting: number; pairs: number; pairsTotal: number; bytes: number; addresses: number };
   /** The mailbox store's health, when the store reports it. */
-  readonly store?: { readonly ok: boolean; readonly commits?: number; readonly failures?: number; readonly pending?: number };
+  readonly store?: { readonly ok: boolean; readonly commits?: number; readonly failures?: number; readonly pending?: number; readonly latency?: LatencySnapshot };
   readonly draining: boolean;
 }
 
@@ -146,5 +154,8 @@ export function metricsSnapshot(s: MetricsSources): MetricsSnapshot {
       burrow_store_commits_total: g('Mailbox store commits since start.', s.store?.commits ?? 0),
       burrow_store_failures_total: g('Mailbox store commits that failed since start.', s.store?.failures ?? 0),
     },
+    ...(s.store?.latency
+      ? { histograms: { burrow_store_commit_seconds: { help: 'Time the mailbox store took to make a batch durable (SQLite commit, Redis append).', value: s.store.latency } } }
+      : {}),
   };
 }

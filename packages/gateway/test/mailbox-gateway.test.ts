@@ -76,6 +76,21 @@ describe('gateway mailbox', () => {
     receiver.close();
   });
 
+  it('reports how long the SQLite store takes to commit, in /metrics and /health', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'burrow-gw-'));
+    dirs.push(dataDir);
+    const gw = await gateway({ transitPort: null, dataDir });
+    expect(await passMessage(gw.url, 'beef')).toBe('beef');
+    const text = await (await fetch(`http://127.0.0.1:${gw.port}/metrics`)).text();
+    expect(text).toContain('# TYPE burrow_store_commit_seconds histogram');
+    const count = Number(/^burrow_store_commit_seconds_count (\d+)$/m.exec(text)?.[1]);
+    expect(count).toBeGreaterThan(0);
+    expect(text).toMatch(new RegExp(`^burrow_store_commit_seconds_bucket\\{le="\\+Inf"\\} ${count}$`, 'm'));
+    const health = (await (await fetch(`http://127.0.0.1:${gw.port}/health`)).json()) as { store: { latency: { count: number; maxMs: number } } };
+    expect(health.store.latency.count).toBeGreaterThanOrEqual(count);
+    expect(health.store.latency.maxMs).toBeGreaterThan(0);
+  });
+
   it('answers a large frame with an error, drops a huge one (close 1009), keeps serving others', async () => {
     const warnings: string[] = [];
     const gw = await gateway({ mailboxLimits: { maxFrameBytes: 4096 }, logger: { warn: (e, f) => warnings.push(`${e} ${JSON.stringify(f)}`) } });

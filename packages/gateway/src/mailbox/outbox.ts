@@ -16,6 +16,7 @@
 import type { Logger } from '@burrow/protocol';
 import type { ConnId, MailboxEffect, StoreChange } from '@burrow/protocol/server';
 import type { MailboxStore } from './store.js';
+import { LatencyHistogram, type LatencySnapshot } from './latency.js';
 
 /** One handled frame (or connect, disconnect, prune): what it says and what it changed. */
 export interface OutboxEntry {
@@ -39,6 +40,8 @@ export interface StoreHealth {
   readonly error?: string;
   /** When saving started failing (ms since the epoch), while failing. */
   readonly failingSince?: number;
+  /** How long successful commits took. */
+  readonly latency?: LatencySnapshot;
 }
 
 export interface OutboxOptions {
@@ -64,6 +67,7 @@ export class DurableOutbox {
   #retry: NodeJS.Timeout | undefined;
   #idle: (() => void)[] = [];
   #commits = 0;
+  readonly #latency = new LatencyHistogram();
   #failures = 0;
   #error: unknown;
   #failingSince: number | undefined;
@@ -84,7 +88,7 @@ export class DurableOutbox {
 
   health(): StoreHealth {
     const pending = this.#unsaved.length + this.#inFlight + this.#queue.reduce((n, e) => n + e.changes.length, 0);
-    const base = { ok: this.#failingSince === undefined, commits: this.#commits, failures: this.#failures, pending };
+    const base = { ok: this.#failingSince === undefined, commits: this.#commits, failures: this.#failures, pending, latency: this.#latency.snapshot() };
     if (this.#failingSince === undefined) return base;
     return { ...base, error: String(this.#error), failingSince: this.#failingSince };
   }
@@ -161,9 +165,11 @@ export class DurableOutbox {
   async #commit(changes: StoreChange[]): Promise<unknown> {
     if (changes.length === 0) return undefined;
     this.#inFlight = changes.length;
+    const started = performance.now();
     try {
       const pending = this.#o.store.commit(changes);
       if (pending) await pending;
+      this.#latency.observe(performance.now() - started);
     } catch (err) {
       this.#failures++;
       if (this.#failingSince === undefined) {

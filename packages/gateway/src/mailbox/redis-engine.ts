@@ -22,6 +22,7 @@ import { bestEffort } from '@burrow/protocol';
 import type { ConnId, MailboxCoreOptions, MailboxCoreStats, SessionLimits } from '@burrow/protocol/server';
 import type { EngineEvents, MailboxEngine } from './engine.js';
 import type { StoreHealth } from './outbox.js';
+import { LatencyHistogram } from './latency.js';
 import { decodeEntry, encodeEntry, Replica, type LogEntry } from './replica.js';
 
 export interface RedisEngineOptions {
@@ -68,6 +69,7 @@ export class RedisEngine implements MailboxEngine {
   #following: Promise<void> | undefined;
   #closed = false;
   #appends = 0;
+  readonly #latency = new LatencyHistogram();
   #failures = 0;
   #pending = 0;
   #error: unknown;
@@ -138,7 +140,7 @@ export class RedisEngine implements MailboxEngine {
   }
 
   health(): StoreHealth {
-    const base = { ok: this.#failingSince === undefined, commits: this.#appends, failures: this.#failures, pending: this.#pending };
+    const base = { ok: this.#failingSince === undefined, commits: this.#appends, failures: this.#failures, pending: this.#pending, latency: this.#latency.snapshot() };
     return this.#failingSince === undefined ? base : { ...base, error: String(this.#error), failingSince: this.#failingSince };
   }
 
@@ -233,8 +235,10 @@ export class RedisEngine implements MailboxEngine {
   #append(entry: LogEntry, conn?: ConnId, data?: string | Uint8Array): void {
     if (this.#closed) return;
     this.#pending++;
+    const started = performance.now();
     this.#writer.xadd(this.#log, '*', ...encodeEntry(entry)).then(
       () => {
+        this.#latency.observe(performance.now() - started);
         this.#pending--;
         this.#appends++;
         if (this.#failingSince !== undefined) {
