@@ -5,7 +5,8 @@
 #
 #   chromium, firefox-esr: browser tests (strace: the browsers' network audit)
 #   magic-wormhole (+ mailbox server, transit relay): interop peers
-#   coturn: TURN tests; redis-server: the gateway's shared store (--store redis://)
+#   coturn: TURN tests; redis-server: the gateway's shared store (--store redis://);
+#   haproxy: the load balancer in front of several gateways (failover tests)
 #   iproute2 + util-linux: the private network namespace
 set -euo pipefail
 
@@ -18,6 +19,7 @@ packages=(
   magic-wormhole-transit-relay
   coturn
   redis-server
+  haproxy
   iproute2
   util-linux
 )
