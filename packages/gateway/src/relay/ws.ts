@@ -20,18 +20,22 @@ export interface RelayWebSocketOptions {
   readonly logger?: Logger;
   /** Largest inbound frame (default 1 MiB; a message may span any number of frames). */
   readonly maxFrameBytes?: number;
+  /** How long a close may wait for the client's close frame before the connection is cut (default 5 s). */
+  readonly closeTimeoutMs?: number;
 }
 
 export class RelayWebSocketServer {
   readonly #relay: TransitRelay;
   readonly #logger: Logger | undefined;
   readonly #maxFrameBytes: number;
+  readonly #closeTimeoutMs: number | undefined;
   readonly #connections = new Set<RelayWebSocketConnection>();
 
   constructor(relay: TransitRelay, options: RelayWebSocketOptions = {}) {
     this.#relay = relay;
     this.#logger = options.logger;
     this.#maxFrameBytes = options.maxFrameBytes ?? 1 << 20;
+    this.#closeTimeoutMs = options.closeTimeoutMs;
   }
 
   /** Hand an HTTP upgrade for the relay path to this server. */
@@ -52,6 +56,7 @@ export class RelayWebSocketServer {
     const conn: RelayWebSocketConnection = new RelayWebSocketConnection(this.#relay, socket, head, answer.response, {
       address,
       maxFrameBytes: this.#maxFrameBytes,
+      ...(this.#closeTimeoutMs !== undefined ? { closeTimeoutMs: this.#closeTimeoutMs } : {}),
       ...(this.#logger ? { logger: this.#logger } : {}),
       onClosed: () => this.#connections.delete(conn),
     });
