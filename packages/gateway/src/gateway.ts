@@ -306,7 +306,11 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         logger.info?.('gateway.draining', { drainMs, mailboxConnections: s.mailbox.connections, relayConnections: s.relay.connections });
         const deadline = Date.now() + drainMs;
         const busy = (): boolean => mailbox.stats().connections > 0 || relay.stats().connections > 0;
-        while (busy() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+        // Connections in no wormhole go at once; the others as their wormholes end (or at the deadline).
+        while (busy() && Date.now() < deadline) {
+          mailbox.closeIdle();
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
         const left = stats();
         logger.info?.('gateway.drained', { mailboxConnections: left.mailbox.connections, relayConnections: left.relay.connections });
       }

@@ -76,6 +76,23 @@ describe('gateway mailbox', () => {
     receiver.close();
   });
 
+  it('draining closes connections in no wormhole at once (1001) and lets an open wormhole finish', async () => {
+    const gw = await startGateway({ port: 0, transitPort: null });
+    const idle = await rawClient(gw.url);
+    idle.send({ type: 'bind', appid: 'lothar.com/wormhole/text-or-file-xfer', side: 'cccc' });
+    const busy = await rawClient(gw.url);
+    await sendBody(busy, '5afe');
+    await waitFor(() => gw.stats().mailbox.messages >= 1, { message: 'the message stored' });
+    const shutdown = gw.shutdown({ drainMs: 20_000 });
+    expect(await idle.closed).toBe(1001);
+    // The wormhole is still served while it lasts: its owner ends it, then the gateway is done.
+    await waitFor(() => gw.stats().mailbox.connections === 1, { message: 'only the idle connection gone' });
+    expect(busy.frames.some((f) => f.type === 'error')).toBe(false);
+    await leave(busy);
+    busy.close();
+    await shutdown;
+  });
+
   it('reports how long the SQLite store takes to commit, in /metrics and /health', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'burrow-gw-'));
     dirs.push(dataDir);

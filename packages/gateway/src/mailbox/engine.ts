@@ -44,6 +44,8 @@ export interface MailboxEngine {
   disconnect(conn: ConnId): void;
   prune(now: number, expiryMs: number): void;
   stats(): MailboxCoreStats;
+  /** See MailboxCore.isIdle. */
+  isIdle(conn: ConnId): boolean;
   setWelcomeExtras(extras: Readonly<Record<string, unknown>>): void;
   /** The shared log's health, if the engine has one (else the store's counts). */
   health?(): StoreHealth;
@@ -91,6 +93,10 @@ export class LocalEngine implements MailboxEngine {
 
   stats(): MailboxCoreStats {
     return this.#core.stats();
+  }
+
+  isIdle(conn: ConnId): boolean {
+    return this.#core.isIdle(conn);
   }
 
   setWelcomeExtras(extras: Readonly<Record<string, unknown>>): void {

@@ -135,6 +135,11 @@ export class RedisEngine implements MailboxEngine {
     return this.#replica.core.stats();
   }
 
+  isIdle(conn: ConnId): boolean {
+    const id = this.#replica.coreId(this.#proc, conn);
+    return id === undefined || this.#replica.core.isIdle(id);
+  }
+
   setWelcomeExtras(extras: Readonly<Record<string, unknown>>): void {
     this.#replica.core.setWelcomeExtras(extras);
   }

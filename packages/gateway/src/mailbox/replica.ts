@@ -113,6 +113,11 @@ export class Replica {
     return this.#core;
   }
 
+  /** The core's id of process `proc`'s connection `conn`, once its connect was applied. */
+  coreId(proc: string, conn: ConnId): ConnId | undefined {
+    return this.#ids.get(`${proc}/${conn}`);
+  }
+
   /** Processes other than this one with connections in the state. */
   otherProcesses(): string[] {
     return [...this.#byProc.keys()].filter((p) => p !== this.#proc);

@@ -231,6 +231,17 @@ export class MailboxService {
     this.#admission.close();
   }
 
+  /** While draining: close (1001) every connection that is in no wormhole; returns how many. */
+  closeIdle(): number {
+    let closed = 0;
+    for (const [conn, peer] of [...this.#peers]) {
+      if (!this.#engine.isIdle(conn)) continue;
+      peer.close(1001, 'server shutting down');
+      closed++;
+    }
+    return closed;
+  }
+
   /** See {@link MailboxCore.setWelcomeExtras}. */
   setWelcomeExtras(extras: Readonly<Record<string, unknown>>): void {
     this.#engine.setWelcomeExtras(extras);

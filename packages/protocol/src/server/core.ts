@@ -169,6 +169,16 @@ export class MailboxCore {
     return { ...this.#rules.stats(), connections: this.#conns.size };
   }
 
+  /**
+   * Whether `conn` is in no wormhole: it holds no nameplate (or released it)
+   * and has no mailbox open. A draining server closes such connections at
+   * once and lets the others finish. Unknown connections count as idle.
+   */
+  isIdle(conn: ConnId): boolean {
+    const c = this.#conns.get(conn);
+    return !c || (!c.open && (c.nameplate === undefined || c.didRelease));
+  }
+
   #handle(c: Conn, msg: ClientFrame, now: number): void {
     if (!has(msg, 'type')) throw new ProtocolError("missing 'type'");
     this.#send(c.id, { type: 'ack', id: get(msg, 'id') }, now);
