@@ -124,13 +124,13 @@ describe('relay WebSocket endpoint', () => {
     const tcp = await tcpPeer(s.transitPort, token);
     peer.ws.send(Buffer.from(line(token, 'wwwwwwwwwwwwwwww')));
     await waitFor(() => peer.received().toString() === 'ok\n' && tcp.received().toString() === 'ok\n', { message: 'ok' });
-    const parts = [randomBytes(100), randomBytes(70_000), randomBytes(3)];
-    peer.ws.send(parts[0], { fin: false });
+    const [a, b, c] = [randomBytes(100), randomBytes(70_000), randomBytes(3)];
+    peer.ws.send(a, { fin: false });
     peer.ws.ping();
-    peer.ws.send(parts[1], { fin: false });
+    peer.ws.send(b, { fin: false });
     peer.ws.ping();
-    peer.ws.send(parts[2], { fin: true });
-    const want = Buffer.concat([Buffer.from('ok\n'), ...parts]);
+    peer.ws.send(c, { fin: true });
+    const want = Buffer.concat([Buffer.from('ok\n'), a, b, c]);
     await waitFor(() => tcp.received().length >= want.length, { message: 'all bytes' });
     expect(tcp.received().equals(want)).toBe(true);
     peer.ws.close(4001, 'done');
