@@ -245,12 +245,15 @@ export class WebRtcConnection extends BaseConnection {
 
 /** The selected candidate pair, from `getStats()` (standard fields; node-datachannel fills the same ones). */
 export async function selectedPath(pc: RTCPeerConnection): Promise<{ path: string; localCandidateType?: string; remoteCandidateType?: string }> {
-  let report: RTCStatsReport;
-  try {
-    report = await pc.getStats();
-  } catch {
-    return { path: 'webrtc (no stats)' };
-  }
+  // Bounded: Firefox never settles a getStats() that a close() overtook.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const report = await Promise.race([
+    Promise.resolve()
+      .then(() => pc.getStats())
+      .catch(() => undefined),
+    new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 2000))),
+  ]).finally(() => clearTimeout(timer));
+  if (!report) return { path: 'webrtc (no stats)' };
   const all = new Map<string, Record<string, unknown>>();
   report.forEach((v: Record<string, unknown>) => all.set(String(v['id']), v));
   let pair: Record<string, unknown> | undefined;
