@@ -79,6 +79,24 @@ describe('files-v1 between browsers (sendFiles → OPFS over WebRTC)', () => {
     return code;
   };
 
+  /** Both results; if they do not come within 60 s, fail with where each side stands. */
+  const finish = async (a: DriverPage, b: DriverPage): Promise<[PageFilesResult, PageFilesResult]> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        void Promise.all([a, b].map((p) => filesPage(p).state().catch((e: unknown) => String(e)))).then(
+          ([sa, sb]) => reject(new Error(`no result within 60 s; sender ${JSON.stringify(sa)}; receiver ${JSON.stringify(sb)}`)),
+          reject,
+        );
+      }, 60_000);
+    });
+    try {
+      return await Promise.race([Promise.all([filesPage(a).sent(), filesPage(b).received()]), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
   const atLeast = (page: DriverPage, share: number) =>
     waitFor(
       async () => {
@@ -95,7 +113,7 @@ describe('files-v1 between browsers (sendFiles → OPFS over WebRTC)', () => {
   ] as const)('%s → %s: several files and a folder in one offer over WebRTC, checksums equal', async (from, to) => {
     const [a, b] = await Promise.all([open(from), open(to)]);
     await start(a, b);
-    const [sent, got] = await Promise.all([filesPage(a).sent(), filesPage(b).received()]);
+    const [sent, got] = await finish(a, b);
     expectComplete(sent, got);
     for (const r of [sent, got]) expect(r).toMatchObject({ via: 'webrtc', moved: TOTAL, reconnects: 0 });
     expect(got.connection).toContain('127.0.0.1');
@@ -120,7 +138,7 @@ describe('files-v1 between browsers (sendFiles → OPFS over WebRTC)', () => {
     const kept = await filesPage(b2).partials();
     expect(kept.length).toBeGreaterThan(0);
     await start(a2, b2);
-    const [sent, got] = await Promise.all([filesPage(a2).sent(), filesPage(b2).received()]);
+    const [sent, got] = await finish(a2, b2);
     expectComplete(sent, got);
     expect(got.via).toBe('webrtc');
     // Only what was missing crossed: at most the unfinished share, plus what sat in buffers when the tab closed.
@@ -144,7 +162,7 @@ describe('files-v1 between browsers (sendFiles → OPFS over WebRTC)', () => {
     await start(a, b);
     await atLeast(b, 0.3);
     expect(await filesPage(side === 'sender' ? a : b).dropWebRtc()).toBe(1);
-    const [sent, got] = await Promise.all([filesPage(a).sent(), filesPage(b).received()]);
+    const [sent, got] = await finish(a, b);
     expectComplete(sent, got);
     for (const r of [sent, got]) {
       expect(r.via).toBe('webrtc');

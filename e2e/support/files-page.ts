@@ -68,7 +68,7 @@ export const FILES_PAGE = `<!doctype html>
 <title>Burrow files-v1</title>
 <script src="/burrow.iife.js"></script>
 <script>
-  let w, sending, receiving, offer, lastProgress, abort;
+  let w, sending, receiving, offer, lastProgress, abort, stage = 'idle';
   const seeds = new Map();
   window.pcs = [];
   class Tracked extends RTCPeerConnection { constructor(config) { super(config); window.pcs.push(this); } }
@@ -89,17 +89,20 @@ export const FILES_PAGE = `<!doctype html>
       ...spec.folder.emptyDirs.map((d) => ({ path: d, type: 'directory' })),
     ] });
     abort = new AbortController();
-    sending = Burrow.sendFiles(w, items, { connect, signal: abort.signal, onProgress: (p) => { lastProgress = p; } }).then(plain, failure);
+    stage = 'sending';
+    sending = Burrow.sendFiles(w, items, { connect, signal: abort.signal, onProgress: (p) => { lastProgress = p; } }).then(plain, failure).finally(() => { stage = 'settled'; });
   };
   window.abortSend = async () => { abort.abort(); const r = await sending; await w.close().catch(() => {}); return r; };
-  window.sent = async () => { const r = await sending; await w.close().catch(() => {}); return r; };
+  window.sent = async () => { const r = await sending; stage = 'closing'; await w.close().catch(() => {}); stage = 'closed'; return r; };
   window.receive = async (spec) => {
     for (const f of spec.files) seeds.set(f.path, f.seed);
     for (const f of spec.folder.files) seeds.set(spec.folder.name + '/' + f.path, f.seed);
     offer = await Burrow.receiveOffer(w, { connect });
     if (offer.type !== 'files') return { type: offer.type };
     const sink = Burrow.opfsFilesSink();
+    stage = 'receiving';
     receiving = offer.accept(sink, { connect, onProgress: (p) => { lastProgress = p; } }).then(async (result) => {
+      stage = 'checking';
       // Check every byte of what OPFS now holds under the final names.
       const checked = [];
       for (const f of result.files) {
@@ -112,10 +115,11 @@ export const FILES_PAGE = `<!doctype html>
     }, failure);
     return { type: offer.type, files: offer.files.map((f) => ({ path: f.path, size: f.size })), directories: offer.directories, bytes: offer.bytes, via: offer.via };
   };
-  window.received = async () => { const r = await receiving; await w.close().catch(() => {}); return r; };
+  window.received = async () => { const r = await receiving; stage = 'closing'; await w.close().catch(() => {}); stage = 'closed'; return r; };
   window.partials = () => Burrow.opfsFilesSink().listPartials();
   window.clearOpfs = async () => { const s = Burrow.opfsFilesSink(); await s.clearPartials(); await s.clearReceived(); };
   window.progress = () => lastProgress && plain(lastProgress);
+  window.state = () => ({ stage, progress: lastProgress && plain(lastProgress), pcs: window.pcs.map((pc) => pc.connectionState + '/' + pc.iceConnectionState) });
   window.dropWebRtc = () => { let n = 0; for (const pc of window.pcs) if (pc.connectionState !== 'closed') { pc.close(); n++; } return n; };
 </script>`;
 
@@ -165,6 +169,7 @@ type Win = {
   clearOpfs(): Promise<void>;
   progress(): PageProgress | undefined;
   dropWebRtc(): number;
+  state(): { stage: string; progress?: PageProgress; pcs: string[] };
 };
 /** Drive {@link FILES_PAGE} from a test. */
 export const filesPage = (p: DriverPage) => ({
@@ -178,4 +183,5 @@ export const filesPage = (p: DriverPage) => ({
   clearOpfs: () => p.evaluate(() => (window as unknown as Win).clearOpfs(), undefined),
   progress: () => p.evaluate(() => (window as unknown as Win).progress(), undefined),
   dropWebRtc: () => p.evaluate(() => (window as unknown as Win).dropWebRtc(), undefined),
+  state: () => p.evaluate(() => (window as unknown as Win).state(), undefined),
 });

@@ -7,8 +7,8 @@
  * - `sync` (preferred): a dedicated Worker (started from a Blob URL, so it
  *   works from every build) holds a `FileSystemSyncAccessHandle` per file and
  *   writes in place. Bytes reach the file as they are written; `flush()`
- *   runs every `flushBytes` and at the end. The page hands the Worker 1 MiB
- *   batches, at most 4 MiB in flight, so memory stays bounded.
+ *   runs every `flushBytes` and at the end. The page hands the Worker 256 KiB
+ *   batches, at most 2 MiB in flight, so memory stays bounded.
  * - `segments` (where Workers or sync handles are unavailable): a
  *   `createWritable({ keepExistingData })` closed every `segmentBytes`, so a
  *   crash loses one segment at most. Each segment copies the file into the
@@ -156,8 +156,9 @@ export interface SyncFile {
 }
 
 const MiB = 1024 * 1024;
-const BATCH = MiB;
-const IN_FLIGHT = 4 * MiB;
+/** Bytes handed to the Worker at once, and at most in flight: what a closed tab can lose per open file. */
+const BATCH = 256 * 1024;
+const IN_FLIGHT = 2 * MiB;
 
 /**
  * A stream appending at `from` through the Worker. Close flushes; abort
