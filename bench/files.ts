@@ -11,6 +11,8 @@
  *   this one process, so this is the sum of the two).
  *
  * Sizes: BENCH_FILES_MIB (default 256) and BENCH_RESUME_MIB (default 1024).
+ * BENCH_NOHASH=1 replaces SHA-256 by a no-op in the throughput runs (a
+ * diagnostic: both ends hash on this one process's main thread).
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -18,6 +20,7 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import type { Hasher } from '@burrow/protocol';
 import { createWormhole, receiveOffer, sendFiles, type FilesResult, type FilesSink, type SendItem, type WebSocketConstructor } from '@burrow/client';
 import { fileSource, nodeFilesSink, nodeSha256 } from '@burrow/client/node';
 import { startMailboxServer, type MailboxServer } from '@burrow/testkit';
@@ -56,17 +59,18 @@ const generated = (bytes: number) => () => {
   });
 };
 
-async function once(mailbox: MailboxServer, items: SendItem[], sink: FilesSink, during?: (bytes: number, abort: () => void) => void): Promise<[FilesResult, FilesResult] | 'aborted'> {
+async function once(mailbox: MailboxServer, items: SendItem[], sink: FilesSink, during?: (bytes: number, abort: () => void) => void, hasher?: Hasher): Promise<[FilesResult, FilesResult] | 'aborted'> {
+  const createHash = hasher ? () => hasher : nodeSha256;
   const RTC = rtcConstructor();
   const [a, b] = await Promise.all([createWormhole({ mailbox: mailbox.url, WebSocket: WS, RTCPeerConnection: RTC }), createWormhole({ mailbox: mailbox.url, WebSocket: WS, RTCPeerConnection: RTC })]);
   b.setCode(await a.allocateCode());
   const stop = new AbortController();
   try {
-    const sending = sendFiles(a, items, { connect: LOOPBACK, createHash: nodeSha256 });
+    const sending = sendFiles(a, items, { connect: LOOPBACK, createHash });
     const offer = await receiveOffer(b, { connect: LOOPBACK });
     if (offer.type !== 'files') throw new Error(`expected files, got ${offer.type}`);
     const receiving = offer.accept(sink, {
-      createHash: nodeSha256,
+      createHash,
       signal: stop.signal,
       progressIntervalMs: 50,
       ...(during ? { onProgress: (p) => during(p.bytes, () => stop.abort()) } : {}),
@@ -104,7 +108,7 @@ export async function filesBench(): Promise<void> {
   const { raw, burrow } = await nodeThroughput(bytes, runs);
   const files: number[] = [];
   for (let i = 0; i <= runs; i++) {
-    const r = await once(mailbox, [{ name: 'bench.bin', size: bytes, stream: generated(bytes) }], discardSink);
+    const r = await once(mailbox, [{ name: 'bench.bin', size: bytes, stream: generated(bytes) }], discardSink, undefined, process.env['BENCH_NOHASH'] ? { update: () => undefined, hexDigest: () => '0'.repeat(64) } : undefined);
     if (r === 'aborted') throw new Error('unexpected abort');
     if (r[1].via !== 'webrtc') throw new Error(`expected webrtc, got ${r[1].via}`);
     if (i > 0) files.push(bytes / 1e6 / (r[1].elapsedMs / 1000));
