@@ -127,7 +127,9 @@ serve options:
   --public-host NAME   the host name clients reach (behind a TLS proxy): used in the
                        relay hints announced in the welcome and in printed URLs
   --tls-cert F --tls-key F   serve wss:// and https:// with this PEM pair
-  --webtransport-port R WebTransport (mailbox /v1, relay /relay) on R; needs TLS
+  --webtransport-port R WebTransport (mailbox /v1, relay /relay, same state): native
+                       HTTP/3 on UDP R (a self-signed certificate without --tls-cert,
+                       its SHA-256 at GET /webtransport), and with TLS also HTTP/2 on TCP R
 
 agent options:
   --port P             agent port on 127.0.0.1 (default 4100)

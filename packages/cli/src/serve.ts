@@ -9,9 +9,9 @@ export async function serve(flags: Flags, io: Io, signal: AbortSignal): Promise<
   const tlsCert = flags['tls-cert'];
   const tlsKey = flags['tls-key'];
   if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
-  if (flags['webtransport-port'] !== undefined && tlsCert === undefined) throw new UsageError('--webtransport-port needs --tls-cert and --tls-key');
   const drainMs = intFlag(flags['drain-seconds'], 'drain-seconds', 10, 0, 3600) * 1000;
   const limits = parseLimits(flags.limit ?? []);
+  const wtPort = flags['webtransport-port'] !== undefined ? intFlag(flags['webtransport-port'], 'webtransport-port', 0, 0) : undefined;
   const gateway = await startGateway({
     host: flags.host ?? '127.0.0.1',
     port: intFlag(flags.port, 'port', 4000, 0),
@@ -29,7 +29,8 @@ export async function serve(flags: Flags, io: Io, signal: AbortSignal): Promise<
     mailboxLimits: limits.mailbox,
     relayLimits: limits.relay,
     ...(tlsCert && tlsKey ? { tls: { cert: readFileSync(tlsCert), key: readFileSync(tlsKey) } } : {}),
-    ...(flags['webtransport-port'] !== undefined ? { webtransportPort: intFlag(flags['webtransport-port'], 'webtransport-port', 0, 0) } : {}),
+    // WebTransport: native HTTP/3 on UDP R always; HTTP/2 (the ponyfill's) on TCP R when there is TLS.
+    ...(wtPort !== undefined ? { http3: { port: wtPort }, ...(tlsCert ? { webtransportPort: wtPort } : {}) } : {}),
     logger: jsonLogger(io.stderr),
   });
   const http = gateway.url.replace(/^ws/, 'http').replace(/\/v1$/, '');
@@ -41,7 +42,7 @@ export async function serve(flags: Flags, io: Io, signal: AbortSignal): Promise<
     process.once('SIGTERM', onTerm);
     // The banner only once SIGTERM is handled: whoever waits for it may stop us at once.
     io.stdout.write(
-      `Burrow gateway\n  mailbox        ${gateway.url}\n  relay (ws)     ${gateway.relayUrl}\n  relay (tcp)    ${gateway.transitHint ?? 'off'}\n  webtransport   ${gateway.webtransportUrl ?? 'off'}\n  health         ${http}/health\n  metrics        ${http}/metrics\n`,
+      `Burrow gateway\n  mailbox        ${gateway.url}\n  relay (ws)     ${gateway.relayUrl}\n  relay (tcp)    ${gateway.transitHint ?? 'off'}\n  webtransport   ${gateway.webtransportUrl ?? 'off'}${gateway.webtransportUrl ? ' (HTTP/2)' : ''}\n  http/3         ${gateway.http3Url ? `${gateway.http3Url} (certificate sha-256 ${gateway.http3CertificateHash?.value ?? '?'}, also at ${http}/webtransport)` : 'off'}\n  health         ${http}/health\n  metrics        ${http}/metrics\n`,
     );
   });
   if (onTerm) process.off('SIGTERM', onTerm);

@@ -18,7 +18,6 @@
 import { bestEffort } from '@burrow/protocol';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '@burrow/protocol';
 import { SqliteMailboxStore } from './mailbox/sqlite-store.js';
@@ -37,6 +36,8 @@ import { RelayWebSocketServer } from './relay/ws.js';
 import { RELAYS_WELCOME_KEY } from '@burrow/protocol';
 import { serveMailboxSession, type WebTransportSessionLike } from './mailbox/webtransport.js';
 import { serveRelaySession } from './relay/webtransport.js';
+import { listenWebTransport, type WebTransportListener } from './webtransport-h2.js';
+import { listenHttp3, type Http3Listener } from './http3/listener.js';
 
 export interface GatewayOptions {
   /** Address to bind both listeners to (default 127.0.0.1). */
@@ -53,6 +54,15 @@ export interface GatewayOptions {
    * Default: no WebTransport.
    */
   webtransportPort?: number;
+  /**
+   * Native HTTP/3 WebTransport on this UDP port (0 = any free port): the
+   * mailbox at /v1 and the relay at /relay on this gateway's own state (Deno
+   * terminates QUIC and hands each session over; docs: guide/gateway). The
+   * certificate is `tls` (this one's, else the gateway's), else a fresh
+   * self-signed ECDSA P-256 one valid 13 days, published with its SHA-256
+   * at GET /webtransport. `deno`: the binary (default the npm package's).
+   */
+  http3?: { port: number; tls?: { cert: string | Buffer; key: string | Buffer }; deno?: string };
   /** Host name to put in the returned URLs and hint (default: `host`, or 127.0.0.1 for a wildcard host). */
   publicHost?: string;
   /**
@@ -121,6 +131,10 @@ export interface Gateway {
   /** WebTransport base URL, https://HOST:R (sessions at /v1 and /relay); undefined without WebTransport. */
   readonly webtransportUrl: string | undefined;
   readonly webtransportPort: number | undefined;
+  /** Native HTTP/3 WebTransport base URL, https://HOST:R (sessions at /v1 and /relay); undefined without `http3`. */
+  readonly http3Url: string | undefined;
+  /** Its certificate as `serverCertificateHashes` takes it (hex value); also at GET /webtransport. */
+  readonly http3CertificateHash: { readonly algorithm: 'sha-256'; readonly value: string } | undefined;
   stats(): GatewayStats;
   /** The `/metrics` text (Prometheus exposition format). */
   metrics(): string;
@@ -199,6 +213,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   let draining = false;
   const metricsText = (): string => metrics.render(metricsSnapshot({ ...stats(), store: mailbox.storeHealth(), draining }));
 
+  const shown = urlHost(options.publicHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host));
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/health') {
@@ -209,6 +224,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     } else if (req.method === 'GET' && path === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'cache-control': 'no-store' });
       res.end(metricsText());
+    } else if (req.method === 'GET' && path === '/webtransport') {
+      // Pages on any origin may ask where WebTransport is and which certificate to trust.
+      res.writeHead(h3 ? 200 : 404, { 'content-type': 'application/json', 'cache-control': 'no-store', 'access-control-allow-origin': '*' });
+      res.end(JSON.stringify(h3 ? webTransportInfo(`https://${shown}:${h3.port}`, h3) : { error: 'no HTTP/3 WebTransport on this gateway' }));
     } else if (req.method === 'GET' && path === '/') {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('Burrow gateway: mailbox at /v1, relay at /relay\n');
@@ -243,6 +262,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   let tcp: TcpRelayListener | undefined;
   let relayShare: RelayShare | undefined;
   let wt: WebTransportListener | undefined;
+  let h3: Http3Listener | undefined;
   let port: number;
   try {
     port = await listen(http, host, options.port ?? 4000);
@@ -259,9 +279,25 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         onRelay: (session) => serveRelaySession(relay, session, logger ? { logger } : {}),
       });
     }
+    if (options.http3) {
+      h3 = await listenHttp3({
+        host,
+        port: options.http3.port,
+        tls: options.http3.tls ?? options.tls,
+        names: [...new Set([options.publicHost ?? host, '127.0.0.1', 'localhost'])],
+        deno: options.http3.deno,
+        logger,
+        onSession: async (path, session) => {
+          if (path === '/v1') await serveMailboxSession(mailbox, session, { logger });
+          else if (path === '/relay') await serveRelaySession(relay, session, { logger });
+          else session.close({ closeCode: 404, reason: 'not found' });
+        },
+      });
+    }
   } catch (err) {
     tcp?.close().catch(bestEffort);
     relayShare?.close().catch(bestEffort);
+    wt?.close();
     http.close();
     mailboxWs.close();
     relayWs.close();
@@ -270,18 +306,24 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     throw err;
   }
 
-  const shown = urlHost(options.publicHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host));
   const scheme = options.tls ? 'wss' : 'ws';
   // Tell Burrow clients where our relay is, so a browser and a stock CLI
   // meet at it without anyone passing a flag (see RELAYS_WELCOME_KEY).
   mailbox.setWelcomeExtras({
-    [RELAYS_WELCOME_KEY]: [{ ...(tcp ? { tcp: `tcp:${shown}:${tcp.port}` } : {}), websocket: [`${scheme}://${shown}:${port}/relay`] }],
+    [RELAYS_WELCOME_KEY]: [
+      {
+        ...(tcp ? { tcp: `tcp:${shown}:${tcp.port}` } : {}),
+        websocket: [`${scheme}://${shown}:${port}/relay`],
+        ...(h3 ? { webtransport: [`https://${shown}:${h3.port}/relay`] } : {}),
+      },
+    ],
   });
   logger?.info?.('gateway.listening', {
     host,
     port,
     transitPort: tcp?.port ?? null,
     webtransportPort: wt?.port ?? null,
+    http3Port: h3?.port ?? null,
     tls: Boolean(options.tls),
     persistent: Boolean(store ?? options.redis),
   });
@@ -295,6 +337,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     transitPort: tcp?.port,
     webtransportUrl: wt ? `https://${shown}:${wt.port}` : undefined,
     webtransportPort: wt?.port,
+    http3Url: h3 ? `https://${shown}:${h3.port}` : undefined,
+    http3CertificateHash: h3?.certificateHash,
     stats,
     metrics: metricsText,
     async shutdown({ drainMs = 10_000 } = {}) {
@@ -321,6 +365,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
         const tcpClosed = tcp?.close();
         wt?.close();
+        await h3?.close();
         await mailbox.close();
         mailboxWs.close();
         relayWs.close();
@@ -336,84 +381,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   return gateway;
 }
 
-interface WebTransportListener {
-  readonly port: number;
-  close(): void;
-}
-
-/** The parts of @fails-components/webtransport's Http2Server we use. */
-interface Http2ServerLike {
-  startServer(): void;
-  stopServer(): void;
-  readonly ready: Promise<unknown>;
-  address(): { port: number } | null;
-  sessionStream(path: string): ReadableStream<WebTransportSessionLike>;
-}
-
-/**
- * Load @fails-components/webtransport on first use. At import it tries to
- * load its optional HTTP/3 addon (which cannot be built here) and reports
- * the failure on the console; we do not use HTTP/3, so that report is
- * silenced for the moment of loading.
- */
-let webTransportModule: Promise<new (args: Record<string, unknown>) => Http2ServerLike> | undefined;
-function loadWebTransport(): Promise<new (args: Record<string, unknown>) => Http2ServerLike> {
-  // Once per process: the console is patched only during this first load.
-  webTransportModule ??= importWebTransport();
-  return webTransportModule;
-}
-
-async function importWebTransport(): Promise<new (args: Record<string, unknown>) => Http2ServerLike> {
-  const { error, log } = console;
-  const quiet = (...args: unknown[]): void => {
-    if (!args.some((a) => /quiche|http3/i.test(String(a)))) error(...args);
-  };
-  console.error = quiet;
-  console.log = (...args: unknown[]) => (args.some((a) => /quiche|http3/i.test(String(a))) ? undefined : log(...args));
-  try {
-    const mod = (await import('@fails-components/webtransport')) as unknown as {
-      Http2Server: new (args: Record<string, unknown>) => Http2ServerLike;
-      quicheLoaded?: Promise<unknown>;
-    };
-    await mod.quicheLoaded;
-    await new Promise((resolve) => setImmediate(resolve));
-    return mod.Http2Server;
-  } finally {
-    console.error = error;
-    console.log = log;
-  }
-}
-
-async function listenWebTransport(options: {
-  host: string;
-  port: number;
-  tls: { cert: string | Buffer; key: string | Buffer };
-  onMailbox: (session: WebTransportSessionLike) => Promise<void>;
-  onRelay: (session: WebTransportSessionLike) => Promise<void>;
-}): Promise<WebTransportListener> {
-  const Http2Server = await loadWebTransport();
-  const server = new Http2Server({
-    host: options.host,
-    port: options.port,
-    cert: String(options.tls.cert),
-    privKey: String(options.tls.key),
-    // Signs the library's own session tokens; a fresh one per run is fine.
-    secret: randomBytes(32).toString('hex'),
-  });
-  const accept = (path: string, serve: (s: WebTransportSessionLike) => Promise<void>): void => {
-    const reader = server.sessionStream(path).getReader();
-    void (async () => {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        void serve(value).catch(bestEffort); // each session logs its own failure
-      }
-    })().catch(bestEffort); // the listener closed: nothing more to accept
-  };
-  accept('/v1', options.onMailbox);
-  accept('/relay', options.onRelay);
-  server.startServer();
-  await server.ready;
-  const address = server.address();
-  return { port: address?.port ?? options.port, close: () => server.stopServer() };
+/** GET /webtransport: where native HTTP/3 WebTransport is and how to trust its certificate. */
+function webTransportInfo(url: string, h3: Http3Listener): Record<string, unknown> {
+  return { url, mailbox: `${url}/v1`, relay: `${url}/relay`, serverCertificateHashes: [h3.certificateHash], notAfter: h3.notAfter };
 }
