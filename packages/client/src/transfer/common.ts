@@ -186,20 +186,28 @@ export function relaysFromWelcome(welcome: Readonly<Record<string, unknown>>): R
   const out: RelayHint[] = [];
   for (const entry of list.slice(0, 4)) {
     if (typeof entry !== 'object' || entry === null) continue;
-    const { tcp, websocket } = entry as Record<string, unknown>;
-    const locations = [...(typeof tcp === 'string' ? [tcp] : []), ...(Array.isArray(websocket) ? websocket.slice(0, 4) : [])];
-    const merged = { tcp: [] as RelayHint['tcp'][number][], websocket: [] as string[] };
+    const { tcp, websocket, webtransport } = entry as Record<string, unknown>;
+    const locations = [
+      ...(typeof tcp === 'string' ? [tcp] : []),
+      ...(Array.isArray(websocket) ? websocket.slice(0, 4) : []),
+      ...(Array.isArray(webtransport) ? webtransport.slice(0, 4) : []),
+    ];
+    const merged = { tcp: [] as RelayHint['tcp'][number][], websocket: [] as string[], webtransport: [] as string[] };
     for (const location of locations) {
       if (typeof location !== 'string') continue;
       try {
         const hint = parseRelayLocation(location);
         merged.tcp.push(...hint.tcp);
         merged.websocket.push(...hint.websocket);
+        merged.webtransport.push(...(hint.webtransport ?? []));
       } catch {
         // a gateway we cannot understand is simply not used
       }
     }
-    if (merged.tcp.length || merged.websocket.length) out.push(merged);
+    if (merged.tcp.length || merged.websocket.length || merged.webtransport.length) {
+      const { webtransport: wt, ...rest } = merged;
+      out.push(wt.length ? merged : rest);
+    }
   }
   return out;
 }

@@ -26,7 +26,7 @@ export function ourTransitMessage(listener: TransitListener | undefined, relays:
 
 /** Every outbound attempt for these hints with these dialers, in the order to start them. */
 export function outboundAttempts(peer: TransitHints, ourRelays: readonly RelayHint[], dialers: TransitDialers, relayDelayMs: number): Attempt[] {
-  const { tcp, websocket: ws } = dialers;
+  const { tcp, websocket: ws, webtransport: wt } = dialers;
   const attempts: Attempt[] = [];
   let relayDelay = 0;
   if (tcp) {
@@ -45,6 +45,7 @@ export function outboundAttempts(peer: TransitHints, ourRelays: readonly RelayHi
   for (const r of mergeRelays([...ourRelays, ...peer.relays])) {
     if (tcp) for (const t of [...r.tcp].sort((a, b) => b.priority - a.priority)) relay(`->relay:tcp:${t.hostname}:${t.port}`, (signal) => tcp(t.hostname, t.port, { signal }));
     if (ws) for (const url of r.websocket) relay(`->relay:${url}`, (signal) => ws(url, { signal }));
+    if (wt) for (const url of r.webtransport ?? []) relay(`->relay:${url}`, (signal) => wt(url, { signal }));
   }
   return attempts;
 }

@@ -21,10 +21,14 @@ export interface DialOptions {
 export type TcpDialer = (host: string, port: number, options: DialOptions) => Promise<ByteChannel>;
 /** Open a WebSocket (binary messages carry the bytes). */
 export type WebSocketDialer = (url: string, options: DialOptions) => Promise<ByteChannel>;
+/** Open a WebTransport session to a relay's `https://…/relay` (one bidirectional stream carries the bytes). */
+export type WebTransportDialer = (url: string, options: DialOptions) => Promise<ByteChannel>;
 
 export interface TransitDialers {
   tcp?: TcpDialer;
   websocket?: WebSocketDialer;
+  /** For relays announced with a WebTransport side (`webTransportDialer()`); none by default. */
+  webtransport?: WebTransportDialer;
 }
 
 /** A listening socket for direct connections. */

@@ -21,10 +21,9 @@
 import { observed } from '@burrow/protocol';
 import { WormholeError, abortError, withSignal } from '@burrow/protocol';
 import { MAX_WEBTRANSPORT_WRITE, type WebTransportConstructor, type WebTransportHashLike, type WebTransportLike } from '../transports/webtransport.js';
-import type { ByteChannel, DialOptions } from './types.js';
+import type { ByteChannel, WebTransportDialer } from './types.js';
 
-/** Open a WebTransport session to a relay. */
-export type WebTransportDialer = (url: string, options: DialOptions) => Promise<ByteChannel>;
+export type { WebTransportDialer };
 
 export interface WebTransportDialerOptions {
   /** WebTransport implementation (default `globalThis.WebTransport`, looked up per dial). */

@@ -37,6 +37,12 @@ export interface RelayHint {
   readonly tcp: readonly TcpHint[];
   /** `ws://` or `wss://` URLs of the relay's WebSocket side. */
   readonly websocket: readonly string[];
+  /**
+   * `https://` URLs of the relay's WebTransport side (a Burrow gateway's
+   * HTTP/3 `/relay`). Ours only: never sent to the peer (no peer format
+   * has it), who reaches the same relay by TCP or WebSocket.
+   */
+  readonly webtransport?: readonly string[];
 }
 
 /** A parsed or to-be-sent `transit` message body. */
@@ -60,6 +66,7 @@ const MAX_HOSTNAME = 253;
 const MAX_URL = 2048;
 
 const HOSTNAME_RE = /^[^\s/?#@\u0000-\u001f\u007f]+$/;
+const HTTPS_URL_RE = /^https:\/\/[^\s/?#@\u0000-\u001f\u007f]+(?:[/?#][^\s\u0000-\u001f\u007f]*)?$/i;
 const WS_URL_RE = /^wss?:\/\/[^\s/?#@\u0000-\u001f\u007f]+(?:[/?#][^\s\u0000-\u001f\u007f]*)?$/i;
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -172,17 +179,26 @@ function dedupeTcp(list: readonly TcpHint[]): TcpHint[] {
  * `relay-v1` and `relay-v2`), as magic-wormhole.rs does.
  */
 export function mergeRelays(relays: readonly RelayHint[]): RelayHint[] {
-  const out: { name?: string; tcp: TcpHint[]; websocket: string[] }[] = [];
+  const out: { name?: string; tcp: TcpHint[]; websocket: string[]; webtransport?: string[] }[] = [];
   for (const r of relays) {
     const match = out.find(
-      (o) => o.tcp.some((t) => r.tcp.some((u) => tcpKey(t) === tcpKey(u))) || o.websocket.some((w) => r.websocket.includes(w)),
+      (o) =>
+        o.tcp.some((t) => r.tcp.some((u) => tcpKey(t) === tcpKey(u))) ||
+        o.websocket.some((w) => r.websocket.includes(w)) ||
+        (o.webtransport ?? []).some((w) => (r.webtransport ?? []).includes(w)),
     );
     if (match) {
       match.tcp = dedupeTcp([...match.tcp, ...r.tcp]);
       match.websocket = [...new Set([...match.websocket, ...r.websocket])];
+      if (match.webtransport || r.webtransport) match.webtransport = [...new Set([...(match.webtransport ?? []), ...(r.webtransport ?? [])])];
       if (match.name === undefined && r.name !== undefined) match.name = r.name;
     } else {
-      out.push({ ...(r.name !== undefined ? { name: r.name } : {}), tcp: dedupeTcp(r.tcp), websocket: [...new Set(r.websocket)] });
+      out.push({
+        ...(r.name !== undefined ? { name: r.name } : {}),
+        tcp: dedupeTcp(r.tcp),
+        websocket: [...new Set(r.websocket)],
+        ...(r.webtransport ? { webtransport: [...new Set(r.webtransport)] } : {}),
+      });
     }
   }
   return out;
@@ -202,6 +218,8 @@ export function encodeTransitHints(hints: TransitHints): Record<string, unknown>
     out.push({ type: 'direct-tcp-v1', priority: d.priority, hostname: d.hostname, port: d.port });
   }
   for (const r of hints.relays) {
+    // A relay we reach only over WebTransport has nothing a peer could use.
+    if (r.tcp.length === 0 && r.websocket.length === 0) continue;
     if (r.tcp.length > 0) {
       out.push({
         type: 'relay-v1',
@@ -222,8 +240,8 @@ export function encodeTransitHints(hints: TransitHints): Record<string, unknown>
 
 /**
  * Parse a relay given by the user: `tcp:HOST:PORT` (the CLI's
- * `--transit-helper` form, optionally `:priority=N`), `tcp://HOST:PORT`, or a
- * `ws://`/`wss://` URL. Throws a TypeError naming the problem.
+ * `--transit-helper` form, optionally `:priority=N`), `tcp://HOST:PORT`, a
+ * `ws://`/`wss://` URL, or an `https://` URL (a relay's WebTransport side). Throws a TypeError naming the problem.
  *
  * @example
  * parseRelayLocation('tcp:127.0.0.1:4001'); // { tcp: [{ hostname: '127.0.0.1', port: 4001, priority: 0 }], websocket: [] }
@@ -233,6 +251,10 @@ export function parseRelayLocation(location: string): RelayHint {
   if (/^wss?:\/\//i.test(location)) {
     if (location.length > MAX_URL || !WS_URL_RE.test(location)) throw new TypeError(`malformed WebSocket relay URL '${location}'`);
     return { tcp: [], websocket: [location] };
+  }
+  if (/^https:\/\//i.test(location)) {
+    if (location.length > MAX_URL || !HTTPS_URL_RE.test(location)) throw new TypeError(`malformed WebTransport relay URL '${location}'`);
+    return { tcp: [], websocket: [], webtransport: [location] };
   }
   let m = /^tcp:\/\/(\[[^\]]+\]|[^:/]+):(\d+)\/?$/i.exec(location);
   let priority = 0;
@@ -248,7 +270,7 @@ export function parseRelayLocation(location: string): RelayHint {
       }
     }
   }
-  if (!m) throw new TypeError(`relay must be tcp:HOST:PORT, tcp://HOST:PORT or a ws(s):// URL, got '${location}'`);
+  if (!m) throw new TypeError(`relay must be tcp:HOST:PORT, tcp://HOST:PORT, a ws(s):// or an https:// URL, got '${location}'`);
   const hostname = m[1]!.replace(/^\[|\]$/g, '');
   const port = Number(m[2]);
   if (!validHostname(hostname) || !validPort(port)) throw new TypeError(`bad host or port in relay '${location}'`);
