@@ -110,7 +110,7 @@ async function wsEnd(url: string, token: string, side: string): Promise<RelayEnd
   const input = new RelayInput();
   ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
     if (!isBinary) return input.fail(new Error('text frame from the relay'));
-    input.feed(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer));
+    input.feed(Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)); // count, do not copy
   });
   ws.on('error', (err) => input.fail(err));
   ws.on('close', () => input.fail(new Error('relay WebSocket closed')));
