@@ -191,7 +191,7 @@ async function wormholeRound(urls: string | readonly string[], pids: number | re
 }
 
 /** Open `n` connections that `bind` (acked) and then idle; each goes into `into` as soon as it is open. */
-async function openIdle(url: string, n: number, into: MailboxClient[]): Promise<void> {
+export async function openIdle(url: string, n: number, into: MailboxClient[]): Promise<void> {
   const batch = 100;
   for (let i = 0; i < n; i += batch) {
     await Promise.all(

@@ -62,11 +62,18 @@ lines.on('line', (line) => {
 lines.on('close', () => { gw.close().finally(() => process.exit(0)); });
 `;
 
-/** Start the gateway with `options` in a child process; resolves once it listens. */
-export async function startGatewayProcess(options: GatewayOptions): Promise<GatewayProcess> {
+/**
+ * Start the gateway with `options` in a child process; resolves once it
+ * listens. `fileLimit`: start it under `ulimit -n N` (`'hard'`: the hard
+ * limit), as an operator raises the limit for many connections.
+ */
+export async function startGatewayProcess(options: GatewayOptions, { fileLimit }: { fileLimit?: number | 'hard' } = {}): Promise<GatewayProcess> {
+  const node = [process.execPath, '--expose-gc', '--conditions=source', '--import', TSX, '--input-type=module', '-e', CHILD_SCRIPT];
+  const limit = fileLimit === 'hard' ? '$(ulimit -Hn)' : String(fileLimit);
+  const [command, ...args] = fileLimit === undefined ? node : ['/bin/sh', '-c', `ulimit -n ${limit} && exec "$@"`, 'sh', ...node];
   const child: ChildProcess = spawn(
-    process.execPath,
-    ['--expose-gc', '--conditions=source', '--import', TSX, '--input-type=module', '-e', CHILD_SCRIPT],
+    command!,
+    args,
     {
       cwd: ROOT,
       stdio: ['pipe', 'pipe', 'inherit'],

@@ -6,6 +6,7 @@
 import { cleanup } from '@burrow/testkit';
 import { browsersBench } from './browsers.js';
 import { gatewayBench } from './gateway.js';
+import { gatewayIdleBench } from './gateway-idle.js';
 import { pageTransferBench } from './page-transfer.js';
 import { transferBench } from './transfer.js';
 import { filesBench } from './files.js';
@@ -21,6 +22,7 @@ const SUITES: Record<string, () => Promise<void>> = {
   files: filesBench,
   browsers: browsersBench,
   gateway: gatewayBench,
+  'gateway-idle': gatewayIdleBench,
   page: pageTransferBench,
   startup: startupBench,
 };
