@@ -21,8 +21,9 @@ const MASK = new Uint8Array([1, 2, 3, 4]);
 /** A relay with a TCP listener and a WebSocket endpoint on an HTTP server. */
 async function relayServer(options: { maxFrameBytes?: number; closeTimeoutMs?: number } = {}) {
   const warnings: string[] = [];
-  const relay = new TransitRelay({ logger: { warn: (e) => warnings.push(e) } });
-  const ws = new RelayWebSocketServer(relay, { ...options, logger: { warn: (e) => warnings.push(e) } });
+  const warn = (event: string, fields?: Record<string, unknown>): void => void warnings.push(`${event} ${JSON.stringify(fields)}`);
+  const relay = new TransitRelay({ logger: { warn } });
+  const ws = new RelayWebSocketServer(relay, { ...options, logger: { warn } });
   const http: Server = createServer();
   http.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head));
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
@@ -157,7 +158,7 @@ describe('relay WebSocket endpoint', () => {
     const peer = await wsPeer(s.url);
     peer.ws.send(randomBytes(1025));
     expect((await peer.closed).code).toBe(1009);
-    expect(s.warnings).toContain('relay.websocket-error');
+    expect(s.warnings).toEqual([expect.stringMatching(/^relay.websocket-error .*"error":"WS_ERR_UNSUPPORTED_MESSAGE_LENGTH","code":1009/)]);
     await waitFor(() => s.relay.stats().connections === 0, { message: 'relay empty' });
   });
 

@@ -159,8 +159,10 @@ export class RelayWebSocketConnection {
   }
 
   #protocolError(code: number, reason: string): void {
-    const level = code === CLOSE_CODE.tooBig ? 'warn' : 'debug';
-    this.#options.logger?.[level]?.('relay.websocket-error', { address: this.#options.address, error: reason, code });
+    // `error` as the ws library named it, which /metrics counts (frame-size).
+    const tooBig = code === CLOSE_CODE.tooBig;
+    const error = tooBig ? 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' : 'WS_ERR_PROTOCOL';
+    this.#options.logger?.[tooBig ? 'warn' : 'debug']?.('relay.websocket-error', { address: this.#options.address, error, code, reason });
     this.#close(code, reason, true);
   }
 
