@@ -1,33 +1,29 @@
-// Native HTTP/3 WebTransport in headless Chromium: the gateway's mailbox core
-// run by Deno (packages/gateway/src/deno/webtransport-server.ts, npm
-// `deno`), a self-signed ECDSA P-256 certificate valid 10 days trusted
-// through `serverCertificateHashes`, and Burrow's webTransportTransport on the
-// browser's own WebTransport: two pages complete a wormhole text exchange,
-// and the relay core glues two native sessions by token.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// Native HTTP/3 WebTransport in headless Chromium against ONE `burrow serve
+// --webtransport-port 0` (Deno terminates QUIC and hands every session to
+// the gateway, so HTTP/3, WebSocket and TCP clients share its mailbox and
+// relay). The page learns the URL and the self-signed certificate's hash
+// from GET /webtransport and trusts it through `serverCertificateHashes`.
+// Shown: two pages exchange a text over HTTP/3; a page on HTTP/3 and the
+// Debian `wormhole` CLI on WebSocket complete a wormhole; a page sends a
+// file over the relay's HTTP/3 side to the CLI (whose side is TCP); raw
+// relay sessions glued by token; a wrong hash is a Connection error.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '@burrow/testkit';
-import { repoPath, openPage, serveStatic, type StaticServer } from './support/static-server.js';
+import { launchChromium, runWormhole, sha256 } from '@burrow/testkit';
+import { serve, type Served } from '../packages/gateway/interop/support/serve.js';
+import { openPage, serveStatic, type StaticServer } from './support/static-server.js';
 import { IIFE, closeSuite, prepareIifeSuite } from './support/iife.js';
-import { pageToPageText, writeTestCertificate } from './support/webtransport.js';
-
-const DENO = repoPath('packages', 'gateway', 'node_modules', '.bin', 'deno');
-const SERVER = repoPath('packages', 'gateway', 'src', 'deno', 'webtransport-server.ts');
-/** Maps the one workspace import the served modules need (@burrow/protocol/frames) to its source. */
-const IMPORT_MAP = repoPath('packages', 'gateway', 'src', 'deno', 'import_map.json');
+import { pageToPageText } from './support/webtransport.js';
 
 const PAGE = `<!doctype html>
 <meta charset="utf-8">
 <title>Burrow over native WebTransport</title>
 <script src="/burrow.iife.js"></script>
 <script>
-  const transport = (hashHex) => Burrow.webTransportTransport({
-    serverCertificateHashes: [{ algorithm: 'sha-256', value: Burrow.fromHex(hashHex) }],
-  });
+  const trust = (hashHex) => ({ serverCertificateHashes: [{ algorithm: 'sha-256', value: Burrow.fromHex(hashHex) }] });
+  const transport = (hashHex) => Burrow.webTransportTransport(trust(hashHex));
   window.send = async (mailbox, hash, text) => {
     const w = await Burrow.createWormhole({ mailbox, transport: transport(hash) });
     const code = await w.allocateCode();
@@ -44,12 +40,24 @@ const PAGE = `<!doctype html>
       await w.close();
     }
   };
+  // A file to whoever takes the code; Transit dials only the relay's WebTransport side (announced in the welcome).
+  window.sendFile = async (mailbox, hash, size) => {
+    const data = new Uint8Array(size);
+    for (let at = 0; at < size; at += 65536) crypto.getRandomValues(data.subarray(at, Math.min(size, at + 65536)));
+    const w = await Burrow.createWormhole({ mailbox, transport: transport(hash) });
+    const code = await w.allocateCode();
+    const file = new File([data], 'from-page.bin');
+    const transit = { dialers: { webtransport: Burrow.webTransportDialer(trust(hash)) } };
+    window.fileSent = Burrow.sendFile(w, file, { transit, signal: AbortSignal.timeout(60000) })
+      .then((r) => ({ sha256: r.sha256, via: r.via, connection: r.connection, bytes: r.bytes }))
+      .finally(() => w.close());
+    return code;
+  };
   // Two raw relay sessions glued by token: A's bytes arrive at B (the relay protocol, no wormhole).
   window.relayBytes = async (relayUrl, hash, size) => {
-    const options = { serverCertificateHashes: [{ algorithm: 'sha-256', value: Burrow.fromHex(hash) }] };
     const token = Burrow.toHex(crypto.getRandomValues(new Uint8Array(32)));
     const open = async (side) => {
-      const wt = new WebTransport(relayUrl, options);
+      const wt = new WebTransport(relayUrl, trust(hash));
       await wt.ready;
       const stream = await wt.createBidirectionalStream();
       const writer = stream.writable.getWriter();
@@ -88,100 +96,104 @@ const PAGE = `<!doctype html>
   };
 </script>`;
 
+type FileSent = { sha256: string; via: string; connection: string; bytes: number };
 type Win = {
   send(mailbox: string, hash: string, text: string): Promise<string>;
   sent: Promise<{ verifier: string }>;
-  receive(mailbox: string, hash: string, code: string): Promise<{ text: string; verifier: string }>;
+  sendFile(mailbox: string, hash: string, size: number): Promise<string>;
+  fileSent: Promise<FileSent>;
   tryConnect(mailbox: string, hash: string): Promise<string>;
   relayBytes(relayUrl: string, hash: string, size: number): Promise<{ okA: string; okB: string; sent: string; received: string }>;
 };
 
-interface DenoServer {
-  readonly port: number;
-  readonly lines: Record<string, unknown>[];
-  stop(): Promise<void>;
+/** What GET /webtransport answers. */
+interface WebTransportInfo {
+  url: string;
+  mailbox: string;
+  relay: string;
+  serverCertificateHashes: { algorithm: string; value: string }[];
+  notAfter: string;
 }
 
-/** Run the Deno WebTransport server; resolves once it reports its port. */
-async function startDenoServer(certFile: string, keyFile: string, dir: string): Promise<DenoServer> {
-  const child: ChildProcess = spawn(
-    DENO,
-    [
-      'run', '--no-config', `--import-map=${IMPORT_MAP}`, '--no-npm', '--no-remote', '--sloppy-imports', '--unstable-net',
-      '--allow-net=127.0.0.1', `--allow-read=${dir}`,
-      SERVER, '--cert', certFile, '--key', keyFile, '--host', '127.0.0.1', '--port', '0',
-    ],
-    { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '', DENO_DIR: join(dir, 'deno-cache'), NO_COLOR: '1' } },
-  );
-  const lines: Record<string, unknown>[] = [];
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`deno exited (${code}) before listening: ${stderr}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const entry = JSON.parse(line) as Record<string, unknown>;
-        lines.push(entry);
-        if (entry['event'] === 'listening') resolve(entry['port'] as number);
-      } catch {
-        // not ours
-      }
-    });
-  });
-  return {
-    port,
-    lines,
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-describe('native HTTP/3 WebTransport mailbox in headless Chromium (Deno listener)', () => {
+describe('native HTTP/3 WebTransport in headless Chromium, one burrow serve for every listener', () => {
   let dir: string;
+  let gw: Served;
+  let info: WebTransportInfo;
   let hash: string;
-  let deno: DenoServer;
   let site: StaticServer;
   let browser: Browser;
-  let mailbox: string;
+  const health = async () => (await (await fetch(`http://127.0.0.1:${gw.port}/health`)).json()) as { relay: { pairsTotal: number; bytes: number } };
 
   beforeAll(async () => {
-    if (!existsSync(DENO)) throw new Error(`${DENO} is missing: run \`pnpm install\` (the npm package "deno" ships the binary)`);
     dir = prepareIifeSuite('burrow-wt-native-');
-    // serverCertificateHashes: ECDSA, valid for less than 14 days.
-    const { certFile, keyFile, sha256 } = writeTestCertificate(dir);
-    hash = sha256;
-    [deno, site, browser] = await Promise.all([
-      startDenoServer(certFile, keyFile, dir),
+    [gw, site, browser] = await Promise.all([
+      serve(['--webtransport-port', '0']),
       serveStatic({ '/burrow.iife.js': IIFE }, { '/': PAGE }),
       launchChromium(),
     ]);
-    mailbox = `https://127.0.0.1:${deno.port}/v1`;
+    info = (await (await fetch(`http://127.0.0.1:${gw.port}/webtransport`)).json()) as WebTransportInfo;
+    hash = info.serverCertificateHashes[0]!.value;
   });
   afterAll(async () => {
-    await closeSuite(dir, browser, site, deno && { close: () => deno.stop() });
+    gw?.child.kill('SIGTERM');
+    await gw?.exited;
+    await closeSuite(dir, browser, site);
   });
 
   const open = () => openPage(browser, site.url);
 
+  it('announces the HTTP/3 endpoints and a certificate browsers accept by hash', () => {
+    expect(info.mailbox).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/v1$/);
+    expect(info.relay).toBe(info.mailbox.replace(/\/v1$/, '/relay'));
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(Date.parse(info.notAfter) - Date.now()).toBeLessThan(14 * 24 * 3600 * 1000);
+  });
+
   it('two pages complete a wormhole text exchange over Chromium native WebTransport', async () => {
     const a = await open();
     const b = await open();
-    await pageToPageText(a.page, b.page, [mailbox, hash], 'over HTTP/3 🌍');
+    await pageToPageText(a.page, b.page, [info.mailbox, hash], 'over HTTP/3 🌍');
     for (const p of [a, b]) {
       expect(p.errors).toEqual([]);
       await p.page.close();
     }
-    // Both sessions reached the Deno-run mailbox core over /v1.
-    expect(deno.lines.filter((l) => l['event'] === 'session' && l['path'] === '/v1').length).toBeGreaterThanOrEqual(2);
   });
 
-  it('the relay core glues two native WebTransport sessions by token and carries 2 MiB intact', async () => {
+  it('a page on HTTP/3 and the wormhole CLI on WebSocket complete a wormhole through the same mailbox', async () => {
+    const { page, errors } = await open();
+    const code = await page.evaluate(([m, h]) => (window as unknown as Win).send(m, h, 'page on HTTP/3, CLI on WebSocket'), [info.mailbox, hash] as const);
+    const cli = runWormhole(['receive', code], { relayUrl: gw.url, stdin: '' });
+    const r = await cli.result;
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('page on HTTP/3, CLI on WebSocket');
+    expect((await page.evaluate(() => (window as unknown as Win).sent)).verifier).toMatch(/^[0-9a-f]{64}$/);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('a page sends a file over the relay on HTTP/3 to the wormhole CLI (TCP to the same relay)', async () => {
+    const { page, errors } = await open();
+    const before = await health();
+    const size = 3 * 1024 * 1024 + 17;
+    const code = await page.evaluate(([m, h, n]) => (window as unknown as Win).sendFile(m, h, n), [info.mailbox, hash, size] as const);
+    const out = join(dir, 'received.bin');
+    const cli = runWormhole(['receive', '--accept-file', '--hide-progress', '-o', out, code], { relayUrl: gw.url, cwd: dir, stdin: '' });
+    const r = await cli.result;
+    expect(r.exitCode, r.stderr).toBe(0);
+    const sent = await page.evaluate(() => (window as unknown as Win).fileSent);
+    expect(sent).toMatchObject({ via: 'relay', connection: `->relay:${info.relay}`, bytes: size });
+    expect(sha256(readFileSync(out))).toBe(sent.sha256);
+    const after = await health();
+    expect(after.relay.pairsTotal).toBe(before.relay.pairsTotal + 1);
+    expect(after.relay.bytes - before.relay.bytes).toBeGreaterThan(size);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('the relay glues two native WebTransport sessions by token and carries 2 MiB intact', async () => {
     const { page, errors } = await open();
     const size = 2 * 1024 * 1024;
-    const r = await page.evaluate(([u, h, n]) => (window as unknown as Win).relayBytes(u, h, n), [`https://127.0.0.1:${deno.port}/relay`, hash, size] as const);
+    const r = await page.evaluate(([u, h, n]) => (window as unknown as Win).relayBytes(u, h, n), [info.relay, hash, size] as const);
     expect(r.okA).toBe('ok\n');
     expect(r.okB).toBe('ok\n');
     expect(r.received).toBe(r.sent);
@@ -191,7 +203,7 @@ describe('native HTTP/3 WebTransport mailbox in headless Chromium (Deno listener
 
   it('a wrong certificate hash is a Connection error in the page', async () => {
     const { page } = await open();
-    const result = await page.evaluate(([m, h]) => (window as unknown as Win).tryConnect(m, h), [mailbox, '00'.repeat(32)] as const);
+    const result = await page.evaluate(([m, h]) => (window as unknown as Win).tryConnect(m, h), [info.mailbox, '00'.repeat(32)] as const);
     expect(result).toBe('Connection');
     await page.close();
   });
