@@ -3,11 +3,13 @@
 // caps, protocol errors, and a close the client never answers.
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { waitFor } from '@burrow/testkit';
 import { listenTcpRelay, RelayWebSocketServer, TransitRelay } from '../src/index.js';
+import { selfSignedCertificate } from '../src/http3/certificate.js';
 import { closePayload, encodeFrame, FrameParser, OPCODE } from '../src/relay/ws-frames.js';
 
 const cleanups: Array<() => unknown> = [];
@@ -19,12 +21,13 @@ const line = (token: string, side: string): string => `please relay ${token} for
 const MASK = new Uint8Array([1, 2, 3, 4]);
 
 /** A relay with a TCP listener and a WebSocket endpoint on an HTTP server. */
-async function relayServer(options: { maxFrameBytes?: number; closeTimeoutMs?: number } = {}) {
+async function relayServer(options: { maxFrameBytes?: number; closeTimeoutMs?: number; tls?: boolean } = {}) {
   const warnings: string[] = [];
   const warn = (event: string, fields?: Record<string, unknown>): void => void warnings.push(`${event} ${JSON.stringify(fields)}`);
   const relay = new TransitRelay({ logger: { warn } });
-  const ws = new RelayWebSocketServer(relay, { ...options, logger: { warn } });
-  const http: Server = createServer();
+  const { tls, ...wsOptions } = options;
+  const ws = new RelayWebSocketServer(relay, { ...wsOptions, logger: { warn } });
+  const http: Server = tls ? createHttpsServer(selfSignedCertificate({ names: ['127.0.0.1'] })) : createServer();
   http.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head));
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
   const tcp = await listenTcpRelay(relay, { host: '127.0.0.1', port: 0 });
@@ -35,7 +38,7 @@ async function relayServer(options: { maxFrameBytes?: number; closeTimeoutMs?: n
     await new Promise((resolve) => http.close(resolve));
   });
   const port = (http.address() as { port: number }).port;
-  return { relay, warnings, port, url: `ws://127.0.0.1:${port}/relay`, transitPort: tcp.port };
+  return { relay, warnings, port, url: `${tls ? 'wss' : 'ws'}://127.0.0.1:${port}/relay`, transitPort: tcp.port };
 }
 
 async function tcpPeer(port: number, token: string) {
@@ -51,7 +54,7 @@ async function tcpPeer(port: number, token: string) {
 }
 
 async function wsPeer(url: string, protocols?: string[]) {
-  const ws = new WebSocket(url, protocols);
+  const ws = new WebSocket(url, protocols, { rejectUnauthorized: false });
   await new Promise((resolve, reject) => {
     ws.once('open', resolve);
     ws.once('error', reject);
@@ -136,6 +139,23 @@ describe('relay WebSocket endpoint', () => {
     expect(tcp.received().equals(want)).toBe(true);
     peer.ws.close(4001, 'done');
     expect(await peer.closed).toEqual({ code: 4001, reason: '' });
+    await tcp.closed;
+  });
+
+  it('relays over TLS too (wss: the socket is read the usual way), 4 MB each way unchanged', async () => {
+    const s = await relayServer({ tls: true });
+    const token = randomBytes(32).toString('hex');
+    const peer = await wsPeer(s.url);
+    const tcp = await tcpPeer(s.transitPort, token);
+    peer.ws.send(Buffer.from(line(token, 'wwwwwwwwwwwwwwww')));
+    await waitFor(() => peer.received().length === 3 && tcp.received().length === 3, { message: 'ok' });
+    const [up, down] = [randomBytes(4 << 20), randomBytes(4 << 20)];
+    for (let i = 0; i < up.length; i += 256 << 10) peer.ws.send(up.subarray(i, i + (256 << 10)));
+    tcp.socket.write(down);
+    await waitFor(() => tcp.received().length === 3 + up.length && peer.received().length === 3 + down.length, { message: 'all bytes', timeoutMs: 30_000 });
+    expect(tcp.received().subarray(3).equals(up)).toBe(true);
+    expect(peer.received().subarray(3).equals(down)).toBe(true);
+    peer.ws.close();
     await tcp.closed;
   });
 
