@@ -6,6 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
+import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startRedis, waitFor, type RedisServer } from '@burrow/testkit';
 import { startGateway, type Gateway } from '../src/index.js';
@@ -96,6 +97,27 @@ describe('relay pairs across gateways', () => {
       await waitFor(() => x.received().toString() === 'ok\n' && y.received().toString() === 'ok\n', { message: `pair ${i} met` });
     }
     expect(a.stats().relay.forwardedOut + b.stats().relay.forwardedOut).toBe(5);
+  });
+
+  it('a browser half (WebSocket) on one gateway meets a native half (TCP) on another', async () => {
+    const { a, b, prefix } = await pair();
+    const token = randomBytes(32).toString('hex');
+    const ws = new WebSocket(a.relayUrl);
+    const got: Buffer[] = [];
+    ws.on('message', (d: Buffer) => got.push(d));
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    ws.send(Buffer.from(line(token, 'a'.repeat(16))));
+    await waitFor(async () => (await claimed(prefix, token)) !== null, { message: 'claimed by a' });
+    const native = await half(b, line(token, 'b'.repeat(16)));
+    await waitFor(() => Buffer.concat(got).toString() === 'ok\n' && native.received().toString() === 'ok\n', { message: 'both answered ok' });
+    ws.send(Buffer.from('from the page'));
+    native.socket.write('from the CLI');
+    await waitFor(() => native.received().toString() === 'ok\nfrom the page' && Buffer.concat(got).toString() === 'ok\nfrom the CLI', { message: 'bytes both ways' });
+    ws.close();
+    await native.closed;
   });
 
   it('a half that leaves drops its claim; the next half on another gateway then waits there', async () => {
