@@ -44,16 +44,20 @@ export async function main(argv: string[], io: Io): Promise<number> {
     await runCommand(command, flags, rest, io, controller.signal);
     return EXIT.ok;
   } catch (err) {
+    // --json: scripts read the failure as the last line, like the `done` of a success.
+    const jsonError = (code: string, message: string) => {
+      if (flags.json && command !== 'agent') io.stdout.write(`${JSON.stringify({ event: 'error', code, message })}\n`);
+    };
     if (err instanceof UsageError) {
       io.stderr.write(`burrow: ${err.message}\n`);
+      jsonError('Usage', err.message);
       return EXIT.usage;
     }
     const { isWormholeError } = await import('@burrow/client');
     const message = err instanceof Error ? err.message : String(err);
     if (isWormholeError(err)) io.stderr.write(`ERROR: ${err.message} [${err.code}]\n`);
     else io.stderr.write(`ERROR: ${message}\n`);
-    // --json: scripts read the failure as the last line, like the `done` of a success.
-    if (flags.json && command !== 'agent') io.stdout.write(`${JSON.stringify({ event: 'error', code: isWormholeError(err) ? err.code : interrupted ? 'Aborted' : 'Internal', message })}\n`);
+    jsonError(isWormholeError(err) ? err.code : interrupted ? 'Aborted' : 'Internal', message);
     return interrupted ? EXIT.interrupted : EXIT.failed;
   } finally {
     process.off('SIGINT', onSignal);
