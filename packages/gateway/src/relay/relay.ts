@@ -27,10 +27,9 @@
  * looks inside the bytes: after the handshake everything is ciphertext
  * between the peers.
  *
- * Across processes ({@link TransitRelay.pairAcross}, ./shared.ts): a half
- * with no buddy here asks the cluster where its token pairs; if another
- * process holds it, the half is glued to a pipe to that process's relay,
- * which then sees the client's handshake and answers it.
+ * Across processes ({@link TransitRelay.pairAcross}, ./shared.ts): a lonely
+ * half whose token another process holds is glued to a pipe to that
+ * process's relay, which sees the client's handshake and answers it.
  */
 import type { Logger } from '@burrow/protocol';
 import { checkHandshake, MAX_HANDSHAKE_BYTES, RELAY_BAD_HANDSHAKE, RELAY_IMPATIENT, RELAY_OK } from '@burrow/protocol/server';
@@ -294,7 +293,11 @@ export class TransitRelay {
   #claim(pairing: RelayPairing, c: Conn, token: string): void {
     pairing.claim(token, c.ep.address, c.hello!).then(
       (link) => {
-        if (!link) return; // it pairs here: keep waiting
+        if (!link) {
+          // It pairs here: keep waiting (if `c` left meanwhile, drop a claim made after it did).
+          if (c.phase !== 'waiting' && !this.#matcher.has(token)) pairing.release(token);
+          return;
+        }
         if (c.phase !== 'waiting') {
           link.abandon(); // paired here meanwhile, or gone
           return;
