@@ -120,7 +120,8 @@ describe('burrow send PATH… → burrow receive (files-v1)', () => {
       expect(await sha256File(join(out, 'big.bin'))).toBe(await sha256File(join(dir, 'big.bin')));
 
       const s3 = runBurrow([...flags, 'send', '--json', 'big.bin'], dir);
-      const r3 = runBurrow([...flags, 'receive', '--json', '--accept-file', await s3.code], bad);
+      // -o DIR from another folder: the partial is found in DIR.
+      const r3 = runBurrow([...flags, 'receive', '--json', '--accept-file', '-o', bad, await s3.code], dir);
       const [sr3, rr3] = await Promise.all([s3.done, r3.done]);
       expect(sr3.exitCode, sr3.stderr).toBe(0);
       expect(rr3.exitCode, rr3.stderr).toBe(0);
