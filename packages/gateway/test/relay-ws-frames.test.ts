@@ -226,3 +226,24 @@ describe('any split of the bytes', () => {
     expect(parse(bytes)).toEqual(parse([large]));
   });
 });
+
+describe('malformed input', () => {
+  it('never throws on mutated streams, and reports nothing after an error or a close', () => {
+    const valid = concat(
+      frame(OPCODE.binary, randomBytes(40), { fin: false }),
+      frame(OPCODE.ping, randomBytes(4)),
+      frame(OPCODE.continuation, randomBytes(300)),
+      frame(OPCODE.close, closePayload(1000, 'ok')),
+    );
+    for (let round = 0; round < 3_000; round++) {
+      const bytes = new Uint8Array(valid);
+      const flips = 1 + (round % 4);
+      for (let f = 0; f < flips; f++) bytes[(round * 7919 + f * 104_729) % bytes.length] = randomBytes(1)[0]!;
+      const cut = 1 + (round % (bytes.length - 1));
+      const events = parse([bytes.subarray(0, cut), bytes.subarray(cut)], { maxFrameBytes: 256 });
+      const end = events.findIndex((e) => e[0] === 'error' || e[0] === 'close');
+      if (end >= 0) expect(end, `round ${round}`).toBe(events.length - 1);
+      for (const e of events) if (e[0] === 'error') expect([1002, 1007, 1009]).toContain(e[1]);
+    }
+  });
+});
