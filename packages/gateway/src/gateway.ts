@@ -338,7 +338,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     webtransportUrl: wt ? `https://${shown}:${wt.port}` : undefined,
     webtransportPort: wt?.port,
     http3Url: h3 ? `https://${shown}:${h3.port}` : undefined,
-    http3CertificateHash: h3?.certificateHash,
+    // A getter: the self-signed certificate is replaced before it expires.
+    get http3CertificateHash() {
+      return h3?.certificateHash;
+    },
     stats,
     metrics: metricsText,
     async shutdown({ drainMs = 10_000 } = {}) {

@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@burrow/testkit';
 import { startGateway, type Gateway } from '../src/index.js';
-import { findDeno } from '../src/http3/listener.js';
+import { findDeno, listenHttp3 } from '../src/http3/listener.js';
+import type { WebTransportSessionLike } from '../src/mailbox/webtransport.js';
 import { selfSignedCertificate } from '../src/http3/certificate.js';
 import { exchange, wsMailboxClient, type Frame, type RawMailboxClient } from './support/raw-mailbox.js';
 
@@ -98,5 +99,38 @@ describe('gateway mailbox over native HTTP/3 WebTransport', () => {
   it('closes a session at an unknown path with 404', async () => {
     const c = await h3MailboxClient(`${gw.http3Url}/nope`, hash);
     expect(await c.closed).toBe(404);
+  });
+});
+
+describe('HTTP/3 listener supervision', () => {
+  const closedWith = (code: number) => async (_path: string, session: WebTransportSessionLike) => session.close({ closeCode: code, reason: 'test' });
+
+  it('restarts a Deno child that died, on the same port and certificate', async () => {
+    const h3 = await listenHttp3({ host: '127.0.0.1', port: 0, onSession: closedWith(4001) });
+    try {
+      const { port, pid } = h3;
+      const hash = h3.certificateHash.value;
+      process.kill(pid!, 'SIGKILL');
+      await waitFor(() => h3.pid !== undefined && h3.pid !== pid, { message: 'a new Deno child', timeoutMs: 15_000 });
+      expect(h3.port).toBe(port);
+      expect(h3.certificateHash.value).toBe(hash);
+      const c = await h3MailboxClient(`https://127.0.0.1:${port}/v1`, hash);
+      expect(await c.closed).toBe(4001);
+    } finally {
+      await h3.close();
+    }
+  });
+
+  it('replaces the self-signed certificate before it expires, on the same port', async () => {
+    const h3 = await listenHttp3({ host: '127.0.0.1', port: 0, validForMs: 4000, onSession: closedWith(4002) });
+    try {
+      const first = h3.certificateHash.value;
+      await waitFor(() => h3.certificateHash.value !== first, { message: 'a new certificate', timeoutMs: 15_000 });
+      await waitFor(() => h3.pid !== undefined, { message: 'Deno to listen again' });
+      const c = await h3MailboxClient(`https://127.0.0.1:${h3.port}/v1`, h3.certificateHash.value);
+      expect(await c.closed).toBe(4002);
+    } finally {
+      await h3.close();
+    }
   });
 });

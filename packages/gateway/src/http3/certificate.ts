@@ -83,8 +83,8 @@ export function selfSignedCertificate(options: SelfSignedOptions): SelfSignedCer
   const validFor = Math.min(options.validForMs ?? 13 * DAY, 13 * DAY);
   if (!(validFor > 0)) throw new RangeError('options.validForMs must be positive');
   const now = options.now ?? Date.now();
-  // A minute of slack for clocks slightly behind; the whole span stays under 14 days.
-  const notBefore = new Date(Math.floor(now / 1000) * 1000 - 60_000);
+  // Up to a minute of slack for clocks slightly behind; the whole span stays under 14 days.
+  const notBefore = new Date(Math.floor(now / 1000) * 1000 - Math.min(60_000, Math.floor(validFor / 2000) * 1000));
   const notAfter = new Date(notBefore.getTime() + validFor);
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const serial = randomBytes(16);

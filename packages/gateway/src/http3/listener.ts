@@ -11,20 +11,23 @@
  * Without a certificate of its own the listener makes a self-signed ECDSA
  * P-256 one valid 13 days, which browsers trust by its SHA-256
  * (`serverCertificateHashes`); the gateway publishes it at GET /webtransport.
+ * It is replaced a day before it expires (Deno restarts on the same port with
+ * the new one: open HTTP/3 sessions drop and reconnect). A Deno child that
+ * dies is restarted on the same port, with backoff.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { X509Certificate, createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { parseJsonObject, type Logger } from '@burrow/protocol';
+import { join } from 'node:path';
+import type { Logger } from '@burrow/protocol';
 import type { WebTransportSessionLike } from '../mailbox/webtransport.js';
 import { acceptBridgeSocket } from './bridge-session.js';
 import { selfSignedCertificate } from './certificate.js';
+import { startDenoChild } from './deno-child.js';
+
+export { findDeno } from './deno-child.js';
 
 export interface Http3Options {
   /** UDP address and port to bind (0 = any free port). */
@@ -34,6 +37,8 @@ export interface Http3Options {
   readonly tls?: { cert: string | Buffer; key: string | Buffer } | undefined;
   /** Names for the self-signed certificate (default the host, 127.0.0.1 and localhost). */
   readonly names?: readonly string[];
+  /** Validity of the self-signed certificate (default and at most 13 days); it is replaced when 1/13 of it (a day) is left. */
+  readonly validForMs?: number;
   /** The deno binary (default the npm package `deno`'s, then `deno` on PATH). */
   readonly deno?: string | undefined;
   readonly logger?: Logger | undefined;
@@ -43,80 +48,137 @@ export interface Http3Options {
 
 export interface Http3Listener {
   readonly port: number;
-  /** The certificate as `serverCertificateHashes` takes it (value: hex SHA-256 of the DER). */
+  /** The Deno child's pid (changes when it is restarted). */
+  readonly pid: number | undefined;
+  /** The certificate in use as `serverCertificateHashes` takes it (value: hex SHA-256 of the DER). */
   readonly certificateHash: { readonly algorithm: 'sha-256'; readonly value: string };
   /** When the certificate expires (ISO 8601). */
   readonly notAfter: string;
   close(): Promise<void>;
 }
 
-/** Where the bridge script is: next to this module's directory, as .ts from source, .js when built. */
-function bridgeScript(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const ts = join(here, '..', 'deno', 'quic-bridge.ts');
-  return existsSync(ts) ? ts : join(here, '..', 'deno', 'quic-bridge.js');
-}
-
-/** The deno binary: the option, the npm package's, or PATH's. */
-export function findDeno(explicit?: string): string {
-  if (explicit) return explicit;
-  try {
-    const pkg = createRequire(import.meta.url).resolve('deno/package.json');
-    const bin = join(dirname(pkg), process.platform === 'win32' ? 'deno.exe' : 'deno');
-    if (existsSync(bin)) return bin;
-  } catch {
-    // not installed next to the gateway: try PATH
-  }
-  return 'deno';
-}
-
 /** Start Deno's QUIC listener and serve its sessions here. Rejects if Deno cannot start or bind. */
 export async function listenHttp3(options: Http3Options): Promise<Http3Listener> {
   const dir = mkdtempSync(join(tmpdir(), 'burrow-h3-'));
+  const socketPath = join(dir, 'bridge.sock');
   const sockets = new Set<Socket>();
+  const logger = options.logger;
   let server: Server | undefined;
   let child: ChildProcess | undefined;
-  try {
-    const own = options.tls ? undefined : selfSignedCertificate({ names: options.names ?? [options.host, '127.0.0.1', 'localhost'] });
+  let port = options.port;
+  let hash = '';
+  let notAfter = '';
+  let closing: Promise<void> | undefined;
+  let rotation: NodeJS.Timeout | undefined;
+  let restart: NodeJS.Timeout | undefined;
+  let failures = 0;
+
+  /** Write the certificate Deno will load; returns when the self-signed one should be replaced (ms), if ever. */
+  const writeCertificate = (): number | undefined => {
+    const validFor = options.validForMs;
+    const own = options.tls ? undefined : selfSignedCertificate({ names: options.names ?? [options.host, '127.0.0.1', 'localhost'], ...(validFor ? { validForMs: validFor } : {}) });
     const cert = own?.cert ?? String(options.tls!.cert);
     const x509 = new X509Certificate(cert);
     writeFileSync(join(dir, 'cert.pem'), cert, { mode: 0o600 });
     writeFileSync(join(dir, 'key.pem'), own?.key ?? String(options.tls!.key), { mode: 0o600 });
-    const socketPath = join(dir, 'bridge.sock');
+    hash = createHash('sha256').update(x509.raw).digest('hex');
+    notAfter = new Date(x509.validTo).toISOString();
+    return own ? Math.max(1000, ((own.notAfter.getTime() - Date.now()) * 12) / 13) : undefined;
+  };
+  const stopChild = async (c: ChildProcess | undefined): Promise<void> => {
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
+    c.kill('SIGTERM');
+    const killer = setTimeout(() => c.kill('SIGKILL'), 2000);
+    await exited;
+    clearTimeout(killer);
+  };
+  /** Start Deno; with `fresh`, on a new certificate (at first and when rotating; a restart keeps the one pages trust). */
+  const start = async (fresh: boolean): Promise<void> => {
+    const rotateIn = fresh ? writeCertificate() : undefined;
+    const started = await startDenoChild({
+      host: options.host,
+      port,
+      dir,
+      socketPath,
+      deno: options.deno,
+      logger,
+      onExit: (code, signal) => {
+        if (closing || child !== started.child) return;
+        // Died on its own: HTTP/3 is down until it is back; the other listeners are not affected.
+        const delay = Math.min(30_000, 500 * 2 ** failures++);
+        logger?.warn?.('webtransport.h3-exited', { code, signal, restartInMs: delay });
+        restart = setTimeout(() => void again('restarted', false), delay);
+      },
+    });
+    child = started.child;
+    port = started.port;
+    if (rotateIn !== undefined) {
+      clearTimeout(rotation);
+      rotation = setTimeout(() => void rotate(), Math.min(rotateIn, 2 ** 31 - 1));
+      rotation.unref();
+    }
+  };
+  const again = async (event: string, fresh: boolean): Promise<void> => {
+    if (closing) return;
+    try {
+      await start(fresh);
+      if (closing) return void (await stopChild(child));
+      logger?.info?.(`webtransport.h3-${event}`, { port, notAfter });
+    } catch (err) {
+      const delay = Math.min(30_000, 500 * 2 ** failures++);
+      logger?.warn?.('webtransport.h3-restart-failed', { error: String(err).slice(0, 200), retryInMs: delay });
+      restart = setTimeout(() => void again(event, fresh), delay);
+    }
+  };
+  const rotate = async (): Promise<void> => {
+    if (closing) return;
+    const old = child;
+    child = undefined; // its exit is ours, not a crash
+    await stopChild(old);
+    await again('certificate-rotated', true);
+  };
+  const closeAll = async (): Promise<void> => {
+    clearTimeout(rotation);
+    clearTimeout(restart);
+    await stopChild(child);
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
     server = createServer((socket) => {
       sockets.add(socket);
       socket.once('close', () => sockets.delete(socket));
+      failures = 0;
       void serveBridged(socket, options);
     });
     await new Promise<void>((resolve, reject) => {
       server!.once('error', reject);
       server!.listen(socketPath, () => resolve());
     });
-    const started = await startDeno(options, dir, socketPath);
-    child = started.child;
-    const closeAll = async (): Promise<void> => {
-      const exited = new Promise<void>((resolve) => (child!.exitCode !== null || child!.signalCode !== null ? resolve() : child!.once('exit', () => resolve())));
-      child!.kill('SIGTERM');
-      const killer = setTimeout(() => child!.kill('SIGKILL'), 2000);
-      await exited;
-      clearTimeout(killer);
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server!.close(() => resolve()));
-      rmSync(dir, { recursive: true, force: true });
-    };
-    let closing: Promise<void> | undefined;
-    return {
-      port: started.port,
-      certificateHash: { algorithm: 'sha-256', value: createHash('sha256').update(x509.raw).digest('hex') },
-      notAfter: new Date(x509.validTo).toISOString(),
-      close: () => (closing ??= closeAll()),
-    };
+    await start(true);
   } catch (err) {
-    child?.kill('SIGKILL');
-    server?.close();
-    rmSync(dir, { recursive: true, force: true });
+    closing = Promise.resolve();
+    await closeAll();
     throw err;
   }
+  return {
+    get port() {
+      return port;
+    },
+    get pid() {
+      return child?.pid;
+    },
+    get certificateHash() {
+      return { algorithm: 'sha-256' as const, value: hash };
+    },
+    get notAfter() {
+      return notAfter;
+    },
+    close: () => (closing ??= closeAll()),
+  };
 }
 
 async function serveBridged(socket: Socket, options: Http3Options): Promise<void> {
@@ -130,44 +192,4 @@ async function serveBridged(socket: Socket, options: Http3Options): Promise<void
     // Whatever is queued goes first; then the bridge closes the session.
     socket.end();
   }
-}
-
-async function startDeno(options: Http3Options, dir: string, socketPath: string): Promise<{ child: ChildProcess; port: number }> {
-  const deno = findDeno(options.deno);
-  const child = spawn(
-    deno,
-    [
-      'run', '--no-config', '--no-npm', '--no-remote', '--no-prompt', '--unstable-net',
-      `--allow-net=${options.host},unix:${socketPath}`, `--allow-read=${dir}`, `--allow-write=${socketPath}`,
-      bridgeScript(),
-      '--cert', join(dir, 'cert.pem'), '--key', join(dir, 'key.pem'),
-      '--host', options.host, '--port', String(options.port), '--bridge', socketPath,
-    ],
-    // stdin stays open: the bridge stops when it closes, i.e. when this process goes away.
-    { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '', DENO_DIR: join(dir, 'deno-cache'), NO_COLOR: '1' } },
-  );
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-  const logger = options.logger;
-  return new Promise((resolve, reject) => {
-    let listening = false;
-    child.once('error', (err) => reject(new Error(`cannot start ${deno} for HTTP/3 WebTransport (install the npm package "deno" or pass its path): ${err.message}`)));
-    child.once('exit', (code, signal) => {
-      if (!listening) reject(new Error(`the HTTP/3 listener (deno) exited (${code ?? signal}) before listening: ${stderr.trim().slice(-500)}`));
-      else logger?.warn?.('webtransport.h3-exited', { code, signal });
-    });
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      let entry: Record<string, unknown>;
-      try {
-        entry = parseJsonObject(line, { maxLength: 4096, maxDepth: 2 });
-      } catch {
-        return;
-      }
-      if (entry['event'] === 'listening' && !listening) {
-        listening = true;
-        resolve({ child, port: Number(entry['port']) });
-      } else if (entry['event'] === 'session-failed') logger?.debug?.('webtransport.h3-session-failed', { error: entry['error'] });
-      else if (entry['event'] === 'fatal') logger?.warn?.('webtransport.h3-fatal', { error: entry['error'] });
-    });
-  });
 }
