@@ -47,6 +47,10 @@ export class RelayWebSocketServer {
       refuseUpgrade(socket, 503, 'Service Unavailable');
       return;
     }
+    if (!socket.readable || !socket.writable) {
+      socket.destroy(); // gone during the upgrade: nothing to attach
+      return;
+    }
     const answer = answerUpgrade(req.method, req.headers);
     if (!answer.ok) {
       this.#logger?.debug?.('relay.bad-upgrade', { address, status: answer.status });
