@@ -132,8 +132,18 @@ async function negotiate(ctx: ConnectorContext, options: WebRtcOptions): Promise
   let remoteFp: string | undefined;
   let remoteSet = false;
   const pendingRemote: IceCandidate[] = [];
-  const addCandidate = (c: IceCandidate) =>
-    pc.addIceCandidate(c).catch((err: unknown) => log?.debug?.('webrtc: ignoring a candidate', { error: String(err) }));
+  // node-datachannel can refuse a candidate that arrives while its ICE transport is still being
+  // set up ("without ICE transport", ~1 run in 13 here) although the remote description is set:
+  // try again a few times before giving it up, or ICE may sit in checking until the fallback.
+  const addCandidate = async (c: IceCandidate, attempt = 0): Promise<void> => {
+    try {
+      await pc.addIceCandidate(c);
+    } catch (err) {
+      if (attempt >= 5 || pc.signalingState === 'closed') return void log?.debug?.('webrtc: ignoring a candidate', { error: String(err) });
+      await new Promise((resolve) => setTimeout(resolve, 50 << attempt));
+      return addCandidate(c, attempt + 1);
+    }
+  };
   const applyRemote = async (d: SessionDescription) => {
     if ((d.type === 'offer') !== !leader || remoteSet) throw new WormholeError('RemoteProtocol', `webrtc-v1: unexpected ${d.type}`);
     remoteFp = sdpFingerprints(d.sdp ?? '', 'remote');
