@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, runWormhole, sha256 } from '@burrow/testkit';
-import { serve, type Served } from '../packages/gateway/interop/support/serve.js';
+import { burrowServe, type BurrowServe } from './support/burrow-serve.js';
 import { openPage, serveStatic, type StaticServer } from './support/static-server.js';
 import { IIFE, closeSuite, prepareIifeSuite } from './support/iife.js';
 import { pageToPageText } from './support/webtransport.js';
@@ -117,27 +117,25 @@ interface WebTransportInfo {
 
 describe('native HTTP/3 WebTransport in headless Chromium, one burrow serve for every listener', () => {
   let dir: string;
-  let gw: Served;
+  let gw: BurrowServe;
   let info: WebTransportInfo;
   let hash: string;
   let site: StaticServer;
   let browser: Browser;
-  const health = async () => (await (await fetch(`http://127.0.0.1:${gw.port}/health`)).json()) as { relay: { pairsTotal: number; bytes: number } };
+  const health = async () => (await (await fetch(`${gw.http}/health`)).json()) as { relay: { pairsTotal: number; bytes: number } };
 
   beforeAll(async () => {
     dir = prepareIifeSuite('burrow-wt-native-');
     [gw, site, browser] = await Promise.all([
-      serve(['--webtransport-port', '0']),
+      burrowServe(['--webtransport-port', '0']),
       serveStatic({ '/burrow.iife.js': IIFE }, { '/': PAGE }),
       launchChromium(),
     ]);
-    info = (await (await fetch(`http://127.0.0.1:${gw.port}/webtransport`)).json()) as WebTransportInfo;
+    info = (await (await fetch(`${gw.http}/webtransport`)).json()) as WebTransportInfo;
     hash = info.serverCertificateHashes[0]!.value;
   });
   afterAll(async () => {
-    gw?.child.kill('SIGTERM');
-    await gw?.exited;
-    await closeSuite(dir, browser, site);
+    await closeSuite(dir, browser, site, gw);
   });
 
   const open = () => openPage(browser, site.url);
