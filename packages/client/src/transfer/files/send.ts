@@ -47,9 +47,16 @@ export async function peerSpeaksFiles(w: Wormhole, signal?: AbortSignal): Promis
 export async function sendFiles(w: Wormhole, items: readonly SendItem[], options: SendFilesOptions = {}): Promise<FilesResult | TransferResult> {
   options.signal?.throwIfAborted();
   if (!Array.isArray(items) || items.length === 0) throw new WormholeError('Usage', 'sendFiles needs at least one file or directory');
-  const { files, directories } = flatten(items);
   if (!(await peerSpeaksFiles(w, options.signal))) return sendClassic(w, items, options);
-  return new FilesSender(w, files, directories, options).run();
+  let offer: { files: Outgoing[]; directories: string[] };
+  try {
+    offer = flatten(items);
+  } catch (err) {
+    // The peer is waiting for an offer: tell it why none comes.
+    tellPeer(w, finalError(err, options.signal));
+    throw err;
+  }
+  return new FilesSender(w, offer.files, offer.directories, options).run();
 }
 
 const isDirectory = (item: SendItem): item is DirectorySource => 'entries' in item;
