@@ -29,7 +29,7 @@ import { loadNodeDataChannel, nodeThroughput, rtcConstructor } from './webrtc.js
 
 const MiB = 1024 * 1024;
 const WS = WebSocket as unknown as WebSocketConstructor;
-const LOOPBACK = { rtcConfiguration: { bindAddress: '127.0.0.1' } as RTCConfiguration };
+const LOOPBACK = { rtcConfiguration: { bindAddress: '127.0.0.1' } };
 
 /** A sink that checks nothing in and keeps nothing: the path's speed, not the disk's. */
 const discardSink: FilesSink = {
@@ -93,7 +93,7 @@ async function writeBigFile(path: string, bytes: number): Promise<string> {
   for (let left = bytes; left > 0; left -= block.length) {
     const piece = left >= block.length ? block : block.subarray(0, left);
     h.update(piece);
-    if (!out.write(piece)) await new Promise((r) => out.once('drain', r));
+    if (!out.write(piece)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
   return h.digest('hex');

@@ -14,7 +14,7 @@ import { createWormhole, receiveOffer, sendFiles, type FilesResult, type RTCPeer
 import { directorySource, fileSource, nodeFilesSink, partialName, nodeSha256 } from '@burrow/client/node';
 
 const WS = WebSocket as unknown as WebSocketConstructor;
-const LOOPBACK = { rtcConfiguration: { bindAddress: '127.0.0.1' } as RTCConfiguration };
+const LOOPBACK = { rtcConfiguration: { bindAddress: '127.0.0.1' } };
 const T = 60_000;
 
 /** node-datachannel's RTCPeerConnection, remembering every instance so a test can pull one out from under a transfer. */
