@@ -69,10 +69,10 @@ describe('files-v1 between browsers (sendFiles → OPFS over WebRTC)', () => {
   };
 
   /** Start a transfer from `a` to `b`; returns once the receiver accepted the offer. */
-  const start = async (a: DriverPage, b: DriverPage) => {
+  const start = async (a: DriverPage, b: DriverPage, gate?: number) => {
     const code = await filesPage(a).setup(gateway.url);
     await filesPage(b).setup(gateway.url, code);
-    await filesPage(a).send(SPEC);
+    await filesPage(a).send(SPEC, gate);
     const offer = await filesPage(b).receive(SPEC);
     expect(offer).toMatchObject({ type: 'files', bytes: TOTAL, directories: ['album/empty'], via: 'webrtc' });
     expect(byPath(offer.files!)).toEqual(byPath(EXPECTED).map(({ path, size }) => ({ path, size })));
@@ -127,8 +127,9 @@ describe('files-v1 between browsers (sendFiles → OPFS over WebRTC)', () => {
     ['chromium', 'firefox'],
   ] as const)('%s → %s: the receiving tab closed at ~50 %% resumes with a new code from the OPFS partials', async (from, to) => {
     const [a, b] = await Promise.all([open(from), open(to)]);
-    await start(a, b);
-    const before = await atLeast(b, 0.5);
+    // Every file slows to a crawl at 60 %: with 4 files at a time that is ~50 % of the offer, and it cannot finish before the tab closes.
+    await start(a, b, 0.6);
+    const before = await atLeast(b, 0.45);
     await b.closeTab(); // Worker, connection and wormhole die with it
     const aborted = await filesPage(a).abortSend();
     expect(aborted.error?.code).toMatch(/^(Aborted|Connection|PeerClosed|Lonely)$/);

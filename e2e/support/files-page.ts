@@ -74,7 +74,19 @@ export const FILES_PAGE = `<!doctype html>
   class Tracked extends RTCPeerConnection { constructor(config) { super(config); window.pcs.push(this); } }
   const connect = { RTCPeerConnection: Tracked };
   const gen = (seed, from, n) => { const b = new Uint8Array(n); for (let i = 0; i < n; i++) { const p = from + i; b[i] = ${PATTERN}; } return b; };
-  const source = (seed, size) => () => { let p = 0; return new ReadableStream({ pull(c) { if (p >= size) return c.close(); const n = Math.min(262144, size - p); c.enqueue(gen(seed, p, n)); p += n; } }, { highWaterMark: 0 }); };
+  // With 'gate' (0…1) each file slows to a crawl (64 KiB per 250 ms) past that share of its bytes.
+  const source = (seed, size, gate) => () => {
+    let p = 0;
+    const stop = gate === undefined ? size : Math.floor(size * gate);
+    return new ReadableStream({ pull(c) {
+      if (p >= size) return c.close();
+      const slow = p >= stop;
+      const n = Math.min(slow ? 65536 : 262144, size - p, slow ? size - p : stop - p);
+      const chunk = gen(seed, p, n); p += n;
+      if (!slow) return c.enqueue(chunk);
+      return new Promise((res) => setTimeout(res, 250)).then(() => c.enqueue(chunk));
+    } }, { highWaterMark: 0 });
+  };
   const plain = (r) => JSON.parse(JSON.stringify(r));
   const failure = (e) => ({ error: { code: e && e.code, message: String(e && e.message || e) } });
   window.setup = async (mailbox, code) => {
@@ -82,10 +94,10 @@ export const FILES_PAGE = `<!doctype html>
     if (code) { w.setCode(code); return code; }
     return await w.allocateCode();
   };
-  window.send = (spec) => {
-    const items = spec.files.map((f) => ({ name: f.path, size: f.size, stream: source(f.seed, f.size) }));
+  window.send = (spec, gate) => {
+    const items = spec.files.map((f) => ({ name: f.path, size: f.size, stream: source(f.seed, f.size, gate) }));
     items.push({ name: spec.folder.name, entries: [
-      ...spec.folder.files.map((f) => ({ path: f.path, type: 'file', size: f.size, open: source(f.seed, f.size) })),
+      ...spec.folder.files.map((f) => ({ path: f.path, type: 'file', size: f.size, open: source(f.seed, f.size, gate) })),
       ...spec.folder.emptyDirs.map((d) => ({ path: d, type: 'directory' })),
     ] });
     abort = new AbortController();
@@ -160,7 +172,7 @@ export interface PageProgress {
 
 type Win = {
   setup(m: string, c?: string): Promise<string>;
-  send(s: FilesSpec): void;
+  send(s: FilesSpec, gate?: number): void;
   sent(): Promise<PageFilesResult>;
   abortSend(): Promise<PageFilesResult>;
   receive(s: FilesSpec): Promise<PageOffer>;
@@ -174,7 +186,8 @@ type Win = {
 /** Drive {@link FILES_PAGE} from a test. */
 export const filesPage = (p: DriverPage) => ({
   setup: (mailbox: string, code?: string) => p.evaluate(([m, c]) => (window as unknown as Win).setup(m, c), [mailbox, code] as const),
-  send: (spec: FilesSpec) => p.evaluate((s) => (window as unknown as Win).send(s), spec),
+  /** Start sending; with `gate`, every file slows to 256 KiB/s past that share of its bytes. */
+  send: (spec: FilesSpec, gate?: number) => p.evaluate(([s, g]) => (window as unknown as Win).send(s, g), [spec, gate] as const),
   sent: () => p.evaluate(() => (window as unknown as Win).sent(), undefined),
   abortSend: () => p.evaluate(() => (window as unknown as Win).abortSend(), undefined),
   receive: (spec: FilesSpec) => p.evaluate((s) => (window as unknown as Win).receive(s), spec),

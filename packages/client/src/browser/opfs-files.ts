@@ -14,7 +14,7 @@
  *   burrow-partial/<dir>/<name>.<size>.part   what an attempt kept (resumable)
  *   burrow-received/<dir>/<name>              committed files
  */
-import { bestEffort, WormholeError } from '@burrow/protocol';
+import { bestEffort, isWormholeError, WormholeError } from '@burrow/protocol';
 import type { OfferedFile } from '@burrow/protocol/files';
 import type { FilesSink, PartialFile } from '../transfer/files/types.js';
 import { defaultGetDirectory, dirAt, fileIn, moveFile, pruneEmpty, walkFiles, type GetDirectory, type OpfsFile } from './opfs-handles.js';
@@ -69,6 +69,27 @@ export interface OpfsFilesSink extends FilesSink {
 }
 
 const MiB = 1024 * 1024;
+/** A locked partial is tried this many times, this far apart, before the transfer fails. */
+const LOCK_RETRIES = 20;
+const LOCK_RETRY_MS = 250;
+const isLocked = (err: unknown) => (err as { name?: unknown } | null)?.name === 'NoModificationAllowedError';
+
+/**
+ * Run `fn`, again while the file is locked: Chromium lets go of a closed
+ * access handle — ours just now, or a closed tab's — a moment later. One
+ * that stays locked (another open tab) fails with `TransferFailed`.
+ */
+async function whenUnlocked<T>(fn: () => Promise<T>, path: string): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isLocked(err)) throw err;
+      if (attempt >= LOCK_RETRIES) throw new WormholeError('TransferFailed', `the partial data of ${path} stays locked (another tab receiving it?)`, { cause: err, blame: 'local' });
+      await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_MS));
+    }
+  }
+}
 const PART = /^(.+)\.(\d+)\.part$/;
 
 /** The first `bytes` of a file, read as the consumer pulls (never the whole file at once). */
@@ -107,17 +128,16 @@ export function opfsFilesSink(options: OpfsFilesSinkOptions = {}): OpfsFilesSink
 
   const top = async (name: string) => (await getDirectory()).getDirectoryHandle(name, { create: true });
 
-  async function openWritable(handle: OpfsFile, from: number): Promise<WritableStream<Uint8Array>> {
+  async function openWritable(handle: OpfsFile, from: number, path: string): Promise<WritableStream<Uint8Array>> {
     if (!syncBroken && worker) {
       try {
-        const file = await worker.open(handle, from);
+        const file = await whenUnlocked(() => worker.open(handle, from), path);
         modes.add('sync');
         return syncWritable(file, from, flushBytes);
       } catch (err) {
+        if (isWormholeError(err)) throw err;
         // No sync access handles here (or the Worker cannot start, or the
-        // handle cannot be posted): segments from now on. A file locked by
-        // another tab is a real error, not a missing feature.
-        if ((err as { name?: unknown } | null)?.name === 'NoModificationAllowedError') throw err;
+        // handle cannot be posted): segments from now on.
         syncBroken = true;
       }
     }
@@ -145,13 +165,14 @@ export function opfsFilesSink(options: OpfsFilesSinkOptions = {}): OpfsFilesSink
         if (from !== 0 && from !== held) throw new WormholeError('Usage', `PartialFile.write: from must be 0 or held (${held}), not ${from}`);
         if (done && from === held) return new WritableStream<Uint8Array>({ write: () => Promise.reject(new WormholeError('TransferFailed', `${file.path} is already complete`)) });
         keep = false;
-        return openWritable(handle ?? (await partDir.getFileHandle(partName, { create: true })), from);
+        return openWritable(handle ?? (await partDir.getFileHandle(partName, { create: true })), from, file.path);
       },
       // Called once the stream closed: the Worker's handle is closed by then.
       async commit() {
         if (keep) return pruneEmpty(partials, dirSegments);
         const target = (await dirAt(await top(receivedName), dirSegments, true))!;
-        await moveFile(handle ?? (await partDir.getFileHandle(partName)), partDir, target, name);
+        const part = handle ?? (await partDir.getFileHandle(partName));
+        await whenUnlocked(() => moveFile(part, partDir, target, name), file.path);
         await pruneEmpty(partials, dirSegments);
       },
       async discard() {
