@@ -35,7 +35,7 @@ import { webSocketTransport } from './transports/websocket.js';
 import { advertiseConnect } from './connection/advertise.js';
 import type { ConnectOptions } from './connection/connect.js';
 import type { Connection } from './connection/types.js';
-import { PermissionGate } from './permission/gate.js';
+import { WelcomeGate } from './permission/welcome-gate.js';
 
 export { DEFAULT_APPID, MAX_MESSAGE_SIZE, type CallOptions, type WormholeOptions, type WormholeStatus } from './wormhole-options.js';
 
@@ -309,8 +309,8 @@ export class Wormhole {
   #connect(): void {
     const generation = ++this.#connGeneration;
     const current = () => generation === this.#connGeneration;
-    // Bind waits for the welcome (and the permission it may ask for): see permission/gate.ts.
-    const gate = new PermissionGate(
+    // Bind waits for the welcome (and the permission it may ask for): see permission/welcome-gate.ts.
+    const gate = new WelcomeGate(
       {
         send: (frame) => current() && this.#conn?.send(frame),
         ready: () => {
