@@ -74,7 +74,7 @@ async function bundle(file: string): Promise<Measured> {
   const top = first
     .flatMap((c) => Object.entries(c.modules).map(([id, m]) => [id.replace(/^.*node_modules\/\.pnpm\/[^/]+\/node_modules\//, '').replace(root + '/', ''), m.renderedLength] as [string, number]))
     .sort((a, b) => b[1] - a[1])
-    .slice(0, 15);
+    .slice(0, Number(process.env.SIZE_TOP ?? 15));
   return { initial: size(first), lazy: size(chunks.filter((c) => !initial.has(c.fileName))), top };
 }
 
