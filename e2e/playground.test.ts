@@ -129,6 +129,26 @@ describe.each(BROWSERS)('playground e2e (%s)', (kind) => {
     for (const n of names) writeFileSync(join(picks, n), randomBytes(12 * MB));
     const [alice, bob] = await Promise.all([page(), page()]);
     for (const n of names) await alice.setInputFiles('#file-input', join(picks, n));
+    // Past 60 % of each file the picked files read slowly, so the tab is surely closed before the end.
+    await alice.evaluate(() => {
+      const real = Blob.prototype.stream;
+      (window as unknown as { realStream: typeof real }).realStream = real;
+      Blob.prototype.stream = function (this: Blob) {
+        const source = real.call(this).getReader();
+        const slowFrom = this.size * 0.6;
+        let read = 0;
+        return new ReadableStream<Uint8Array>({
+          async pull(c) {
+            const r = await source.read();
+            if (r.done) return c.close();
+            read += r.value.length;
+            if (read > slowFrom) await new Promise((res) => setTimeout(res, 100));
+            c.enqueue(r.value);
+          },
+          cancel: (why) => source.cancel(why),
+        });
+      } as typeof real;
+    }, undefined);
     const code = await startSend(alice);
     await typeCodeAndReceive(bob, code);
     await bob.click('#accept', { timeout: 30_000 });
@@ -140,6 +160,7 @@ describe.each(BROWSERS)('playground e2e (%s)', (kind) => {
     await alice.click('#cancel-send');
     await alice.waitFor('#send-status .bad', { timeout: 30_000 });
 
+    await alice.evaluate(() => void (Blob.prototype.stream = (window as unknown as { realStream: typeof Blob.prototype.stream }).realStream), undefined);
     const bob2 = await bob.newTab();
     await openPlayground(bob2, site.url, gw.url);
     await bob2.waitFor('[data-testid=partials]');
