@@ -31,7 +31,7 @@ const BUDGETS: readonly Budget[] = [
   {
     name: 'files: + sendFile/receiveOffer (Transit over WebSocket; the zip writer and reader load on demand)',
     entry: `export { createWormhole, sendFile, sendDirectory, receiveOffer } from '@burrow/client';`,
-    budget: 40.5 * 1024,
+    budget: 41 * 1024,
   },
 ];
 
@@ -92,7 +92,8 @@ for (const b of BUDGETS) {
   if (b.goal !== undefined) console.log(`     goal ${kb(b.goal)}: ${initial.gzip <= b.goal ? 'met' : `not met (${kb(initial.gzip - b.goal)} over)`}`);
   if (verbose) for (const [id, n] of top) console.log(`       ${kb(n).padStart(9)} min  ${id}`);
 }
-const IIFE_BUDGET = 62 * 1024;
+// 62 → 76 kB: the IIFE carries every export; files-v1 (sendFiles, the files offer), the OPFS files sink and its writer Worker, hashcash and its Worker, the WebTransport relay dialer and the welcome ICE servers came in together.
+const IIFE_BUDGET = 76 * 1024;
 const iife = gzipSync(readFileSync(join(root, 'packages/client/dist/burrow.iife.js')), { level: 9 }).length;
 failed ||= iife > IIFE_BUDGET;
 console.log(`${iife <= IIFE_BUDGET ? 'ok  ' : 'OVER'} ${kb(iife).padStart(9)} / ${kb(IIFE_BUDGET)} budget  the IIFE bundle (every export, connect() inlined)`);
