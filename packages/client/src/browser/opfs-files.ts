@@ -17,7 +17,7 @@
 import { bestEffort, isWormholeError, WormholeError } from '@burrow/protocol';
 import type { OfferedFile } from '@burrow/protocol/files';
 import type { FilesSink, PartialFile } from '../transfer/files/types.js';
-import { defaultGetDirectory, dirAt, fileIn, moveFile, pruneEmpty, walkFiles, type GetDirectory, type OpfsFile } from './opfs-handles.js';
+import { defaultGetDirectory, dirAt, fileIn, moveFile, pruneEmpty, pruneTree, walkFiles, type GetDirectory, type OpfsFile } from './opfs-handles.js';
 import { segmentWritable, syncWritable, SyncAccessWorker, workerConstructor, type WorkerConstructor } from './opfs-writer.js';
 
 export interface OpfsFilesSinkOptions {
@@ -125,6 +125,7 @@ export function opfsFilesSink(options: OpfsFilesSinkOptions = {}): OpfsFilesSink
   const worker = WorkerCtor ? new SyncAccessWorker(WorkerCtor) : undefined;
   let syncBroken = !worker;
   const modes = new Set<'sync' | 'segments'>();
+  let active = 0;
 
   const top = async (name: string) => (await getDirectory()).getDirectoryHandle(name, { create: true });
 
@@ -150,6 +151,15 @@ export function opfsFilesSink(options: OpfsFilesSinkOptions = {}): OpfsFilesSink
     const name = file.segments.at(-1)!;
     const partName = `${name}.${file.size}.part`;
     const partials = await top(partialName);
+    active++;
+    let settled = false;
+    // Empty folders of the partial tree go once no file of this sink is open (pruning
+    // one while another file is being opened in it would pull the folder from under it).
+    const settle = async () => {
+      if (settled) return;
+      settled = true;
+      if (--active === 0) await pruneTree(partials).catch(bestEffort);
+    };
     const partDir = (await dirAt(partials, dirSegments, true))!;
     // Complete under its final name from an earlier run: held in full, left in place if it checks out.
     const finalDir = await dirAt(await top(receivedName), dirSegments, false);
@@ -169,16 +179,16 @@ export function opfsFilesSink(options: OpfsFilesSinkOptions = {}): OpfsFilesSink
       },
       // Called once the stream closed: the Worker's handle is closed by then.
       async commit() {
-        if (keep) return pruneEmpty(partials, dirSegments);
-        const target = (await dirAt(await top(receivedName), dirSegments, true))!;
-        const part = handle ?? (await partDir.getFileHandle(partName));
-        await whenUnlocked(() => moveFile(part, partDir, target, name), file.path);
-        await pruneEmpty(partials, dirSegments);
+        if (!keep) {
+          const target = (await dirAt(await top(receivedName), dirSegments, true))!;
+          const part = handle ?? (await partDir.getFileHandle(partName));
+          await whenUnlocked(() => moveFile(part, partDir, target, name), file.path);
+        }
+        await settle();
       },
       async discard() {
-        if (keep) return;
-        await partDir.removeEntry(partName).catch(bestEffort);
-        await pruneEmpty(partials, dirSegments);
+        if (!keep) await partDir.removeEntry(partName).catch(bestEffort);
+        await settle();
       },
     };
   }

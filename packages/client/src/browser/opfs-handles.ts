@@ -99,6 +99,21 @@ export async function pruneEmpty(base: OpfsDir, segments: readonly string[]): Pr
   }
 }
 
+/** Remove every empty folder under `dir` (depth first); true if `dir` itself is then empty. */
+export async function pruneTree(dir: OpfsDir): Promise<boolean> {
+  const entries: (OpfsFile | OpfsDir)[] = [];
+  for await (const entry of dir.values()) entries.push(entry);
+  let empty = true;
+  for (const entry of entries) {
+    if (entry.kind === 'directory' && (await pruneTree(entry))) {
+      await dir.removeEntry(entry.name).catch(() => {
+        empty = false; // something arrived in it meanwhile
+      });
+    } else empty = false;
+  }
+  return empty;
+}
+
 /** Every file under `dir`, with its `/`-joined path relative to it. */
 export async function* walkFiles(dir: OpfsDir, prefix: readonly string[] = []): AsyncGenerator<{ segments: string[]; handle: OpfsFile }> {
   for await (const entry of dir.values()) {
