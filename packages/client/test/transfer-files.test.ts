@@ -141,4 +141,50 @@ describe('files-v1 between Burrow peers', () => {
     // Only what was not yet written crossed the second connection.
     expect(got.moved).toBe(big.length);
   });
+
+  it('an ok lost with the connection: the receiver names its committed files on resume, and both agree', async () => {
+    const net = new MemoryNet();
+    const [a, b] = await pair();
+    const seen: string[] = [];
+    const sending = sendFiles(a, [file('first.bin', payload.subarray(0, 200_000)), file('second.bin', payload)], { ...connectOver(net, '10.0.0.1'), onConnection: (c) => seen.push(`a:${c.kind}`) });
+    const offer = await offerFor(b, net);
+    const sink = new MemoryFilesSink();
+    const commit = sink.open.bind(sink);
+    let cut = false;
+    // The path dies right after first.bin got its final name, before its ok can leave.
+    sink.open = async (f) => {
+      const partial = await commit(f);
+      if (f.path !== 'first.bin') return partial;
+      return {
+        ...partial,
+        held: partial.held,
+        commit: async () => {
+          await partial.commit();
+          cut = true;
+          net.cut();
+        },
+      };
+    };
+    const [sent, got] = (await Promise.all([sending, offer.accept(sink, { concurrency: 1, onConnection: (c) => seen.push(`b:${c.kind}`) })])) as [FilesResult, FilesResult];
+    expect(cut).toBe(true);
+    expect(got.reconnects).toBe(1);
+    expect(sent.files.map((f) => f.path)).toEqual(['first.bin', 'second.bin']);
+    expect(sent.files.map((f) => f.sha256)).toEqual(got.files.map((f) => f.sha256));
+    expect(sha(sink.files.get('second.bin')!)).toBe(sha(payload));
+    expect(seen.sort()).toEqual(['a:direct', 'a:direct', 'b:direct', 'b:direct']);
+  });
+
+  it('a file source that stops producing does not hold a cancel: sendFiles settles with Aborted', async () => {
+    const net = new MemoryNet();
+    const [a, b] = await pair();
+    const stop = new AbortController();
+    let pulled = 0;
+    // 64 KiB, then nothing ever again (a stalled user stream).
+    const stalled = () => new ReadableStream<Uint8Array>({ pull: (c) => (pulled++ === 0 ? c.enqueue(new Uint8Array(65536)) : new Promise<void>(() => undefined)) }, { highWaterMark: 0 });
+    const sending = sendFiles(a, [{ name: 'slow.bin', size: 1_000_000, stream: stalled }], { ...connectOver(net, '10.0.0.1'), signal: stop.signal });
+    const offer = await offerFor(b, net);
+    const receiving = offer.accept(new MemoryFilesSink(), { progressIntervalMs: 0, onProgress: (p) => p.bytes >= 65536 && stop.abort() });
+    receiving.catch(() => undefined);
+    await expect(sending).rejects.toMatchObject({ code: 'Aborted' });
+  });
 });

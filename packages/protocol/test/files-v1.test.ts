@@ -106,8 +106,10 @@ describe('files-v1 frames', () => {
     expect(parseFileStream(body(encodeFrame({ error: 'disk full' })))).toEqual({ type: 'error', reason: 'disk full' });
     expect(parseControl(body(encodeFrame({ accept: [0, 2] })))).toEqual({ type: 'accept', files: [0, 2] });
     expect(parseControl(body(encodeFrame({ reject: 'no' })))).toEqual({ type: 'reject', reason: 'no' });
-    expect(parseControl(body(encodeFrame({ resume: {} })))).toEqual({ type: 'resume' });
-    expect(parseControl(body(encodeFrame({ done: {} })))).toEqual({ type: 'done' });
+    expect(parseControl(body(encodeFrame({ resume: { files: [1, 3] } })))).toEqual({ type: 'resume', files: [1, 3] });
+    expect(parseControl(body(encodeFrame({ resume: {} })))).toEqual({ type: 'resume', files: [] });
+    expect(parseControl(body(encodeFrame({ done: { files: [0] } })))).toEqual({ type: 'done', files: [0] });
+    expect(() => parseControl(body(encodeFrame({ done: { files: [-1] } })))).toThrow(expect.objectContaining({ code: 'RemoteProtocol' }));
   });
 
   it('frames are a 4-byte big-endian length and UTF-8 JSON', () => {

@@ -6,7 +6,7 @@
  *
  *   mailbox   S→R {"files-v1": {"offer": {"files": N, "bytes": T}}}   then both connect()
  *   control   S opens the first stream:  S→R {"offer": {...}}   R→S {"accept": [i…]} | {"reject": why}
- *                                        …  R→S {"done": {}}     S closes, R closes
+ *                                        …  R→S {"done": {"files": [i…]}}   S closes, R closes
  *   per file  R opens a stream:          R→S {"get": {"file": i, "offset": n, "sha256"?: prefix}}
  *                                        S→R {"send": {"file": i, "offset": m}}, size-m raw bytes, {"sha256": whole}
  *                                        R→S {"ok": {}} once the file has its final name | {"error": why}
@@ -73,8 +73,9 @@ export type ControlMessage =
   | { readonly type: 'offer'; readonly offer: FilesOffer }
   | { readonly type: 'accept'; readonly files: readonly number[] }
   | { readonly type: 'reject'; readonly reason: string }
-  | { readonly type: 'resume' }
-  | { readonly type: 'done' };
+  /** `files`: what the receiver has committed so far (an `ok` may have been lost with the old connection). */
+  | { readonly type: 'resume'; readonly files: readonly number[] }
+  | { readonly type: 'done'; readonly files: readonly number[] };
 
 /** Frames on a file stream. */
 export type FileStreamMessage =
@@ -235,19 +236,25 @@ export function parseControl(bytes: Uint8Array, limits: { maxFiles?: number; max
   switch (key) {
     case 'offer':
       return { type: 'offer', offer: parseOffer(body, limits) };
-    case 'accept': {
-      if (!Array.isArray(body)) throw bad('accept must be a list of file indexes');
-      const maxFiles = limits.maxFiles ?? FILES_LIMITS.maxFiles;
-      if (body.length > maxFiles) throw bad('accept lists too many files');
-      return { type: 'accept', files: body.map((i) => natural(i, 'accepted file index')) };
-    }
+    case 'accept':
+      return { type: 'accept', files: indexList(body, 'accept', limits) };
     case 'reject':
       return { type: 'reject', reason: typeof body === 'string' ? body.slice(0, 500) : 'transfer rejected' };
     case 'resume':
-      return { type: 'resume' };
+    case 'done': {
+      // {"files": [i…]}: the committed files (absent in the first drafts: none named).
+      const files = isJsonObject(body) && body['files'] !== undefined ? indexList(body['files'], key, limits) : [];
+      return { type: key, files };
+    }
     default:
-      return { type: 'done' };
+      throw bad(`unknown control message ${key}`);
   }
+}
+
+function indexList(body: unknown, what: string, limits: { maxFiles?: number }): number[] {
+  if (!Array.isArray(body)) throw bad(`${what} must be a list of file indexes`);
+  if (body.length > (limits.maxFiles ?? FILES_LIMITS.maxFiles)) throw bad(`${what} lists too many files`);
+  return body.map((i) => natural(i, `${what} file index`));
 }
 
 /** Parse a file-stream frame. */

@@ -4,8 +4,8 @@
  * failure (stop).
  */
 import { WormholeError, isWormholeError } from '@burrow/protocol';
-import type { ConnectionKind } from '../../connection/types.js';
-import type { FilesProgress } from './types.js';
+import type { Connection, ConnectionKind } from '../../connection/types.js';
+import type { FilesOptions, FilesProgress } from './types.js';
 
 const now = (): number => (globalThis.performance?.now ? globalThis.performance.now() : Date.now());
 
@@ -130,6 +130,15 @@ export class Watchdog {
   stop(reason?: unknown): void {
     clearInterval(this.#timer);
     if (reason !== undefined && !this.#controller.signal.aborted) this.#controller.abort(reason);
+  }
+}
+
+/** Tell the app which connection carries the transfer now (its callback never throws into it). */
+export function announce(options: FilesOptions, conn: Connection): void {
+  try {
+    options.onConnection?.(conn);
+  } catch {
+    // an app callback must not break the transfer
   }
 }
 

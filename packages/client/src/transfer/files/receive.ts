@@ -14,7 +14,7 @@ import type { Wormhole } from '../../wormhole.js';
 import type { ConnectOptions } from '../../connection/connect.js';
 import type { Connection, ConnectionKind, DuplexStream } from '../../connection/types.js';
 import { finalError, tellPeer } from '../common.js';
-import { FILES_DEFAULTS, FilesMeter, Watchdog, io, isConnectionLoss } from './common.js';
+import { FILES_DEFAULTS, FilesMeter, Watchdog, announce, io, isConnectionLoss } from './common.js';
 import { FramedReader, writeFrame } from './framed.js';
 import type { FileResult, FilesResult, FilesSink, ReceiveFilesOptions } from './types.js';
 
@@ -133,6 +133,7 @@ class FilesReceiver {
     const { signal } = this.#options;
     const onAbort = () => void this.#conn.close('aborted').catch(bestEffort);
     signal?.addEventListener('abort', onAbort, { once: true });
+    announce(this.#options, this.#conn);
     try {
       const select = this.#options.select;
       const chosen = this.#offered.filter((f) => (select ? safeSelect(select, f) : true));
@@ -157,7 +158,7 @@ class FilesReceiver {
         }
       }
       // Everything is in place: say so, and wait (bounded) for the sender to close its side.
-      await io(() => writeFrame(this.#control.writer, { done: {} }));
+      await io(() => writeFrame(this.#control.writer, { done: { files: chosen.map((f) => f.index) } }));
       await withSignal(controlEnded(this.#control), AbortSignal.timeout(10_000)).catch(bestEffort);
       meter.finish();
       const stats = await this.#conn.getStats().catch(() => undefined);
@@ -186,10 +187,11 @@ class FilesReceiver {
     await this.#conn.close('lost').catch(bestEffort);
     const { signal } = this.#options;
     this.#conn = await this.#w.connect({ ...this.#options.connect, ...(signal ? { signal } : {}) });
+    announce(this.#options, this.#conn);
     if (this.#meter) this.#meter.via = this.#conn.kind;
     const stream = await io(() => this.#conn.openStream());
     this.#control = { reader: new FramedReader(stream.readable, signal), writer: stream.writable.getWriter() };
-    await io(() => writeFrame(this.#control.writer, { resume: {} }));
+    await io(() => writeFrame(this.#control.writer, { resume: { files: [...this.#results.keys()] } }));
   }
 
   /** Pull `files` over the current connection, `concurrency` at a time. */

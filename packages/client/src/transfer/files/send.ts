@@ -18,7 +18,7 @@ import type { Connection, DuplexStream } from '../../connection/types.js';
 import { finalError, tellPeer } from '../common.js';
 import type { DirectorySource, TransferResult } from '../types.js';
 import { sendDirectory, sendFile } from '../send.js';
-import { FILES_DEFAULTS, FilesMeter, Watchdog, io, isConnectionLoss } from './common.js';
+import { FILES_DEFAULTS, FilesMeter, Watchdog, announce, io, isConnectionLoss } from './common.js';
 import { FramedReader, writeFrame } from './framed.js';
 import type { FileResult, FilesItem, FilesResult, SendFilesOptions, SendItem } from './types.js';
 
@@ -155,6 +155,8 @@ class FilesSender {
   readonly #dirs: readonly string[];
   readonly #options: SendFilesOptions;
   readonly #results = new Map<number, FileResult>();
+  /** What we sent of each file whose `ok` has not arrived: confirmed by the `ok`, or by the receiver's list in `resume`/`done`. */
+  readonly #sent = new Map<number, FileResult>();
   #accepted = new Set<number>();
   #meter: FilesMeter | undefined;
   #reconnects = 0;
@@ -170,9 +172,11 @@ class FilesSender {
     return (this.#options.createHash ?? createSha256)();
   }
 
-  #connect(): Promise<Connection> {
+  async #connect(): Promise<Connection> {
     const { signal } = this.#options;
-    return this.#w.connect({ ...this.#options.connect, ...(signal ? { signal } : {}) });
+    const conn = await this.#w.connect({ ...this.#options.connect, ...(signal ? { signal } : {}) });
+    announce(this.#options, conn);
+    return conn;
   }
 
   async run(): Promise<FilesResult> {
@@ -259,7 +263,9 @@ class FilesSender {
         if (first.done) throw new WormholeError('Connection', 'the connection closed before the receiver resumed');
         const reader = new FramedReader(first.value.readable, signal);
         const frame = await io(() => reader.frame(FILES_LIMITS.maxFrame));
-        if (!frame || parseControl(frame).type !== 'resume') throw new WormholeError('RemoteProtocol', 'files-v1: a reconnect must begin with resume', { blame: 'peer' });
+        const resume = frame ? parseControl(frame) : undefined;
+        if (resume?.type !== 'resume') throw new WormholeError('RemoteProtocol', 'files-v1: a reconnect must begin with resume', { blame: 'peer' });
+        this.#confirm(resume.files);
         round = { reader, writer: first.value.writable.getWriter() };
       }
       const control = round;
@@ -277,8 +283,8 @@ class FilesSender {
       const msg = parseControl(frame);
       if (msg.type === 'reject') throw new WormholeError('Rejected', `the receiver stopped: ${msg.reason}`, { blame: 'peer' });
       if (msg.type !== 'done') throw new WormholeError('RemoteProtocol', `files-v1: unexpected ${msg.type} on the control stream`, { blame: 'peer' });
-      // Its last `ok`s travel on the file streams: let their handlers read them.
-      await withSignal(Promise.allSettled(handlers), signal).catch(bestEffort);
+      // Its list names every file it committed (their `ok`s may still be on the way, or lost with an old connection).
+      this.#confirm(msg.files);
       const missing = [...this.#accepted].filter((i) => !this.#results.has(i));
       if (missing.length) throw new WormholeError('RemoteProtocol', `files-v1: the receiver said done with ${missing.length} files not confirmed`, { blame: 'peer' });
       await control.writer.close().catch(bestEffort);
@@ -288,6 +294,16 @@ class FilesSender {
       watchdog.stop(new WormholeError('Closed', 'this round of the transfer is over'));
       conn.closed.then(bestEffort, bestEffort);
       await Promise.allSettled(handlers);
+    }
+  }
+
+  /** The receiver committed `files`: each becomes a result (only files we sent whole, with their hash, can). */
+  #confirm(files: readonly number[]): void {
+    for (const i of files) {
+      const sent = this.#sent.get(i);
+      if (!sent || this.#results.has(i)) continue;
+      this.#results.set(i, sent);
+      if (this.#meter) this.#meter.filesDone++;
     }
   }
 
@@ -310,6 +326,9 @@ class FilesSender {
       }
       const whole = this.#hasher();
       let source = file.open().getReader();
+      // A source that stops producing must not hold the round: cancelling settles its pending read.
+      const cancel = () => void source.cancel(signal.reason).catch(bestEffort);
+      signal.addEventListener('abort', cancel, { once: true });
       let pending: Uint8Array | undefined;
       let offset = 0;
       if (get.offset > 0 && get.sha256 !== undefined) {
@@ -353,16 +372,17 @@ class FilesSender {
           await push(r.value);
         }
       } finally {
+        signal.removeEventListener('abort', cancel);
         source.cancel().catch(bestEffort);
       }
+      signal.throwIfAborted();
       if (sent !== file.size) throw new WormholeError('TransferFailed', `${file.path} ended after ${sent} of ${file.size} bytes`, { blame: 'local' });
       const sha256 = hasher.hexDigest();
+      // Known before the receiver can commit (and name it in resume/done).
+      this.#sent.set(get.file, { path: file.path, size: file.size, sha256, resumedFrom: offset });
       await io(() => writeFrame(writer, { sha256 }));
       const answer = await io(() => reader.frame(FILES_LIMITS.maxFrame));
-      if (answer && parseFileStream(answer).type === 'ok') {
-        if (!this.#results.has(get.file) && this.#meter) this.#meter.filesDone++;
-        this.#results.set(get.file, { path: file.path, size: file.size, sha256, resumedFrom: offset });
-      }
+      if (answer && parseFileStream(answer).type === 'ok') this.#confirm([get.file]);
       await writer.close().catch(bestEffort);
     } catch (err) {
       await writer.abort(err).catch(bestEffort);

@@ -5,7 +5,7 @@
 import type { Hasher } from '@burrow/protocol';
 import type { OfferedFile } from '@burrow/protocol/files';
 import type { ConnectOptions } from '../../connection/connect.js';
-import type { ConnectionKind } from '../../connection/types.js';
+import type { Connection, ConnectionKind } from '../../connection/types.js';
 import type { DirectorySource, FileSource, TransferOptions } from '../types.js';
 
 export type { OfferedFile };
@@ -79,6 +79,8 @@ export interface FilesOptions {
   progressIntervalMs?: number;
   /** SHA-256 implementation (default pure JS; Node passes node:crypto's). */
   createHash?: () => Hasher;
+  /** Called with the connection that carries the transfer, and again with each one that replaces it (e.g. to show `getStats()`). */
+  onConnection?: (connection: Connection) => void;
   /** A round with nothing moving for this long counts as a lost connection (default 30 000 ms). */
   stallTimeoutMs?: number;
   /** How many times a lost connection is re-established within this code (default 3). */
