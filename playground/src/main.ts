@@ -28,7 +28,7 @@ import { explain } from './errors.js';
 import { formatBytes, formatDuration, fromDrop, fromInput, isDirectoryItem, itemBytes } from './files.js';
 import { filesProgressHtml, offerList, receivedLinks, showPartials, sink } from './files-offer.js';
 import { setupConnectDemo as connectDemo } from './connect-demo.js';
-import { StatsLine, watchConnections } from './route.js';
+import { StatsLine } from './route.js';
 import { currentMailbox, defaultMailbox, saveMailbox } from './settings.js';
 
 const $ = <T extends HTMLElement>(id: string): T => {
@@ -168,14 +168,13 @@ async function send(): Promise<void> {
     const items = queue;
     const progressLine = document.createElement('div');
     const stats = new StatsLine('send');
-    watchConnections(w, (conn) => stats.follow(conn));
     const onProgress = (p: FilesProgress) => {
       progressLine.innerHTML = filesProgressHtml(p);
       stats.progress(p);
     };
     // Another Burrow page: files-v1 over connect(); the wormhole CLI: Transit v1 (a folder named burrow-files for several items).
     const sending: Promise<TransferResult | FilesResult | undefined> =
-      items.length === 0 ? w.sendText(text, { signal }).then(() => undefined) : sendFiles(w, items, { signal, onProgress });
+      items.length === 0 ? w.sendText(text, { signal }).then(() => undefined) : sendFiles(w, items, { signal, onProgress, onConnection: (conn) => stats.follow(conn) });
     await showVerifier(w, sendStatus, 'Connected. Sending…');
     sendStatus.append(progressLine, stats.element);
     const result = await sending.finally(() => stats.stop());
@@ -239,7 +238,6 @@ async function receive(code: string): Promise<void> {
     w.setCode(code);
     status(receiveStatus, 'Waiting for the sender…');
     const stats = new StatsLine('receive');
-    watchConnections(w, (conn) => stats.follow(conn));
     const offered = receiveOffer(w, { signal });
     await showVerifier(w, receiveStatus, 'Connected.');
     const offer = await offered;
@@ -332,7 +330,7 @@ async function receiveFiles(w: Wormhole, offer: FilesOffer, verifierLine: string
     progressLine.innerHTML = filesProgressHtml(p);
     stats.progress(p);
   };
-  const result = await offer.accept(sink, { signal, onProgress, select: (f) => chosen.has(f.index) }).finally(() => stats.stop());
+  const result = await offer.accept(sink, { signal, onProgress, select: (f) => chosen.has(f.index), onConnection: (conn) => stats.follow(conn) }).finally(() => stats.stop());
   await stats.refresh();
   await w.close();
   $('received-files').replaceChildren(...(await receivedLinks(result)));

@@ -3,7 +3,7 @@
  * relay), and — polled from `connection.getStats()` once a second — the
  * live rate, the round trip and the time left.
  */
-import type { Connection, ConnectionStats, Wormhole } from '@burrow/client';
+import type { Connection, ConnectionStats } from '@burrow/client';
 import { formatBytes, formatDuration } from './files.js';
 
 /** The route a person cares about, from a stats snapshot. */
@@ -12,20 +12,6 @@ export function routeOf(stats: Pick<ConnectionStats, 'kind' | 'localCandidateTyp
   if (stats.kind === 'direct') return { route: 'direct', detail: 'direct TCP (Transit)' };
   if (stats.localCandidateType === 'relay' || stats.remoteCandidateType === 'relay') return { route: 'TURN', detail: 'WebRTC through a TURN server' };
   return { route: 'direct', detail: `WebRTC, peer to peer (${stats.localCandidateType ?? '?'} ⇄ ${stats.remoteCandidateType ?? '?'})` };
-}
-
-/**
- * Call `onConnection` with every connection `w.connect()` makes — the one a
- * files transfer opens and each reconnect — so the page can read its
- * stats. (`sendFiles` and `accept` open their connections themselves.)
- */
-export function watchConnections(w: Wormhole, onConnection: (conn: Connection) => void): void {
-  const connect = w.connect.bind(w);
-  w.connect = async (options) => {
-    const conn = await connect(options);
-    onConnection(conn);
-    return conn;
-  };
 }
 
 /** Where the transfer stands, for the time left. */
