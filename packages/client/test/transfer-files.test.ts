@@ -187,4 +187,16 @@ describe('files-v1 between Burrow peers', () => {
     receiving.catch(() => undefined);
     await expect(sending).rejects.toMatchObject({ code: 'Aborted' });
   });
+
+  it('a source shorter than it said: the sender fails with TransferFailed, the receiver is told, nothing gets a final name', async () => {
+    const net = new MemoryNet();
+    const [a, b] = await pair();
+    const sending = sendFiles(a, [{ name: 'short.bin', size: 100_000, stream: () => streamOf(payload.subarray(0, 60_000)) }], connectOver(net, '10.0.0.1'));
+    const offer = await offerFor(b, net);
+    const sink = new MemoryFilesSink();
+    const receiving = offer.accept(sink, { reconnects: 1 });
+    await expect(sending).rejects.toMatchObject({ code: 'TransferFailed', message: expect.stringContaining('ended after 60000 of 100000 bytes') });
+    await expect(receiving).rejects.toMatchObject({ code: 'Rejected', message: expect.stringContaining('ended after 60000') });
+    expect(sink.files.size).toBe(0);
+  });
 });

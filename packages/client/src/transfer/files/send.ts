@@ -274,7 +274,9 @@ class FilesSender {
           const next = await withSignal(incoming.next(), signal);
           if (next.done) return;
           watchdog.touch();
-          handlers.push(this.#serveFile(next.value, signal, watchdog).catch(bestEffort));
+          // A lost connection is the round's to notice; anything else (a source that broke its promise) ends the transfer.
+          const fail = (err: unknown) => void (isConnectionLoss(err) || signal.aborted || watchdog.stop(err));
+          handlers.push(this.#serveFile(next.value, signal, watchdog).catch(fail));
         }
       })();
       accepting.catch(bestEffort);
