@@ -7,12 +7,14 @@
  * "transit connected" to "ack received" (Burrow prints it; Python's
  * --dump-timing has it). Every received file's sha256 is checked.
  *
- * Also: peak RSS of the Burrow processes (/usr/bin/time), against a bare
- * Burrow CLI start-up; and, as context, the seal rate of 64 KiB transit
+ * Also: peak RSS and CPU seconds (user + system) of the Burrow processes
+ * (/usr/bin/time), against a bare Burrow CLI start-up; and, as context, the seal rate of 64 KiB transit
  * records with noble and with libsodium (what nodeTransit() uses) next to
  * node:crypto's sha256.
  *
  * Runs per case: 2 unless BURROW_BENCH_RUNS says otherwise.
+ * BURROW_BENCH_CASES=REGEX runs only the matching cases (the CLI→CLI
+ * baseline of each path always runs).
  * BURROW_BENCH_PROF=DIR writes CPU profiles of the Burrow processes there.
  */
 import { spawn } from 'node:child_process';
@@ -49,7 +51,7 @@ function burrowProc(args: string[], cwd: string, timeoutMs: number): Proc {
   const prof = process.env['BURROW_BENCH_PROF'];
   const child = spawn(
     '/usr/bin/time',
-    ['-f', 'maxrss_kb=%M', process.execPath, ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), '--conditions=source', '--import', TSX, MAIN, ...args],
+    ['-f', 'maxrss_kb=%M cpu_s=%U+%S', process.execPath, ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), '--conditions=source', '--import', TSX, MAIN, ...args],
     { cwd, stdio: ['ignore', 'ignore', 'pipe'], detached: true },
   );
   const kill = () => {
@@ -107,6 +109,13 @@ function maxRssMb(stderr: string): number {
   return Number(m[1]) / 1024;
 }
 
+/** User + system CPU seconds of the whole process (start-up included), from /usr/bin/time. */
+function cpuSeconds(stderr: string): number {
+  const m = /cpu_s=([\d.]+)\+([\d.]+)/.exec(stderr);
+  if (!m) throw new Error(`no cpu time from /usr/bin/time:\n${stderr}`);
+  return Number(m[1]) + Number(m[2]);
+}
+
 function check(ok: boolean, what: string, detail: string): void {
   if (!ok) throw new Error(`${what} failed:\n${detail}`);
 }
@@ -132,8 +141,8 @@ export async function transferBench(): Promise<void> {
     const opts = { relayUrl: mailbox.url, transitHelper: relay.hint, timeoutMs };
     const bflags = ['--relay-url', mailbox.url, '--transit-helper', relay.hint];
 
-    /** One transfer: returns MB/s on the sender and the peak RSS of each Burrow process in it. */
-    type Case = (out: string) => Promise<{ mbps: number; rss: Record<string, number> }>;
+    /** One transfer: returns MB/s on the sender and the /usr/bin/time output of each Burrow process in it. */
+    type Case = (out: string) => Promise<{ mbps: number; procs: Record<string, string> }>;
     /** The four pairs over one path: `direct` (both listen) or `relay` (neither does). */
     const pairs = (path: 'direct' | 'relay'): Record<string, Case> => {
       const noListen = path === 'relay' ? ['--no-listen'] : [];
@@ -149,7 +158,7 @@ export async function transferBench(): Promise<void> {
           check(sr.exitCode === 0, 'CLI send', sr.stderr);
           check(rr.exitCode === 0, 'CLI receive', rr.stderr);
           await checkSha(join(out, 'x'), sha, tag('CLI→CLI'));
-          return { mbps: mb / pythonTransferSeconds(timing), rss: {} };
+          return { mbps: mb / pythonTransferSeconds(timing), procs: {} };
         },
         [tag('Burrow→CLI')]: async (out) => {
           const s = burrowProc([...bflags, ...sendArgs], dir, timeoutMs);
@@ -158,7 +167,7 @@ export async function transferBench(): Promise<void> {
           check(sc === 0, 'Burrow send', s.stderr());
           check(rr.exitCode === 0, 'CLI receive', rr.stderr);
           await checkSha(join(out, 'x'), sha, tag('Burrow→CLI'));
-          return { mbps: mb / burrowSeconds(s.stderr()), rss: { [`${tag('Burrow→CLI')} (sender)`]: maxRssMb(s.stderr()) } };
+          return { mbps: mb / burrowSeconds(s.stderr()), procs: { [`${tag('Burrow→CLI')} (sender)`]: s.stderr() } };
         },
         [tag('CLI→Burrow')]: async (out) => {
           const timing = join(out, 'timing.json');
@@ -168,7 +177,7 @@ export async function transferBench(): Promise<void> {
           check(sr.exitCode === 0, 'CLI send', sr.stderr);
           check(rc === 0, 'Burrow receive', r.stderr());
           await checkSha(join(out, 'x'), sha, tag('CLI→Burrow'));
-          return { mbps: mb / pythonTransferSeconds(timing), rss: { [`${tag('CLI→Burrow')} (receiver)`]: maxRssMb(r.stderr()) } };
+          return { mbps: mb / pythonTransferSeconds(timing), procs: { [`${tag('CLI→Burrow')} (receiver)`]: r.stderr() } };
         },
         [tag('Burrow→Burrow')]: async (out) => {
           const s = burrowProc([...bflags, ...sendArgs], dir, timeoutMs);
@@ -179,23 +188,30 @@ export async function transferBench(): Promise<void> {
           await checkSha(join(out, 'x'), sha, tag('Burrow→Burrow'));
           return {
             mbps: mb / burrowSeconds(s.stderr()),
-            rss: { [`${tag('Burrow→Burrow')} (sender)`]: maxRssMb(s.stderr()), [`${tag('Burrow→Burrow')} (receiver)`]: maxRssMb(r.stderr()) },
+            procs: { [`${tag('Burrow→Burrow')} (sender)`]: s.stderr(), [`${tag('Burrow→Burrow')} (receiver)`]: r.stderr() },
           };
         },
       };
     };
-    const cases: Record<string, Case> = { ...pairs('direct'), ...pairs('relay') };
+    const only = process.env['BURROW_BENCH_CASES'] ? new RegExp(process.env['BURROW_BENCH_CASES']) : undefined;
+    const cases: Record<string, Case> = Object.fromEntries(
+      Object.entries({ ...pairs('direct'), ...pairs('relay') }).filter(([name]) => !only || name.startsWith('CLI→CLI') || only.test(name)),
+    );
 
     // Interleave the cases run by run, so slow drift on a shared VM hits them all alike.
     const mbps: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
     const rss: Record<string, number[]> = {};
+    const cpu: Record<string, number[]> = {};
     for (let i = 0; i < runs; i++) {
       for (const [name, run] of Object.entries(cases)) {
         const out = makeTempDir('burrow-bench-out-');
         try {
           const res = await run(out);
           mbps[name]!.push(res.mbps);
-          for (const [k, v] of Object.entries(res.rss)) (rss[k] ??= []).push(v);
+          for (const [k, err] of Object.entries(res.procs)) {
+            (rss[k] ??= []).push(maxRssMb(err));
+            (cpu[k] ??= []).push(cpuSeconds(err));
+          }
         } finally {
           removeDir(out);
         }
@@ -204,14 +220,17 @@ export async function transferBench(): Promise<void> {
 
     // RSS baseline: the same Burrow CLI doing nothing (`--help`), so the ratio shows what a transfer adds.
     const idle: number[] = [];
+    const idleCpu: number[] = [];
     for (let i = 0; i < runs; i++) {
       const p = burrowProc(['--help'], dir, 30_000);
       const c = await p.done;
       check(c === 0, 'burrow --help', p.stderr());
       idle.push(maxRssMb(p.stderr()));
+      idleCpu.push(cpuSeconds(p.stderr()));
     }
 
     for (const path of ['direct', 'relay'] as const) {
+      if (!Object.keys(mbps).some((name) => name.endsWith(` ${path}`) && !name.startsWith('CLI→CLI'))) continue;
       report(
         `File transfer throughput, ${mb} MB, ${path === 'direct' ? 'direct TCP' : 'through the Debian transit relay'} on loopback (sender: transit connected → ack)`,
         Object.entries(mbps)
@@ -226,6 +245,14 @@ export async function transferBench(): Promise<void> {
       [
         { name: 'burrow --help (idle)', values: idle, unit: 'MB' },
         ...Object.entries(rss).map(([name, values]) => ({ name, values, unit: 'MB' })),
+      ],
+      'burrow --help (idle)',
+    );
+    report(
+      `CPU seconds (user + system) of the Burrow processes, start-up included (${mb} MB transfer)`,
+      [
+        { name: 'burrow --help (idle)', values: idleCpu, unit: 's' },
+        ...Object.entries(cpu).map(([name, values]) => ({ name, values, unit: 's' })),
       ],
       'burrow --help (idle)',
     );

@@ -25,16 +25,18 @@ async function exists(path: string): Promise<boolean> {
 /**
  * Gathers small writes (transit records are often 16 KiB) into ~1 MiB
  * `writev` calls: one thread-pool round trip per MiB instead of per record.
+ * One batch is written while the next one fills, so the caller waits only
+ * when a whole batch is ready and the previous one is still on its way to
+ * the file (at most ~2 batches held); `flush` writes the rest and reports a
+ * failed write.
  */
 function batchedWriter(fh: FileHandle, batchBytes = 1024 * 1024): { write(chunk: Uint8Array): Promise<void>; flush(): Promise<void> } {
   let pending: Uint8Array[] = [];
   let bytes = 0;
-  const flush = async () => {
-    if (bytes === 0) return;
-    const list = pending;
-    const total = bytes;
-    pending = [];
-    bytes = 0;
+  /** The batch being written; never rejects (a failure is kept in `failure`). */
+  let inFlight: Promise<void> | undefined;
+  let failure: { error: unknown } | undefined;
+  const writeAll = async (list: Uint8Array[], total: number) => {
     let written = (await fh.writev(list)).bytesWritten;
     if (written < total) {
       // Short write (rare): finish the rest piece by piece.
@@ -42,14 +44,32 @@ function batchedWriter(fh: FileHandle, batchBytes = 1024 * 1024): { write(chunk:
       for (let off = 0; off < rest.length; off += written) written = (await fh.write(rest, off)).bytesWritten;
     }
   };
+  const settle = async () => {
+    if (inFlight) await inFlight;
+    inFlight = undefined;
+    if (failure) throw failure.error;
+  };
+  const take = (): [Uint8Array[], number] => {
+    const batch: [Uint8Array[], number] = [pending, bytes];
+    pending = [];
+    bytes = 0;
+    return batch;
+  };
   return {
     async write(chunk) {
+      if (failure) throw failure.error;
       // Held by reference until written: callers hand over fresh buffers (records, inflate output).
       pending.push(chunk);
       bytes += chunk.length;
-      if (bytes >= batchBytes) await flush();
+      if (bytes < batchBytes) return;
+      await settle();
+      const [list, total] = take();
+      inFlight = writeAll(list, total).catch((error: unknown) => void (failure = { error }));
     },
-    flush,
+    async flush() {
+      await settle();
+      if (bytes > 0) await writeAll(...take());
+    },
   };
 }
 
