@@ -35,17 +35,24 @@ const WS = WebSocket as unknown as WebSocketConstructor;
 const BENCH_SCRIPT = `<script>
   const BCHUNK = 65536;
   const bblock = new Uint8Array(BCHUNK); crypto.getRandomValues(bblock);
-  window.burrowSend = async (bytes) => {
+  // Like the raw channel, the stream is open at both ends before the clock starts.
+  let bwriter, breader;
+  window.burrowOpen = async () => {
     const s = await conn.openStream(); s.readable.cancel().catch(() => {});
-    const w = s.writable.getWriter();
-    for (let sent = 0; sent < bytes; sent += BCHUNK) await w.write(bblock);
-    await w.close();
+    bwriter = s.writable.getWriter(); await bwriter.ready;
   };
-  window.burrowRecv = async () => {
+  window.burrowAccept = async () => {
     const r = await conn.incoming[Symbol.asyncIterator]().next();
     r.value.writable.close().catch(() => {});
-    const reader = r.value.readable.getReader(); let n = 0;
-    for (;;) { const { value, done } = await reader.read(); if (done) return n; n += value.length; }
+    breader = r.value.readable.getReader();
+  };
+  window.burrowSend = async (bytes) => {
+    for (let sent = 0; sent < bytes; sent += BCHUNK) await bwriter.write(bblock);
+    await bwriter.close();
+  };
+  window.burrowRecv = async () => {
+    let n = 0;
+    for (;;) { const { value, done } = await breader.read(); if (done) return n; n += value.length; }
   };
   // The raw baseline: one data channel, by hand.
 ${RAW_CHANNEL_JS}</script>`;
@@ -72,40 +79,56 @@ export async function browserThroughput(mailboxUrl: string, bytes: number, runs:
   };
   const raw: number[] = [];
   const burrow: number[] = [];
+  const rawRun = async () => {
+    const [a, b] = await pages();
+    const answer = await ev<unknown>(b, 'rawAnswer', await ev<unknown>(a, 'rawOffer'));
+    await ev(a, 'rawFinish', answer);
+    await ev(b, 'rawReady');
+    const t0 = performance.now();
+    await Promise.all([ev(a, 'rawSend', bytes), ev(b, 'rawRecv', bytes)]);
+    const mbps = bytes / 1e6 / ((performance.now() - t0) / 1000);
+    await Promise.all([a.context().close(), b.context().close()]);
+    return mbps;
+  };
+  // Burrow: w.connect() between the same kind of pages, one stream.
+  const burrowRun = async () => {
+    const [a, b] = await pages();
+    const code = await ev<string>(a, 'setup', mailboxUrl);
+    await ev(b, 'setup', mailboxUrl, code);
+    const connected = await Promise.all([ev<{ error?: unknown }>(a, 'connect', {}), ev<{ error?: unknown }>(b, 'connect', {})]);
+    if (connected.some((c) => c.error)) throw new Error(`connect() failed: ${JSON.stringify(connected)}`);
+    await Promise.all([ev(a, 'burrowOpen'), ev(b, 'burrowAccept')]);
+    const t0 = performance.now();
+    await Promise.all([ev(a, 'burrowSend', bytes), ev(b, 'burrowRecv')]);
+    const mbps = bytes / 1e6 / ((performance.now() - t0) / 1000);
+    await Promise.all([ev(a, 'closeAll').catch(() => { /* best-effort teardown: it may be closed already */ }), ev(b, 'closeAll').catch(() => { /* best-effort teardown: it may be closed already */ })]);
+    await Promise.all([a.context().close(), b.context().close()]);
+    return mbps;
+  };
   try {
     for (let i = 0; i <= runs; i++) {
       process.stderr.write(`webrtc bench: browser run ${i}/${runs}\n`);
-      // Raw pair.
-      {
-        const [a, b] = await pages();
-        const answer = await ev<unknown>(b, 'rawAnswer', await ev<unknown>(a, 'rawOffer'));
-        await ev(a, 'rawFinish', answer);
-        await ev(b, 'rawReady');
-        const t0 = performance.now();
-        await Promise.all([ev(a, 'rawSend', bytes), ev(b, 'rawRecv', bytes)]);
-        const mbps = bytes / 1e6 / ((performance.now() - t0) / 1000);
-        if (i > 0) raw.push(mbps);
-        await Promise.all([a.context().close(), b.context().close()]);
-      }
-      // Burrow: w.connect() between the same kind of pages, one stream.
-      {
-        const [a, b] = await pages();
-        const code = await ev<string>(a, 'setup', mailboxUrl);
-        await ev(b, 'setup', mailboxUrl, code);
-        await Promise.all([ev(a, 'connect', {}), ev(b, 'connect', {})]);
-        const t0 = performance.now();
-        await Promise.all([ev(a, 'burrowSend', bytes), ev(b, 'burrowRecv')]);
-        const mbps = bytes / 1e6 / ((performance.now() - t0) / 1000);
-        if (i > 0) burrow.push(mbps);
-        await Promise.all([ev(a, 'closeAll').catch(() => { /* best-effort teardown: it may be closed already */ }), ev(b, 'closeAll').catch(() => { /* best-effort teardown: it may be closed already */ })]);
-        await Promise.all([a.context().close(), b.context().close()]);
-      }
+      const [r, b] = await alternate(i, rawRun, burrowRun);
+      if (i > 0) raw.push(r), burrow.push(b);
     }
   } finally {
     await browser.close();
     await site.close();
   }
   return { raw, burrow };
+}
+
+/**
+ * Run both cases of run `i`, raw first on even runs and Burrow first on odd
+ * ones, so that a drift in the machine's load does not favour one of them.
+ */
+async function alternate(i: number, raw: () => Promise<number>, burrow: () => Promise<number>): Promise<[number, number]> {
+  if (i % 2 === 0) {
+    const r = await raw();
+    return [r, await burrow()];
+  }
+  const b = await burrow();
+  return [await raw(), b];
 }
 
 /** In-process signalling for Node↔Node. */
@@ -178,12 +201,12 @@ export async function nodeThroughput(bytes: number, runs: number): Promise<{ raw
     const [sa, sb] = signallingPair();
     const key = async () => new Uint8Array(32);
     const [x, y] = await Promise.all([c.connect({ role: 'leader', signalling: sa, deriveKey: key }), c.connect({ role: 'follower', signalling: sb, deriveKey: key })]);
-    const t0 = performance.now();
-    const s = await x.openStream();
+    // Like the raw channel, the stream is open at both ends before the clock starts.
+    const [s, t] = await Promise.all([x.openStream(), y.incoming[Symbol.asyncIterator]().next().then((r) => r.value!)]);
     void s.readable.cancel();
+    void t.writable.close();
+    const t0 = performance.now();
     const recv = (async () => {
-      const t = (await y.incoming[Symbol.asyncIterator]().next()).value!;
-      void t.writable.close();
       let n = 0;
       for await (const chunk of t.readable as unknown as AsyncIterable<Uint8Array>) n += chunk.length;
       return n;
@@ -199,8 +222,7 @@ export async function nodeThroughput(bytes: number, runs: number): Promise<{ raw
   const raw: number[] = [];
   const burrow: number[] = [];
   for (let i = 0; i <= runs; i++) {
-    const r = await rawRun();
-    const b = await burrowRun();
+    const [r, b] = await alternate(i, rawRun, burrowRun);
     if (i > 0) raw.push(r), burrow.push(b);
   }
   return { raw, burrow };
@@ -223,10 +245,10 @@ export async function webrtcBench(): Promise<void> {
   await loadNodeDataChannel();
   const mailbox = await startMailboxServer();
   try {
-    const node = await nodeThroughput(64 * MiB, 4);
-    reportThroughput('Stream throughput Node↔Node (node-datachannel, 64 MiB, one stream)', node);
-    const browser = await browserThroughput(mailbox.url, 48 * MiB, 3);
-    reportThroughput('Stream throughput Chromium↔Chromium (two contexts, 48 MiB, one stream)', browser);
+    const node = await nodeThroughput(64 * MiB, 7);
+    reportThroughput('Stream throughput Node↔Node (node-datachannel, 64 MiB, one stream, 7 runs)', node);
+    const browser = await browserThroughput(mailbox.url, 48 * MiB, 7);
+    reportThroughput('Stream throughput Chromium↔Chromium (two contexts, 48 MiB, one stream, 7 runs)', browser);
 
     // Connect time: both sides hold the code → first byte over connect(), vs the CLI's text round trip.
     let n = 300;

@@ -88,13 +88,17 @@ async function negotiate(ctx: ConnectorContext, options: WebRtcOptions): Promise
   conn.closed.catch(observed);
 
   // ---- outgoing signalling: description first, then trickled candidates; nothing after `done`.
-  let described = false;
+  // The leader holds its candidates until it has set the answer. Otherwise the follower's ICE
+  // connects first (stacks answer checks before they know the peer) and its DTLS ClientHello
+  // reaches a leader with no DTLS transport yet: node-datachannel drops it and retransmits only
+  // after 1 s. This way the leader is ready before the follower can reach it.
+  let trickling = false;
   let sentDone = false;
   let sentEnd = false;
   const early: (IceCandidate | null)[] = [];
   const sendCandidate = (c: IceCandidate | null) => {
     if (sentDone || sentEnd) return;
-    if (!described) return void early.push(c);
+    if (!trickling) return void early.push(c);
     if (c === null) sentEnd = true;
     try {
       ctx.signalling.send(encodeCandidate(c));
@@ -118,7 +122,10 @@ async function negotiate(ctx: ConnectorContext, options: WebRtcOptions): Promise
     // Candidates travel only as trickle messages (relay-only filtering applies to them, and
     // libdatachannel can fail on candidates inside a remote description).
     ctx.signalling.send(encodeDescription(d));
-    described = true;
+    if (!leader) startTrickle();
+  };
+  const startTrickle = () => {
+    trickling = true;
     for (const c of early.splice(0)) sendCandidate(c);
   };
   const sendDone = (done: WebRtcDone, reason?: string) => {
@@ -157,6 +164,7 @@ async function negotiate(ctx: ConnectorContext, options: WebRtcOptions): Promise
       sendDescription(local);
     }
     for (const c of pendingRemote.splice(0)) void addCandidate(c);
+    if (leader) startTrickle();
   };
 
   let peerDone: { done: WebRtcDone; reason: string } | undefined;
