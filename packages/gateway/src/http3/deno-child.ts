@@ -33,10 +33,22 @@ function bridgeScript(): string {
 /** The deno binary: the option, the npm package's, or PATH's. */
 export function findDeno(explicit?: string): string {
   if (explicit) return explicit;
+  const exe = process.platform === 'win32' ? 'deno.exe' : 'deno';
   try {
     const pkg = createRequire(import.meta.url).resolve('deno/package.json');
-    const bin = join(dirname(pkg), process.platform === 'win32' ? 'deno.exe' : 'deno');
+    const bin = join(dirname(pkg), exe);
     if (existsSync(bin)) return bin;
+    // The package's postinstall (which puts the binary there) did not run, e.g. a package manager
+    // that skips install scripts: take it from the platform package the same way it would.
+    const fromDeno = createRequire(pkg);
+    for (const target of [`${process.platform}-${process.arch}-glibc`, `${process.platform}-${process.arch}-musl`, `${process.platform}-${process.arch}`]) {
+      try {
+        const platformBin = join(dirname(fromDeno.resolve(`@deno/${target}/package.json`)), exe);
+        if (existsSync(platformBin)) return platformBin;
+      } catch {
+        // not this target
+      }
+    }
   } catch {
     // not installed next to the gateway: try PATH
   }
