@@ -38,6 +38,8 @@ import { serveMailboxSession, type WebTransportSessionLike } from './mailbox/web
 import { serveRelaySession } from './relay/webtransport.js';
 import { listenWebTransport, type WebTransportListener } from './webtransport-h2.js';
 import { listenHttp3, type Http3Listener } from './http3/listener.js';
+import { acceptProxyHeaders, requestAddress, type ProxyHeaderOptions } from './proxy-connection.js';
+import { TrustedProxies } from './trust-proxy.js';
 
 export interface GatewayOptions {
   /** Address to bind both listeners to (default 127.0.0.1). */
@@ -112,6 +114,8 @@ export interface GatewayOptions {
    * credential, valid for `ttlSeconds` (default 600).
    */
   turn?: { urls: string[]; secret: string; ttlSeconds?: number };
+  /** Proxies (`ADDR` or `ADDR/PREFIX`) whose PROXY v1/v2 headers and X-Forwarded-For name the client (guide/gateway); default none. */
+  trustProxy?: readonly string[];
 }
 
 export interface GatewayStats {
@@ -168,8 +172,10 @@ function urlHost(host: string): string {
 export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
   const host = options.host ?? '127.0.0.1';
   const metrics = new GatewayMetrics();
+  const trusted = options.trustProxy?.length ? new TrustedProxies(options.trustProxy) : undefined;
   // Every component logs through the metrics tap: refusals are counted by the bound that made them.
   const logger = metrics.tap(options.logger);
+  const proxies: ProxyHeaderOptions | undefined = trusted && { trust: trusted, logger };
   const usageLog = options.usageLog !== undefined ? new UsageLog(options.usageLog, logger) : undefined;
   const onUsage = (record: UsageRecord): void => {
     metrics.usage(record);
@@ -211,7 +217,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   });
   const stats = (): GatewayStats => ({ mailbox: mailbox.stats(), relay: relay.stats() });
   let draining = false;
-  const metricsText = (): string => metrics.render(metricsSnapshot({ ...stats(), store: mailbox.storeHealth(), draining }));
+  const http3Status = () => (h3 ? { listening: h3.listening, restarts: h3.restarts, notAfter: h3.notAfter } : undefined);
+  const metricsText = (): string => metrics.render(metricsSnapshot({ ...stats(), store: mailbox.storeHealth(), draining, ...(h3 ? { http3: http3Status()! } : {}) }));
 
   const shown = urlHost(options.publicHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host));
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -220,7 +227,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       // A gateway that cannot save is up but refusing changes: 503, so a load balancer moves clients on.
       const storeHealth = mailbox.storeHealth();
       res.writeHead(storeHealth.ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(JSON.stringify({ status: storeHealth.ok ? 'ok' : 'store-failing', ...stats(), store: storeHealth }));
+      res.end(JSON.stringify({ status: storeHealth.ok ? 'ok' : 'store-failing', ...stats(), store: storeHealth, ...(h3 ? { http3: http3Status() } : {}) }));
     } else if (req.method === 'GET' && path === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'cache-control': 'no-store' });
       res.end(metricsText());
@@ -242,11 +249,13 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       /* a reset before or during the upgrade: the ws server or the socket's close ends it */
     });
     const path = (req.url ?? '/').split('?')[0];
-    if (path === '/v1') mailboxWs.handleUpgrade(req, socket, head);
-    else if (path === '/relay') relayWs.handleUpgrade(req, socket, head);
+    if (path === '/v1') mailboxWs.handleUpgrade(req, socket, head, proxies && requestAddress(req, proxies.trust));
+    else if (path === '/relay') relayWs.handleUpgrade(req, socket, head, proxies && requestAddress(req, proxies.trust));
     else refuseUpgrade(socket, 404, 'Not Found');
   });
   http.on('clientError', (_err, socket) => socket.destroy());
+  // Behind load balancers: PROXY headers on this port and the TCP relay's, X-Forwarded-For on upgrades.
+  if (proxies) acceptProxyHeaders(http, proxies);
   // A client that opens a connection and never finishes its request (or upgrade) is cut fast.
   http.headersTimeout = 10_000;
   http.requestTimeout = 15_000;
@@ -267,7 +276,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   try {
     port = await listen(http, host, options.port ?? 4000);
     const transitPort = options.transitPort === undefined ? 4001 : options.transitPort;
-    if (transitPort !== null) tcp = await listenTcpRelay(relay, { host, port: transitPort, ...(logger ? { logger } : {}) });
+    if (transitPort !== null) tcp = await listenTcpRelay(relay, { host, port: transitPort, ...(logger ? { logger } : {}), ...(proxies ? { proxies } : {}) });
     // Relay pairs across the processes on this Redis (guide/scaling).
     if (options.redis) relayShare = await RelayShare.start(relay, { ...options.redis, host, ...(logger ? { logger } : {}) });
     if (options.webtransportPort !== undefined && options.tls) {

@@ -27,6 +27,7 @@ const REFUSALS: Record<string, { service: string; limit: string | ((fields: Reco
   'relay.lonely-timeout': { service: 'relay', limit: 'lonely-timeout' },
   'relay.idle-timeout': { service: 'relay', limit: 'idle-timeout' },
   'relay.websocket-error': { service: 'relay', limit: (f) => (f['error'] === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'frame-size' : undefined) },
+  'proxy.bad-header': { service: 'proxy', limit: (f) => (f['reason'] === 'timeout' ? 'proxy-header-timeout' : 'proxy-header') },
 };
 
 function str(v: unknown): string | undefined {
@@ -123,10 +124,22 @@ export class UsageLog {
 /** The parts of the gateway's stats the metrics read (structural: kept loose on purpose). */
 export interface MetricsSources {
   readonly mailbox: { connections: number; addresses: number; nameplates: number; mailboxes: number; messages: number; chars: number };
-  readonly relay: { connections: number; waiting: number; pairs: number; pairsTotal: number; bytes: number; addresses: number };
+  readonly relay: { connections: number; waiting: number; pairs: number; pairsTotal: number; bytes: number; addresses: number; forwardedOut?: number; forwardedIn?: number };
   /** The mailbox store's health, when the store reports it. */
   readonly store?: { readonly ok: boolean; readonly commits?: number; readonly failures?: number; readonly pending?: number; readonly latency?: LatencySnapshot };
   readonly draining: boolean;
+  /** Native HTTP/3 WebTransport, when the gateway runs it (see {@link Http3Status}). */
+  readonly http3?: Http3Status;
+}
+
+/** The HTTP/3 listener's state, in /health as it is. */
+export interface Http3Status {
+  /** Whether its Deno child is running (false while it is restarted). */
+  readonly listening: boolean;
+  /** Times the Deno child died on its own since start. */
+  readonly restarts: number;
+  /** When its certificate expires (ISO 8601). */
+  readonly notAfter: string;
 }
 
 /** Gauges and counters from the gateway's stats. */
@@ -147,12 +160,21 @@ export function metricsSnapshot(s: MetricsSources): MetricsSnapshot {
       burrow_store_ok: g('1 while the mailbox store saves (0: failing).', s.store ? Number(s.store.ok) : 1),
       burrow_store_pending_changes: g('Mailbox changes not yet saved.', s.store?.pending ?? 0),
       burrow_draining: g('1 while shutting down (new connections refused).', Number(s.draining)),
+      ...(s.http3
+        ? {
+            burrow_http3_listening: g('1 while the HTTP/3 WebTransport listener (Deno child) runs.', Number(s.http3.listening)),
+            burrow_http3_certificate_expiry_seconds: g('When the HTTP/3 certificate expires, Unix time in seconds.', Math.floor(Date.parse(s.http3.notAfter) / 1000)),
+          }
+        : {}),
     },
     counters: {
       burrow_relay_pairs_total: g('Relay pairs glued since start.', s.relay.pairsTotal),
       burrow_relay_bytes_total: g('Bytes relayed since start.', s.relay.bytes),
+      burrow_relay_forwarded_out_total: g('Relay halves sent on to the process holding their token (Redis cluster), since start.', s.relay.forwardedOut ?? 0),
+      burrow_relay_forwarded_in_total: g('Relay halves other processes sent here (Redis cluster), since start.', s.relay.forwardedIn ?? 0),
       burrow_store_commits_total: g('Mailbox store commits since start.', s.store?.commits ?? 0),
       burrow_store_failures_total: g('Mailbox store commits that failed since start.', s.store?.failures ?? 0),
+      ...(s.http3 ? { burrow_http3_restarts_total: g('Times the HTTP/3 listener (Deno child) died and was restarted, since start.', s.http3.restarts) } : {}),
     },
     ...(s.store?.latency
       ? { histograms: { burrow_store_commit_seconds: { help: 'Time the mailbox store took to make a batch durable (SQLite commit, Redis append).', value: s.store.latency } } }

@@ -54,6 +54,10 @@ export interface Http3Listener {
   readonly certificateHash: { readonly algorithm: 'sha-256'; readonly value: string };
   /** When the certificate expires (ISO 8601). */
   readonly notAfter: string;
+  /** Whether the Deno child is running (false while it is being restarted). */
+  readonly listening: boolean;
+  /** Times the Deno child died on its own (each time it is restarted, with backoff; certificate rotations not counted). */
+  readonly restarts: number;
   close(): Promise<void>;
 }
 
@@ -72,6 +76,7 @@ export async function listenHttp3(options: Http3Options): Promise<Http3Listener>
   let rotation: NodeJS.Timeout | undefined;
   let restart: NodeJS.Timeout | undefined;
   let failures = 0;
+  let restarts = 0;
 
   /** Write the certificate Deno will load; returns when the self-signed one should be replaced (ms), if ever. */
   const writeCertificate = (): number | undefined => {
@@ -108,6 +113,7 @@ export async function listenHttp3(options: Http3Options): Promise<Http3Listener>
         // Died on its own: HTTP/3 is down until it is back; the other listeners are not affected.
         const delay = Math.min(30_000, 500 * 2 ** failures++);
         logger?.warn?.('webtransport.h3-exited', { code, signal, restartInMs: delay });
+        restarts++;
         restart = setTimeout(() => void again('restarted', false), delay);
       },
     });
@@ -176,6 +182,12 @@ export async function listenHttp3(options: Http3Options): Promise<Http3Listener>
     },
     get notAfter() {
       return notAfter;
+    },
+    get listening() {
+      return child !== undefined && child.exitCode === null && child.signalCode === null;
+    },
+    get restarts() {
+      return restarts;
     },
     close: () => (closing ??= closeAll()),
   };

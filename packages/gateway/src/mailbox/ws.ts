@@ -46,9 +46,8 @@ export class MailboxWebSocketServer {
     this.#pingTimer.unref();
   }
 
-  /** Hand an HTTP upgrade for the mailbox path to this server. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const address = remoteAddress(req);
+  /** Hand an HTTP upgrade for the mailbox path to this server; `address`: the client's (default the TCP peer's). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, address = remoteAddress(req)): void {
     const admitted = this.#service.admit(address);
     if (!admitted.ok) {
       this.#logger?.warn?.('mailbox.refused-connection', { address, reason: admitted.reason, limit: admitted.limit });

@@ -6,6 +6,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '@burrow/protocol';
 import type { TransitRelay } from './relay.js';
 import { READ_BUFFER_BYTES, withReadBuffer } from './read-buffer.js';
+import { readProxyHeader, type ProxyHeaderOptions } from '../proxy-connection.js';
+import { normaliseAddress } from '../trust-proxy.js';
 
 export interface TcpRelayListener {
   readonly port: number;
@@ -19,11 +21,8 @@ export interface TcpRelayOptions {
   /** 0 for any free port. */
   readonly port: number;
   readonly logger?: Logger;
-}
-
-function normalise(address: string | undefined): string {
-  const a = address ?? 'unknown';
-  return a.startsWith('::ffff:') ? a.slice(7) : a;
+  /** Connections from these proxies may start with a PROXY protocol header naming the client. */
+  readonly proxies?: ProxyHeaderOptions;
 }
 
 /** Serve `relay` on a TCP port. */
@@ -34,7 +33,23 @@ export async function listenTcpRelay(relay: TransitRelay, options: TcpRelayOptio
   const server = createServer({ allowHalfOpen: false, noDelay: true, pauseOnConnect: true }, (socket) => accept(socket));
 
   function accept(raw: Socket): void {
-    const address = normalise(raw.remoteAddress);
+    const peer = normaliseAddress(raw.remoteAddress ?? 'unknown');
+    const proxies = options.proxies;
+    if (!proxies?.trust.trusts(peer)) return serve(raw, peer, undefined);
+    void readProxyHeader(raw, peer, proxies.timeoutMs).then((read) => {
+      if (!read.ok) {
+        logger?.warn?.('proxy.bad-header', { listener: 'transit', peer, reason: read.reason });
+        raw.destroy();
+        return;
+      }
+      // What came after the header, and anything read since: the relay gets it first.
+      const buffered: Buffer[] = [read.rest];
+      for (let b: Buffer | null; (b = raw.read() as Buffer | null) !== null; ) buffered.push(b);
+      serve(raw, read.address, Buffer.concat(buffered));
+    });
+  }
+
+  function serve(raw: Socket, address: string, early: Buffer | undefined): void {
     const admitted = relay.admit(address);
     if (!admitted.ok) {
       logger?.warn?.('relay.refused-connection', { kind: 'tcp', address, reason: admitted.reason, limit: admitted.limit });
@@ -69,6 +84,7 @@ export async function listenTcpRelay(relay: TransitRelay, options: TcpRelayOptio
       end: () => socket.end(),
       destroy: () => socket.destroy(),
     });
+    if (early && early.length > 0) events.data(early);
     if (socket === raw) {
       socket.on('data', (chunk: Buffer) => events.data(chunk));
       socket.resume();

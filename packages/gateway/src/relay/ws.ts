@@ -38,9 +38,8 @@ export class RelayWebSocketServer {
     this.#closeTimeoutMs = options.closeTimeoutMs;
   }
 
-  /** Hand an HTTP upgrade for the relay path to this server. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const address = remoteAddress(req);
+  /** Hand an HTTP upgrade for the relay path to this server; `address`: the client's (default the TCP peer's). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, address = remoteAddress(req)): void {
     const admitted = this.#relay.admit(address);
     if (!admitted.ok) {
       this.#logger?.warn?.('relay.refused-connection', { kind: 'ws', address, reason: admitted.reason, limit: admitted.limit });
