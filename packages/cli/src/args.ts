@@ -35,6 +35,7 @@ export const OPTIONS = {
   store: { type: 'string' },
   'data-sync': { type: 'string' },
   'public-host': { type: 'string' },
+  'trust-proxy': { type: 'string', multiple: true },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   json: { type: 'boolean' },
@@ -126,6 +127,9 @@ serve options:
                        power loss: fsync on every commit)
   --public-host NAME   the host name clients reach (behind a TLS proxy): used in the
                        relay hints announced in the welcome and in printed URLs
+  --trust-proxy ADDR[/PREFIX]  a load balancer whose PROXY protocol v1/v2 header and
+                       X-Forwarded-For name the client (limits, stats, logs see the
+                       client's address); repeatable; everyone else's are refused/ignored
   --tls-cert F --tls-key F   serve wss:// and https:// with this PEM pair
   --webtransport-port R WebTransport (mailbox /v1, relay /relay, same state): native
                        HTTP/3 on UDP R (a self-signed certificate without --tls-cert,

@@ -1,6 +1,6 @@
 /** `burrow serve`: the gateway (mailbox + transit relay) until interrupted, then a graceful drain. */
 import { readFileSync } from 'node:fs';
-import { DEFAULT_MAILBOX_SERVICE_LIMITS, DEFAULT_RELAY_LIMITS, startGateway, type MailboxServiceLimits, type RelayLimits } from '@burrow/gateway';
+import { DEFAULT_MAILBOX_SERVICE_LIMITS, DEFAULT_RELAY_LIMITS, startGateway, TrustedProxies, type MailboxServiceLimits, type RelayLimits } from '@burrow/gateway';
 import { intFlag, UsageError, type Flags } from './args.js';
 import type { Io } from './common.js';
 import { jsonLogger } from './log.js';
@@ -20,6 +20,7 @@ export async function serve(flags: Flags, io: Io, signal: AbortSignal): Promise<
     ...(flags.store !== undefined ? { redis: { url: redisUrl(flags.store, flags['data-dir']) } } : {}),
     ...(flags['data-sync'] !== undefined ? { dataSync: dataSync(flags['data-sync']) } : {}),
     ...(flags['public-host'] !== undefined ? { publicHost: flags['public-host'] } : {}),
+    ...(flags['trust-proxy'] ? { trustProxy: trustProxy(flags['trust-proxy']) } : {}),
     ...(flags.motd ? { motd: flags.motd } : {}),
     ...(flags['disallow-list'] ? { allowList: false } : {}),
     ...(flags['advertise-version'] !== undefined ? { advertiseVersion: flags['advertise-version'] } : {}),
@@ -77,6 +78,16 @@ function redisUrl(value: string, dataDir: string | undefined): string {
 function dataSync(value: string): 'normal' | 'full' {
   if (value === 'normal' || value === 'full') return value;
   throw new UsageError(`--data-sync must be normal or full, not ${JSON.stringify(value.slice(0, 40))}`);
+}
+
+/** `--trust-proxy ADDR[/PREFIX]` values, checked here so a typo is a usage error, not a crash. */
+export function trustProxy(values: readonly string[]): string[] {
+  try {
+    new TrustedProxies(values);
+  } catch (err) {
+    throw new UsageError(`--trust-proxy takes ADDR or ADDR/PREFIX: ${(err as Error).message.replace(/^trustProxy: /, '')}`);
+  }
+  return [...values];
 }
 
 /** `--permission hashcash[:BITS]` (the only method; Python's default is 20 bits). */

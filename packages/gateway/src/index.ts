@@ -32,3 +32,6 @@ export { TokenMatcher } from './relay/matcher.js';
 export { listenTcpRelay, type TcpRelayListener } from './relay/tcp.js';
 export { RelayWebSocketServer } from './relay/ws.js';
 export { serveRelaySession } from './relay/webtransport.js';
+
+export { TrustedProxies, forwardedFor } from './trust-proxy.js';
+export { parseProxyHeader, PROXY_V1_MAX_BYTES, type ProxyHeader, type ProxyParse, type ProxyTlv, type ProxyEndpoint } from './proxy-protocol.js';
