@@ -193,3 +193,28 @@ describe('RecordDecoder', () => {
     expect(() => new RecordDecoder(new Uint8Array(16) as typeof receiveKey)).toThrow(RangeError);
   });
 });
+
+describe('RecordDecoder over uncopied chunks (copyInput: false)', () => {
+  const key = recordKey(new Uint8Array(32).fill(9));
+  const plaintexts = [new Uint8Array(3000).fill(1), new Uint8Array(5000).fill(2), utf8('last')];
+  const encoder = new RecordEncoder(key);
+  const wire = concatBytes(...plaintexts.map((p) => encoder.encode(p)));
+
+  it('a record split across adjacent views of one buffer comes back as a view of it, not a copy', () => {
+    const cuts = [[0, 2], [2, 1000], [1000, 4500], [4500, wire.length]] as const;
+    // Reads landing back to back in one slab, cut inside the length prefix and inside records.
+    const sealed = new RecordDecoder(key, { copyInput: false });
+    const boxes = cuts.flatMap(([a, b]) => sealed.pushSealed(wire.subarray(a, b)));
+    expect(boxes.map((r) => r.index)).toEqual([0, 1, 2]);
+    expect(boxes.every((r) => r.box.buffer === wire.buffer)).toBe(true);
+    const decoder = new RecordDecoder(key, { copyInput: false });
+    const out = cuts.flatMap(([a, b]) => decoder.push(wire.subarray(a, b)));
+    expect(out.map(toHex)).toEqual(plaintexts.map(toHex));
+  });
+
+  it('a record split across separate buffers is copied together', () => {
+    const decoder = new RecordDecoder(key, { copyInput: false });
+    const out = [...decoder.push(wire.slice(0, 1000)), ...decoder.push(wire.slice(1000))];
+    expect(out.map(toHex)).toEqual(plaintexts.map(toHex));
+  });
+});

@@ -186,8 +186,7 @@ export class RecordDecoder {
     }
     const records: SealedRecord[] = [];
     while (this.#buffered >= LENGTH_PREFIX) {
-      const prefix = this.#peek(LENGTH_PREFIX);
-      const length = new DataView(prefix.buffer).getUint32(0);
+      const length = this.#length();
       if (length > this.#maxRecordLength) {
         throw this.#fail(`record length ${length} exceeds the limit of ${this.#maxRecordLength}`);
       }
@@ -230,6 +229,32 @@ export class RecordDecoder {
     return this.#failure;
   }
 
+  /** The next frame's length field (≥ 4 bytes buffered), read in place when it is inside one chunk. */
+  #length(): number {
+    const first = this.#chunks[0]!;
+    const at = this.#offset;
+    if (first.length - at >= LENGTH_PREFIX) return ((first[at]! << 24) | (first[at + 1]! << 16) | (first[at + 2]! << 8) | first[at + 3]!) >>> 0;
+    return new DataView(this.#peek(LENGTH_PREFIX).buffer).getUint32(0);
+  }
+
+  /**
+   * Whether the next `n` buffered bytes lie back to back in one buffer
+   * (uncopied chunks a reader filled one after another in the same slab):
+   * then a record spanning them is a view, not a copy.
+   */
+  #adjacent(n: number): boolean {
+    const first = this.#chunks[0]!;
+    let end = first.byteOffset + first.length;
+    let have = first.length - this.#offset;
+    for (let i = 1; have < n; i++) {
+      const c = this.#chunks[i]!;
+      if (c.buffer !== first.buffer || c.byteOffset !== end) return false;
+      end += c.length;
+      have += c.length;
+    }
+    return true;
+  }
+
   /** Copy of the next `n` buffered bytes (n ≤ buffered), without consuming them. */
   #peek(n: number): Uint8Array {
     const out = new Uint8Array(n);
@@ -254,7 +279,7 @@ export class RecordDecoder {
       this.#advance(n);
       return out;
     }
-    const out = this.#peek(n);
+    const out = !this.#copyInput && this.#adjacent(n) ? new Uint8Array(first.buffer, first.byteOffset + this.#offset, n) : this.#peek(n);
     this.#advance(n);
     return out;
   }
