@@ -18,6 +18,8 @@ export interface ServeProcess {
   readonly child: ChildProcess;
   /** Its HTTP/WebSocket port (mailbox at /v1, GET /health). */
   readonly port: number;
+  /** Its TCP transit relay port. */
+  readonly transitPort: number;
   readonly exited: Promise<void>;
   output(): string;
 }
@@ -50,17 +52,31 @@ async function daemon(command: string, args: string[], what: string, ready: (out
 /** `burrow serve --port P --transit-port Q ...args`, resolved once it prints its banner. */
 export async function burrowServe(args: string[]): Promise<ServeProcess> {
   const port = await freePort();
+  const transitPort = await freePort();
   const tsx = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-  const argv = ['--conditions=source', '--import', tsx, join(ROOT, 'packages/cli/src/main.ts'), 'serve', '--port', String(port), '--transit-port', String(await freePort()), ...args];
+  const argv = ['--conditions=source', '--import', tsx, join(ROOT, 'packages/cli/src/main.ts'), 'serve', '--port', String(port), '--transit-port', String(transitPort), ...args];
   const d = await daemon(process.execPath, argv, 'burrow serve', (out) => out.includes('metrics'));
-  return { child: d.child, port, exited: d.exited, output: d.output };
+  return { child: d.child, port, transitPort, exited: d.exited, output: d.output };
 }
 
 export interface Haproxy {
   /** The port clients connect to. */
   readonly port: number;
+  /** The TCP transit relay port (with `transit` backends). */
+  readonly transitPort?: number;
+  /** A second mailbox port that sends no PROXY header (with `plain`). */
+  readonly plainPort?: number;
   /** The configuration it runs. */
   readonly config: string;
+}
+
+export interface HaproxyOptions {
+  /** Put a PROXY protocol header in front of every connection to the backends (`send-proxy` / `send-proxy-v2`). */
+  readonly sendProxy?: 'v1' | 'v2';
+  /** Also balance TCP transit relays: `[transit port, its HTTP port for the health check]` per backend. */
+  readonly transit?: readonly (readonly [number, number])[];
+  /** Also a mailbox frontend whose backends get no PROXY header (to compare). */
+  readonly plain?: boolean;
 }
 
 /**
@@ -69,8 +85,12 @@ export interface Haproxy {
  * 250 ms (down after 2 failures); a connection a dead backend refuses is
  * sent to another (`option redispatch`).
  */
-export async function startHaproxy(backends: readonly number[]): Promise<Haproxy> {
+export async function startHaproxy(backends: readonly number[], options: HaproxyOptions = {}): Promise<Haproxy> {
   const port = await freePort();
+  const transitPort = options.transit ? await freePort() : undefined;
+  const plainPort = options.plain ? await freePort() : undefined;
+  const proxy = options.sendProxy === 'v2' ? ' send-proxy-v2' : options.sendProxy === 'v1' ? ' send-proxy' : '';
+  const checked = ['  option httpchk GET /health', '  http-check expect status 200', '  default-server inter 250ms fall 2 rise 2'];
   const dir = makeTempDir('burrow-haproxy-');
   onCleanup(() => removeDir(dir));
   const config = [
@@ -88,10 +108,16 @@ export async function startHaproxy(backends: readonly number[]): Promise<Haproxy
     '  default_backend gateways',
     'backend gateways',
     '  balance roundrobin',
-    '  option httpchk GET /health',
-    '  http-check expect status 200',
-    '  default-server inter 250ms fall 2 rise 2',
-    ...backends.map((p, i) => `  server gw${i + 1} 127.0.0.1:${p} check`),
+    ...checked,
+    ...backends.map((p, i) => `  server gw${i + 1} 127.0.0.1:${p} check${proxy}`),
+    ...(transitPort !== undefined
+      ? ['frontend transit', `  bind 127.0.0.1:${transitPort}`, '  default_backend relays', 'backend relays', '  balance roundrobin', ...checked,
+         ...options.transit!.map(([t, h], i) => `  server gw${i + 1} 127.0.0.1:${t} check port ${h}${proxy}`)]
+      : []),
+    ...(plainPort !== undefined
+      ? ['frontend plain', `  bind 127.0.0.1:${plainPort}`, '  default_backend plain', 'backend plain', '  balance roundrobin', ...checked,
+         ...backends.map((p, i) => `  server gw${i + 1} 127.0.0.1:${p} check`)]
+      : []),
     '',
   ].join('\n');
   const file = join(dir, 'haproxy.cfg');
@@ -102,5 +128,5 @@ export async function startHaproxy(backends: readonly number[]): Promise<Haproxy
     socket?.destroy();
     return socket !== undefined;
   });
-  return { port, config };
+  return { port, config, ...(transitPort !== undefined ? { transitPort } : {}), ...(plainPort !== undefined ? { plainPort } : {}) };
 }
