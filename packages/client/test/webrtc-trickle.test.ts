@@ -1,7 +1,9 @@
-// When each side of webrtc-v1 trickles its ICE candidates. The leader holds
-// its own until it has set the follower's answer: otherwise the follower's
-// ICE connects first and its DTLS ClientHello reaches a leader with no DTLS
-// transport yet (node-datachannel drops it and retransmits after 1 s).
+// When each side of webrtc-v1 trickles its ICE candidates. A leader on a
+// non-browser stack holds its own until it has set the follower's answer:
+// otherwise the follower's ICE connects first and its DTLS ClientHello
+// reaches a leader with no DTLS transport yet (node-datachannel drops it and
+// retransmits after 1 s). Browsers keep an early ClientHello, so a leader on
+// the page's own RTCPeerConnection trickles at once.
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '@burrow/testkit';
 import type { RTCPeerConnectionConstructor } from '../src/index.js';
@@ -94,6 +96,24 @@ describe('webrtc-v1 candidate trickle', () => {
 
     ac.abort();
     await expect(connecting).rejects.toMatchObject({ code: 'Aborted' });
+  });
+
+  it("a leader on the page's own RTCPeerConnection trickles at once", async () => {
+    const g = globalThis as { RTCPeerConnection?: unknown };
+    const before = g.RTCPeerConnection;
+    g.RTCPeerConnection = FakePeerConnection;
+    try {
+      const { sent, signalling } = scriptedSignalling();
+      const ac = new AbortController();
+      const connecting = webrtcConnector({ iceTimeoutMs: 60_000 }).connect({ role: 'leader', signalling, deriveKey, signal: ac.signal });
+      await waitFor(() => sent.length >= 1, { message: 'the offer', intervalMs: 1 });
+      FakePeerConnection.last!.gather();
+      expect(kinds(sent)).toEqual(['description', 'candidate', 'candidate']);
+      ac.abort();
+      await expect(connecting).rejects.toMatchObject({ code: 'Aborted' });
+    } finally {
+      g.RTCPeerConnection = before;
+    }
   });
 
   it('the follower sends its candidates right after its answer', async () => {

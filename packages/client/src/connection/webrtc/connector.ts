@@ -88,10 +88,12 @@ async function negotiate(ctx: ConnectorContext, options: WebRtcOptions): Promise
   conn.closed.catch(observed);
 
   // ---- outgoing signalling: description first, then trickled candidates; nothing after `done`.
-  // The leader holds its candidates until it has set the answer. Otherwise the follower's ICE
-  // connects first (stacks answer checks before they know the peer) and its DTLS ClientHello
-  // reaches a leader with no DTLS transport yet: node-datachannel drops it and retransmits only
-  // after 1 s. This way the leader is ready before the follower can reach it.
+  // A leader on a non-browser stack holds its candidates until it has set the answer. Otherwise
+  // the follower's ICE connects first (stacks answer checks before they know the peer) and its
+  // DTLS ClientHello reaches a leader with no DTLS transport yet: node-datachannel drops it and
+  // retransmits only after 1 s. Browsers keep such an early ClientHello, so a page's leader
+  // trickles at once and saves the follower a signalling round before ICE can start.
+  const holdUntilAnswer = leader && Ctor !== (globalThis as { RTCPeerConnection?: RTCPeerConnectionConstructor }).RTCPeerConnection;
   let trickling = false;
   let sentDone = false;
   let sentEnd = false;
@@ -122,7 +124,7 @@ async function negotiate(ctx: ConnectorContext, options: WebRtcOptions): Promise
     // Candidates travel only as trickle messages (relay-only filtering applies to them, and
     // libdatachannel can fail on candidates inside a remote description).
     ctx.signalling.send(encodeDescription(d));
-    if (!leader) startTrickle();
+    if (!holdUntilAnswer) startTrickle();
   };
   const startTrickle = () => {
     trickling = true;
@@ -164,7 +166,7 @@ async function negotiate(ctx: ConnectorContext, options: WebRtcOptions): Promise
       sendDescription(local);
     }
     for (const c of pendingRemote.splice(0)) void addCandidate(c);
-    if (leader) startTrickle();
+    if (holdUntilAnswer) startTrickle();
   };
 
   let peerDone: { done: WebRtcDone; reason: string } | undefined;
