@@ -68,6 +68,18 @@ describe('gateway mailbox over native HTTP/3 WebTransport', () => {
     await gw?.close();
   });
 
+  it('reports its HTTP/3 listener in /health and /metrics', async () => {
+    const base = gw.url.replace(/^ws/, 'http').replace(/\/v1$/, '');
+    const health = (await (await fetch(`${base}/health`)).json()) as { http3: { listening: boolean; restarts: number; notAfter: string } };
+    expect(health.http3).toMatchObject({ listening: true, restarts: 0 });
+    const expiry = Math.floor(Date.parse(health.http3.notAfter) / 1000);
+    expect(expiry).toBeGreaterThan(Date.now() / 1000);
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toMatch(/^burrow_http3_listening 1$/m);
+    expect(text).toMatch(/^burrow_http3_restarts_total 0$/m);
+    expect(text).toContain(`\nburrow_http3_certificate_expiry_seconds ${expiry}\n`);
+  });
+
   it('publishes where it is and the certificate hash at GET /webtransport', async () => {
     const res = await fetch(gw.url.replace(/^ws/, 'http').replace(/\/v1$/, '/webtransport'));
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
@@ -110,8 +122,11 @@ describe('HTTP/3 listener supervision', () => {
     try {
       const { port, pid } = h3;
       const hash = h3.certificateHash.value;
+      expect([h3.listening, h3.restarts]).toEqual([true, 0]);
       process.kill(pid!, 'SIGKILL');
       await waitFor(() => h3.pid !== undefined && h3.pid !== pid, { message: 'a new Deno child', timeoutMs: 15_000 });
+      await waitFor(() => h3.listening, { message: 'the new child to listen' });
+      expect(h3.restarts).toBe(1);
       expect(h3.port).toBe(port);
       expect(h3.certificateHash.value).toBe(hash);
       const c = await h3MailboxClient(`https://127.0.0.1:${port}/v1`, hash);

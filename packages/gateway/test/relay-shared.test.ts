@@ -75,6 +75,9 @@ describe('relay pairs across gateways', () => {
     await waitFor(() => first.received().toString() === 'ok\n' && second.received().toString() === 'ok\n', { message: 'both halves answered ok' });
     expect(b.stats().relay).toMatchObject({ forwardedOut: 1, forwardedIn: 0 });
     expect(a.stats().relay).toMatchObject({ forwardedOut: 0, forwardedIn: 1 });
+    // The same counts in /metrics.
+    expect(b.metrics()).toMatch(/^burrow_relay_forwarded_out_total 1$/m);
+    expect(a.metrics()).toMatch(/^burrow_relay_forwarded_in_total 1$/m);
     const up = randomBytes(2_000_000);
     const down = randomBytes(2_000_000);
     first.socket.write(up);
