@@ -19,6 +19,7 @@ export const OPTIONS = {
   'accept-file': { type: 'boolean' },
   'output-file': { type: 'string', short: 'o' },
   'no-listen': { type: 'boolean' },
+  'no-webrtc': { type: 'boolean' },
   host: { type: 'string' },
   port: { type: 'string' },
   'transit-port': { type: 'string' },
@@ -95,6 +96,8 @@ send options:
   --verify             show the verifier and ask before sending
   --hide-progress      no progress bar
   --no-listen          do not listen for direct connections (use the relay)
+  --no-webrtc          Burrow peers: no WebRTC, files go over direct TCP or the relay
+                       (faster on one machine or a LAN; WebRTC is what crosses NATs)
   --json               one JSON object per line on stdout: code, progress, done (or error)
 
 receive options:
@@ -103,6 +106,7 @@ receive options:
   -o, --output-file P  where to write the received file or directory; for files from
                        burrow send: the folder to receive into (default: here)
   --hide-progress      no progress bar
+  --no-webrtc          Burrow peers: no WebRTC (direct TCP or the relay)
   --json               one JSON object per line on stdout: offer, resume, progress, done
 
 serve options:

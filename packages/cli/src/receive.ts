@@ -20,7 +20,7 @@ export async function receive(flags: Flags, positionals: string[], io: Io, signa
   const code =
     positionals[0] ?? flags.code ?? (await inputCode(io, nameplateLister(mailboxUrl(flags), flags.appid ?? DEFAULT_APPID), signal));
   const out = reporter(io, flags);
-  const w = await openWormhole(flags, signal, { webrtc: true });
+  const w = await openWormhole(flags, signal, { webrtc: flags['no-webrtc'] !== true });
   try {
     w.setCode(code);
     await w.verifier;

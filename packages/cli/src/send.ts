@@ -31,7 +31,7 @@ export async function send(flags: Flags, positionals: string[], io: Io, signal: 
   const paths = await checkPaths(positionals);
   const out = reporter(io, flags);
 
-  const w = await openWormhole(flags, signal, { webrtc: text === undefined });
+  const w = await openWormhole(flags, signal, { webrtc: text === undefined && flags['no-webrtc'] !== true });
   try {
     if (flags.code !== undefined) w.setCode(flags.code);
     else await w.allocateCode(intFlag(flags['code-length'], 'code-length', 2, 1, 64), { signal });
