@@ -198,18 +198,11 @@ function ipv6Text(s: string): string | undefined {
   }
   const halves = text.split('::');
   if (text.includes('.') || halves.length > 2) return undefined;
-  const groups = (h: string): number[] | undefined => {
-    if (h === '') return [];
-    const out: number[] = [];
-    for (const g of h.split(':')) {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
-      out.push(parseInt(g, 16));
-    }
-    return out;
-  };
+  // Each group 1-4 hex digits (NaN otherwise).
+  const groups = (h: string): number[] => (h === '' ? [] : h.split(':').map((g) => (/^[0-9a-fA-F]{1,4}$/.test(g) ? parseInt(g, 16) : NaN)));
   const head = groups(halves[0]!);
   const tail = halves.length === 2 ? groups(halves[1]!) : [];
-  if (!head || !tail) return undefined;
+  if ([...head, ...tail].some(Number.isNaN)) return undefined;
   if (halves.length === 1 ? head.length !== 8 : head.length + tail.length > 7) return undefined;
   const all = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
   const bytes = new Uint8Array(16);
