@@ -83,6 +83,8 @@ export async function openFilesOffer(w: Wormhole, start: FilesStart, options: { 
         decide();
         await writeFrame(ctl.writer, { reject: reason.slice(0, 500) }).catch(bestEffort);
         await ctl.writer.close().catch(bestEffort);
+        // Closing at once could drop the frame with the connection: the sender closes once it has read it.
+        await withSignal(conn.closed, AbortSignal.timeout(5_000)).catch(bestEffort);
         await conn.close().catch(bestEffort);
       },
       accept: async (sink, opts = {}) => {
