@@ -110,4 +110,12 @@ describe('files-v1: a bad sender', () => {
     expect(sink.files.size).toBe(0);
     expect(new TextDecoder().decode(sink.partials.get('a.txt'))).toBe('abc');
   });
+
+  it('a sender that connects but never offers: receiveOffer times out', async () => {
+    const net = new MemoryNet();
+    const [a, b] = await pair();
+    sendAppMessage(a, encodeFilesStart({ files: 1, bytes: 1 }));
+    void a.connect(relay(net, '10.0.0.1')).then((conn) => conn.openStream());
+    await expect(receiveOffer(b, { connect: { ...relay(net, '10.0.0.2'), timeoutMs: 1_000 } })).rejects.toMatchObject({ code: 'Timeout' });
+  });
 });

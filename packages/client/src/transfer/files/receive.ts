@@ -56,10 +56,12 @@ export async function openFilesOffer(w: Wormhole, start: FilesStart, options: { 
   let control: Control | undefined;
   try {
     const incoming = conn.incoming[Symbol.asyncIterator]();
-    const first = await io(() => withSignal(incoming.next(), anyOf(signal, AbortSignal.timeout(options.connect?.timeoutMs ?? FILES_DEFAULTS.idleMs))));
+    // The offer comes right after the connection: bounded like a stall.
+    const offerBy = anyOf(signal, AbortSignal.timeout(options.connect?.timeoutMs ?? FILES_DEFAULTS.idleMs));
+    const first = await io(() => withSignal(incoming.next(), offerBy));
     if (first.done) throw new WormholeError('Connection', 'the sender closed the connection before offering');
     control = { reader: new FramedReader(first.value.readable, signal), writer: first.value.writable.getWriter() };
-    const frame = await io(() => control!.reader.frame(FILES_LIMITS.maxOfferFrame));
+    const frame = await io(() => withSignal(control!.reader.frame(FILES_LIMITS.maxOfferFrame), offerBy));
     if (!frame) throw new WormholeError('Connection', 'the sender closed the connection before offering');
     const msg = parseControl(frame);
     if (msg.type !== 'offer') throw new WormholeError('RemoteProtocol', `files-v1: expected the offer, got ${msg.type}`, { blame: 'peer' });
@@ -95,7 +97,12 @@ export async function openFilesOffer(w: Wormhole, start: FilesStart, options: { 
       },
     };
   } catch (err) {
-    if (control && isWormholeProtocol(err)) await writeFrame(control.writer, { reject: (err as Error).message.slice(0, 500) }).catch(bestEffort);
+    if (control && isWormholeProtocol(err)) {
+      await writeFrame(control.writer, { reject: (err as Error).message.slice(0, 500) }).catch(bestEffort);
+      await control.writer.close().catch(bestEffort);
+      // Give the frame a moment to arrive before the connection goes (the sender closes once it read it).
+      await withSignal(conn.closed, AbortSignal.timeout(2_000)).catch(bestEffort);
+    }
     await conn.close().catch(bestEffort);
     throw err;
   }
