@@ -103,7 +103,10 @@ describe('fuzz', () => {
     gw = await startGateway({
       port: 0,
       transitPort: 0,
-      expiryMs: 1,
+      // Abandoned fuzz state expires quickly — but not within the gap between a well-behaved
+      // client's claim and its open (expiry 1 ms let a prune tick land there under load and
+      // delete the mailbox the check below was about to use).
+      expiryMs: 2_000,
       pruneIntervalMs: 100,
       // The parser is under test, not the per-address budgets (every fuzz
       // connection comes from 127.0.0.1, and random frames allocate and store;
