@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { watch as fsWatch, type FSWatcher } from 'node:fs';
-import { chmod, mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkKey, checkValue, type JsonValue, type KeyValueStore, type StoreCallOptions } from './kv.js';
 
@@ -105,6 +105,33 @@ export function fileStore(dir: string): KeyValueStore {
     watch(onChange) {
       let watcher: FSWatcher | undefined;
       let stopped = false;
+      // fs.watch can miss a change (and starts only once the directory exists): a slow
+      // poll of the files' sizes and mtimes reports what it missed, at most a poll late.
+      const seen = new Map<string, string>();
+      let first = true;
+      const poll = async () => {
+        const names = await readdir(dir).catch(() => [] as string[]);
+        const now = new Map<string, string>();
+        for (const name of names) {
+          const key = keyOf(name);
+          if (key === undefined) continue;
+          const st = await stat(join(dir, name)).catch(() => undefined);
+          if (st) now.set(key, `${st.size}:${st.mtimeMs}`);
+        }
+        if (stopped) return;
+        if (!first) {
+          for (const [key, mark] of now) if (seen.get(key) !== mark) onChange(key);
+          for (const key of seen.keys()) if (!now.has(key)) onChange(key);
+        }
+        first = false;
+        seen.clear();
+        for (const [key, mark] of now) seen.set(key, mark);
+      };
+      let polling = poll().catch(() => undefined);
+      const timer = setInterval(() => {
+        polling = polling.then(poll).catch(() => undefined);
+      }, 2_000);
+      timer.unref?.();
       void ensureDir().then(
         () => {
           if (stopped) return;
@@ -120,6 +147,7 @@ export function fileStore(dir: string): KeyValueStore {
       );
       return () => {
         stopped = true;
+        clearInterval(timer);
         watcher?.close();
       };
     },
