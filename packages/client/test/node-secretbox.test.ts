@@ -77,6 +77,9 @@ describe('transit secretbox: noble and libsodium', () => {
       const key = recordKey(fromHex(t.record_sender_key_hex));
       const wire = new RecordEncoder(key, { secretBox: box }).encode(utf8(t.record0_from_sender.plaintext_utf8));
       expect(toHex(wire)).toBe(t.record0_from_sender.wire_hex);
+      const into = new Uint8Array(wire.length + 3);
+      expect(new RecordEncoder(key, { secretBox: box }).encodeInto(utf8(t.record0_from_sender.plaintext_utf8), into, 3)).toBe(wire.length);
+      expect(toHex(into.subarray(3))).toBe(t.record0_from_sender.wire_hex);
       const [record] = new RecordDecoder(key, { secretBox: box }).push(fromHex(t.record0_from_sender.wire_hex));
       expect(new TextDecoder().decode(record)).toBe(t.record0_from_sender.plaintext_utf8);
     });

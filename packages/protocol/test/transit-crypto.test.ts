@@ -77,6 +77,26 @@ describe('RecordEncoder', () => {
     expect(toHex(frames[1]!.subarray(4, 28))).toBe(`${'00'.repeat(23)}01`);
     expect(toHex(frames[257]!.subarray(4, 28))).toBe(`${'00'.repeat(22)}0101`);
   });
+
+  it('encodeInto writes the same frames back to back into one buffer, and refuses one that does not fit', () => {
+    const plaintexts = ['', 'a', 'bb', 'x'.repeat(1000)].map(utf8);
+    const enc = new RecordEncoder(recordKeys(tk, 'sender').send);
+    const ref = new RecordEncoder(recordKeys(tk, 'sender').send);
+    const expected = concatBytes(...plaintexts.map((p) => ref.encode(p)));
+    const out = new Uint8Array(7 + expected.length).fill(0xee);
+    let at = 7;
+    for (const p of plaintexts) at += enc.encodeInto(p, out, at);
+    expect(at).toBe(out.length);
+    expect(toHex(out.subarray(0, 7))).toBe('ee'.repeat(7));
+    expect(toHex(out.subarray(7))).toBe(toHex(expected));
+    expect(enc.count).toBe(4);
+    expect(() => enc.encodeInto(utf8('too long'), out, out.length - 8)).toThrow(RangeError);
+    expect(enc.count).toBe(4);
+    const first = new RecordEncoder(recordKeys(tk, 'sender').send);
+    const one = new Uint8Array(100);
+    const n = first.encodeInto(utf8(v.record0_from_sender.plaintext_utf8), one, 0);
+    expect(toHex(one.subarray(0, n))).toBe(v.record0_from_sender.wire_hex);
+  });
 });
 
 describe('RecordDecoder', () => {

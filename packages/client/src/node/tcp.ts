@@ -131,7 +131,13 @@ export function socketChannel(socket: Socket, highWaterMark = 512 * 1024, reads?
     },
     abort: close,
   });
-  return { readable, writable, close };
+  // The write callback runs once the kernel has every byte of `chunk` (or the socket died).
+  const send = (chunk: Uint8Array) =>
+    new Promise<void>((resolve, reject) => {
+      if (closed || socket.destroyed) return reject(new WormholeError('Connection', 'TCP connection closed'));
+      socket.write(chunk, (err) => (err ? reject(new WormholeError('Connection', `TCP connection failed: ${err.message}`, { cause: err })) : resolve()));
+    });
+  return { readable, writable, close, send };
 }
 
 /**

@@ -6,10 +6,12 @@
  * With a given `secretBox` (Node: libsodium) records are sealed and opened
  * here, one at a time; without one, where Workers run (browsers), a Worker
  * pool does it in parallel off the main thread (record-pipeline.ts); else
- * noble on this thread.
+ * noble on this thread. Over a channel with a `send` fast path (Node TCP)
+ * records go out sealed in batches (record-batch.ts).
  */
 import { bestEffort } from '@burrow/protocol';
 import { RecordDecoder, RecordEncoder, WormholeError, type RecordKeys, type SecretBox } from '@burrow/protocol';
+import { batchedRecordWritable } from './record-batch.js';
 import { forwardReadable, forwardWritable, workersAvailable } from './record-forward.js';
 import type { ByteChannel } from './types.js';
 
@@ -122,6 +124,11 @@ export class TransitConnection {
       { highWaterMark: 0 },
     );
 
+    const send = init.channel.send?.bind(init.channel);
+    if (send) {
+      this.writable = batchedRecordWritable({ encoder, send, writer, close });
+      return;
+    }
     this.writable = new WritableStream<Uint8Array>(
       {
         async write(record) {

@@ -11,6 +11,13 @@ export interface ByteChannel {
   readonly writable: WritableStream<Uint8Array>;
   /** Tear down at once (both directions); idempotent. */
   close(): void;
+  /**
+   * Optional fast path past `writable` (Node TCP): hand `chunk` to the
+   * transport. Resolves once the channel holds no reference to it any more
+   * (the caller may then reuse the buffer); rejects if the channel failed.
+   * Used only once nothing written through `writable` is pending.
+   */
+  send?(chunk: Uint8Array): Promise<void>;
 }
 
 export interface DialOptions {

@@ -36,12 +36,21 @@ function setCounterNonce(nonce: Uint8Array, counter: number): Uint8Array {
  * records can be sealed off the main thread, nonces being known in advance.
  */
 export function sealRecord(box: SecretBox, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array): Uint8Array {
-  const length = plaintext.length + BOX_OVERHEAD;
-  const frame = new Uint8Array(LENGTH_PREFIX + length);
-  box.seal(frame, LENGTH_PREFIX + NONCE_LENGTH, plaintext, nonce, key);
-  new DataView(frame.buffer).setUint32(0, length);
-  frame.set(nonce, LENGTH_PREFIX);
+  const frame = new Uint8Array(RECORD_OVERHEAD + plaintext.length);
+  sealRecordInto(box, key, nonce, plaintext, frame, 0);
   return frame;
+}
+
+/** {@link sealRecord} into `out` at `offset` (room for `plaintext.length + RECORD_OVERHEAD` bytes); returns the frame's length. */
+function sealRecordInto(box: SecretBox, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, out: Uint8Array, offset: number): number {
+  const length = plaintext.length + BOX_OVERHEAD;
+  box.seal(out, offset + LENGTH_PREFIX + NONCE_LENGTH, plaintext, nonce, key);
+  out[offset] = length >>> 24;
+  out[offset + 1] = (length >>> 16) & 0xff;
+  out[offset + 2] = (length >>> 8) & 0xff;
+  out[offset + 3] = length & 0xff;
+  out.set(nonce, offset + LENGTH_PREFIX);
+  return LENGTH_PREFIX + length;
 }
 
 /** A framed record whose nonce was checked, not yet opened. */
@@ -89,6 +98,20 @@ export class RecordEncoder {
   /** Encrypt one record and return its full wire frame ({@link sealRecord}). */
   encode(plaintext: Uint8Array): Uint8Array {
     return sealRecord(this.#box, this.#key, setCounterNonce(this.#nonce, this.next(plaintext)), plaintext);
+  }
+
+  /**
+   * Encrypt one record into `out` at `offset` — its whole wire frame, the
+   * same bytes {@link encode} returns — and return the frame's length
+   * (`plaintext.length + RECORD_OVERHEAD`). Lets a writer seal many records
+   * back to back into one reused buffer. `plaintext` must not overlap `out`.
+   */
+  encodeInto(plaintext: Uint8Array, out: Uint8Array, offset: number): number {
+    abytes(out, 'out');
+    if (!Number.isInteger(offset) || offset < 0 || offset + plaintext.length + RECORD_OVERHEAD > out.length) {
+      throw new RangeError('out has no room for the record at offset');
+    }
+    return sealRecordInto(this.#box, this.#key, setCounterNonce(this.#nonce, this.next(plaintext)), plaintext, out, offset);
   }
 
   /**
