@@ -18,7 +18,6 @@ import { bestEffort } from '@burrow/protocol';
 import {
   WormholeError,
   ZIPFILE_DEFLATED,
-  createSha256,
   encodeTransferAck,
   parseTransferMessage,
   safeOfferName,
@@ -26,6 +25,7 @@ import {
 import { parseAppMessage, sendAppMessage } from '../app-messages.js';
 import type { Wormhole } from '../wormhole.js';
 import { TransitConnector } from '../transit/connector.js';
+import { transferSha256 } from '../transit/record-forward.js';
 import type { TransitConnection } from '../transit/connection.js';
 import { ProgressMeter, deriveTransferKey, finalError, readOne, tellPeer, withAnnouncedRelays } from './common.js';
 import type { DirectorySink, TransferOptions, TransferResult } from './types.js';
@@ -241,7 +241,8 @@ async function receiveBulk(w: Wormhole, connector: TransitConnector, total: numb
     signal?.throwIfAborted();
     sendAppMessage(w, { answer: { file_ack: 'ok' } });
     conn = await connector.connect(signal ? { signal } : {});
-    const hasher = (options.createHash ?? createSha256)();
+    // Hashing off the main thread where Workers run (a page); `createHash` overrides (Node: node:crypto).
+    const hasher = options.createHash ? options.createHash() : await transferSha256();
     const meter = new ProgressMeter(total, options.onProgress, options.progressIntervalMs);
     const reader = conn.readable.getReader();
     while (meter.bytes < total) {
@@ -260,7 +261,7 @@ async function receiveBulk(w: Wormhole, connector: TransitConnector, total: numb
     reader.releaseLock();
     await target.commit();
     meter.finish();
-    const sha256 = hasher.hexDigest();
+    const sha256 = await hasher.hexDigest();
     // The data is complete and committed; the ack is best effort (as in
     // Python): a sender that vanished now cannot undo a good transfer.
     const writer = conn.writable.getWriter();

@@ -10,10 +10,11 @@
  *   await sendFile(w, { name: f.name, size: f.size, stream: () => f.stream() }, { onProgress });
  */
 import { bestEffort } from '@burrow/protocol';
-import { WormholeError, createSha256, directoryOffer, fileOffer, parseTransferAck, parseTransferMessage } from '@burrow/protocol';
+import { WormholeError, directoryOffer, fileOffer, parseTransferAck, parseTransferMessage } from '@burrow/protocol';
 import { parseAppMessage, sendAppMessage } from '../app-messages.js';
 import type { Wormhole } from '../wormhole.js';
 import { TransitConnector } from '../transit/connector.js';
+import { transferSha256 } from '../transit/record-forward.js';
 import type { TransitConnection } from '../transit/connection.js';
 import { Chunker, ProgressMeter, deriveTransferKey, finalError, readOne, tellPeer, withAnnouncedRelays } from './common.js';
 import type { DirectorySource, FileSource, SendDirectoryOptions, SendOptions, TransferResult } from './types.js';
@@ -95,7 +96,7 @@ async function sendBulk(
     sendAppMessage(w, offer);
     await waitForAnswer(w, connector, signal);
     conn = await connector.connect(signal ? { signal } : {});
-    const hasher = (options.createHash ?? createSha256)();
+    const hasher = options.createHash ? options.createHash() : await transferSha256();
     const meter = new ProgressMeter(total, options.onProgress, options.progressIntervalMs);
     const writer = conn.writable.getWriter();
     const chunker = new Chunker(writer, recordSize);
@@ -107,7 +108,7 @@ async function sendBulk(
     await chunker.flush();
     writer.releaseLock();
     meter.finish();
-    const ours = hasher.hexDigest();
+    const ours = await hasher.hexDigest();
     const reader = conn.readable.getReader();
     const r = await readOne(reader, signal);
     if (r.done) throw new WormholeError('TransferFailed', 'the receiver closed the connection without confirming the transfer');

@@ -1,12 +1,22 @@
 /**
  * The seam that keeps the Worker pool out of the initial bundle: streams
  * that forward to the pooled record streams (record-pipeline.ts) once that
- * module has loaded on the first transfer.
+ * module has loaded on the first transfer, and the transfer's hasher, in a
+ * Worker where Workers run (worker-hasher.ts, loaded likewise).
  */
+import { createSha256, type Hasher } from '@burrow/protocol';
+import type { AsyncHasher } from './worker-hasher.js';
 
 /** True where records can go to Workers started from a Blob URL. */
 export function workersAvailable(): boolean {
   return typeof Worker === 'function' && typeof Blob === 'function' && typeof URL === 'function' && typeof URL.createObjectURL === 'function';
+}
+
+/** SHA-256 for a transfer's end-to-end check: in a Worker of its own where Workers run, else here. */
+export async function transferSha256(): Promise<Hasher | AsyncHasher> {
+  if (!workersAvailable()) return createSha256();
+  const { workerSha256 } = await import('./worker-hasher.js');
+  return workerSha256();
 }
 
 /** A readable that reads from `inner` once it exists (errors and end pass through). */

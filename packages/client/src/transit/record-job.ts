@@ -14,3 +14,12 @@ export interface RecordJobResult {
   /** Per item. seal: the wire frame; open: the plaintext, or null when it did not authenticate. */
   readonly out: readonly (Uint8Array | null)[];
 }
+
+/**
+ * What a hashing Worker (worker-hasher.ts) is sent: `start` (answered with
+ * `started`, proving the script runs), batches of bytes in order (owned by
+ * the message), then `digest` (answered with the hex SHA-256 of them all).
+ */
+export type HashRequest = { readonly hash: 'start' } | { readonly hash: 'update'; readonly data: Uint8Array } | { readonly hash: 'digest' };
+
+export type HashReply = { readonly hash: 'started' } | { readonly hash: 'digest'; readonly hex: string };

@@ -1,12 +1,13 @@
 /**
  * The Worker side of the record pool (record-pool.ts): seals or opens a run of
  * consecutive Transit records per message with the pure-JS secretbox, the nonce being the
- * record's counter. Bundled on its own into record-worker-source.ts (by
- * scripts/record-worker.ts) so the pool can start it from a
- * Blob URL, whatever bundled the page.
+ * record's counter. The same script, started on its own, is a hashing Worker
+ * (worker-hasher.ts): SHA-256 of the batches it is sent, in order. Bundled on
+ * its own into record-worker-source.ts (by scripts/record-worker.ts) so the
+ * pool can start it from a Blob URL, whatever bundled the page.
  */
-import { nobleSecretBox, recordNonce, sealRecord } from '@burrow/protocol';
-import type { RecordJob, RecordJobResult } from './record-job.js';
+import { createSha256, nobleSecretBox, recordNonce, sealRecord, type Hasher } from '@burrow/protocol';
+import type { HashReply, HashRequest, RecordJob, RecordJobResult } from './record-job.js';
 
 /** Run one job (also the main-thread fallback of the pool). */
 export function runRecordJob(job: RecordJob): RecordJobResult {
@@ -18,14 +19,28 @@ export function runRecordJob(job: RecordJob): RecordJobResult {
 }
 
 interface WorkerScope {
-  onmessage: ((e: { data: RecordJob }) => void) | null;
-  postMessage(message: RecordJobResult, transfer: ArrayBuffer[]): void;
+  onmessage: ((e: { data: RecordJob | HashRequest }) => void) | null;
+  postMessage(message: RecordJobResult | HashReply, transfer?: ArrayBuffer[]): void;
 }
 
 /** Install the message handler when running as a Worker. */
 export function serveRecordJobs(scope: WorkerScope): void {
+  let hasher: Hasher | undefined;
   scope.onmessage = (e) => {
-    const result = runRecordJob(e.data);
+    const m = e.data;
+    if ('hash' in m) {
+      if (m.hash === 'start') {
+        hasher = createSha256();
+        scope.postMessage({ hash: 'started' });
+      } else if (m.hash === 'update') {
+        hasher?.update(m.data);
+      } else if (hasher) {
+        scope.postMessage({ hash: 'digest', hex: hasher.hexDigest() });
+        hasher = undefined;
+      }
+      return;
+    }
+    const result = runRecordJob(m);
     scope.postMessage(result, result.out.flatMap((o) => (o ? [o.buffer as ArrayBuffer] : [])));
   };
 }
