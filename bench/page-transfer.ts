@@ -9,13 +9,24 @@
  * "main-thread crypto" row (Worker removed from the page) shows what the
  * pool saves. The page discards the bytes (the SDK still hashes them).
  *
+ * The ceiling of the transport: "bare bytes" sends the same number of bytes
+ * from a Node TCP client through the gateway relay into a page WebSocket,
+ * no Burrow and no crypto (taken in the page: first byte → last byte).
+ * CPU seconds per 100 MB (user + system, from /proc: Chromium's processes,
+ * the CLI sender, this process — the gateway and playwright) say what each
+ * case costs, robust to a loaded machine where MB/s is not.
+ *
  * BURROW_BENCH_MB (default 100) and BURROW_BENCH_RUNS (default 2).
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { startGateway } from '@burrow/gateway';
 import {
   assertPrivateNetwork,
+  launchChromium,
   makeTempDir,
   randomFile,
   removeDir,
@@ -23,9 +34,9 @@ import {
   startMailboxServer,
   startTransitRelay,
 } from '@burrow/testkit';
-import { launchBrowser } from '../e2e/support/driver.js';
 import { repoPath, serveStatic } from '../e2e/support/static-server.js';
 import { envNumber, report, type Sample } from './lib.js';
+import { cpuSnapshot, cpuSpent } from './proc-cpu.js';
 
 const PAGE = `<!doctype html>
 <meta charset="utf-8">
@@ -45,12 +56,34 @@ const PAGE = `<!doctype html>
     const t0 = performance.now();
     const frames0 = frames;
     maxGap = 0;
-    const result = await offer.accept(new WritableStream({ write() {} }));
+    const result = await offer.accept(new WritableStream({ write() {}, close: () => window.cpuMark() }));
     const ms = performance.now() - t0;
     running = false;
     await w.close();
     return { bytes: result.bytes, via: result.via, ms, fps: ((frames - frames0) * 1000) / ms, maxGapMs: maxGap };
   };
+  // The transport alone: the relay handshake, then count bytes (no Burrow, no crypto).
+  window.receiveBare = (relayUrl, line, total) => new Promise((resolve, reject) => {
+    let frames = 0, last = performance.now(), maxGap = 0, running = true;
+    const tick = (t) => { frames++; maxGap = Math.max(maxGap, t - last); last = t; if (running) requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);
+    const ws = new WebSocket(relayUrl);
+    ws.binaryType = 'arraybuffer';
+    let got = -3, t0 = 0, frames0 = 0; // the relay says "ok" (3 bytes) first
+    ws.onopen = () => ws.send(new TextEncoder().encode(line));
+    ws.onerror = () => reject(new Error('bare relay WebSocket failed'));
+    ws.onmessage = async (m) => {
+      if (got <= 0 && got + m.data.byteLength > 0) { t0 = performance.now(); frames0 = frames; maxGap = 0; }
+      got += m.data.byteLength;
+      if (got === total) {
+        const ms = performance.now() - t0;
+        running = false;
+        ws.close();
+        await window.cpuMark();
+        resolve({ bytes: got, via: 'relay', ms, fps: ((frames - frames0) * 1000) / ms, maxGapMs: maxGap });
+      }
+    };
+  });
 </script>`;
 
 interface PageResult {
@@ -76,15 +109,17 @@ export async function pageTransferBench(): Promise<void> {
   const mb = envNumber('BURROW_BENCH_MB', 100);
   const runs = Math.round(envNumber('BURROW_BENCH_RUNS', 2));
   const timeoutMs = 60_000 + mb * 2_000;
+  const total = Math.round(mb * 1e6);
   const [mailbox, relay, gateway, site, chromium] = await Promise.all([
     startMailboxServer(),
     startTransitRelay(),
     startGateway({ port: 0, transitPort: 0 }),
     serveStatic({ '/burrow.iife.js': iife }, { '/': PAGE }),
-    launchBrowser('chromium'),
+    launchChromium(),
   ]);
   const dir = makeTempDir('burrow-page-bench-');
   const mbps: Record<string, number[]> = {};
+  const cpu: Record<string, number[]> = {};
   const gaps: Record<string, number[]> = {};
   const fps: Record<string, number[]> = {};
   try {
@@ -104,13 +139,21 @@ export async function pageTransferBench(): Promise<void> {
         removeDir(out);
       }
     };
-    const cliToPage = async (noWorkers: boolean) => {
+    /** A page whose `cpuMark()` (called once all bytes are in, before anything exits) snapshots the CPU of every process. */
+    const newPage = async () => {
       const page = await chromium.newPage();
+      let mark: ReturnType<typeof cpuSnapshot> | undefined;
+      await page.exposeFunction('cpuMark', () => void (mark = cpuSnapshot()));
+      return { page, spent: (before: ReturnType<typeof cpuSnapshot>) => cpuSpent(before, mark ?? cpuSnapshot()) };
+    };
+    const cliToPage = async (noWorkers: boolean) => {
+      const { page, spent } = await newPage();
       try {
         await page.goto(site.url);
         const timing = join(dir, 'timing.json');
         const s = runWormhole(['--dump-timing', timing, 'send', '--hide-progress', file], { relayUrl: gateway.url, cwd: dir, timeoutMs });
         const code = await s.code;
+        const before = cpuSnapshot();
         const got = (await page.evaluate(
           ([url, c, nw]) => (window as unknown as { receiveDiscard(u: string, c: string, nw: boolean): Promise<PageResult> }).receiveDiscard(url, c, nw),
           [gateway.url, code, noWorkers] as const,
@@ -118,18 +161,42 @@ export async function pageTransferBench(): Promise<void> {
         const sr = await s.result;
         if (sr.exitCode !== 0) throw new Error(`CLI send to the page failed:\n${sr.stderr}`);
         if (got.via !== 'relay' || got.bytes !== Math.round(mb * 1e6)) throw new Error(`page got ${JSON.stringify(got)}`);
-        return { mbps: mb / transferSeconds(timing), gap: got.maxGapMs, fps: got.fps };
+        return { mbps: mb / transferSeconds(timing), gap: got.maxGapMs, fps: got.fps, cpu: spent(before) };
       } finally {
         await page.close();
       }
     };
-    const push = (name: string, r: { mbps: number; gap: number; fps: number }) => {
+    /** Bare bytes from a TCP client through the gateway relay into the page's WebSocket. */
+    const bareToPage = async () => {
+      const { page, spent } = await newPage();
+      try {
+        await page.goto(site.url);
+        const token = randomBytes(32).toString('hex');
+        const before = cpuSnapshot();
+        const got = page.evaluate(
+          ([url, line, n]) => (window as unknown as { receiveBare(u: string, l: string, n: number): Promise<PageResult> }).receiveBare(url, line, n),
+          [gateway.relayUrl, `please relay ${token} for side ${'a'.repeat(16)}\n`, total] as const,
+        ) as Promise<PageResult>;
+        await sendBare(gateway.transitHint!, `please relay ${token} for side ${'b'.repeat(16)}\n`, total);
+        const r = await got;
+        return { mbps: mb / (r.ms / 1000), gap: r.maxGapMs, fps: r.fps, cpu: spent(before) };
+      } finally {
+        await page.close();
+      }
+    };
+    const push = (name: string, r: { mbps: number; gap: number; fps: number; cpu: Record<string, number> }) => {
       (mbps[name] ??= []).push(r.mbps);
       (gaps[name] ??= []).push(r.gap);
       (fps[name] ??= []).push(r.fps);
+      const per100 = 100 / mb;
+      const chromium = Object.entries(r.cpu).filter(([k]) => k.startsWith('chromium'));
+      (cpu[`${name}: all`] ??= []).push(Object.values(r.cpu).reduce((a, b) => a + b, 0) * per100);
+      (cpu[`${name}: Chromium`] ??= []).push(chromium.reduce((a, [, v]) => a + v, 0) * per100);
+      (cpu[`${name}: Chromium renderer`] ??= []).push((r.cpu['chromium renderer'] ?? 0) * per100);
     };
     for (let i = 0; i < runs; i++) {
       (mbps['CLI→CLI, Debian relay'] ??= []).push(await cliToCli());
+      push('bare bytes TCP→page, gateway relay (no Burrow, no crypto)', await bareToPage());
       push('CLI→page, gateway relay (Worker pool)', await cliToPage(false));
       push('CLI→page, gateway relay (main-thread crypto)', await cliToPage(true));
     }
@@ -147,4 +214,24 @@ export async function pageTransferBench(): Promise<void> {
     'CLI→page, gateway relay (Worker pool)',
   );
   report(`… and animation frames per second`, rows(fps, 'fps'), 'CLI→page, gateway relay (Worker pool)', true);
+  report(
+    `CPU seconds per 100 MB (user + system: all = Chromium + CLI sender + this process with the gateway; machine load ${loadavg()[0]!.toFixed(1)})`,
+    rows(cpu, 's'),
+    'bare bytes TCP→page, gateway relay (no Burrow, no crypto): all',
+  );
+}
+
+/** Write `total` bytes after the relay handshake `line` (and its "ok\n"), then close. */
+async function sendBare(hint: string, line: string, total: number): Promise<void> {
+  const m = /^tcp:([^:]+):(\d+)$/.exec(hint);
+  if (!m) throw new Error(`bad transit hint ${hint}`);
+  const socket = connect(Number(m[2]), m[1]);
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  socket.write(line);
+  await new Promise<void>((resolve, reject) => socket.once('data', () => resolve()).once('error', reject));
+  const chunk = randomBytes(64 * 1024);
+  for (let left = total; left > 0; left -= chunk.length) {
+    if (!socket.write(left >= chunk.length ? chunk : chunk.subarray(0, left))) await new Promise((r) => socket.once('drain', r));
+  }
+  await new Promise<void>((resolve) => socket.end(resolve));
 }
