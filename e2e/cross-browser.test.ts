@@ -3,15 +3,11 @@
 // ICE, DTLS bound to the PAKE) and stream over 4 concurrent data channels
 // in each direction, ≥ 50 MB from the side that allocated the code, with
 // an order-dependent checksum of every byte on both ends. Both ways round.
-import { existsSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { assertPrivateNetwork, cleanup } from '@burrow/testkit';
-import { startGateway, type Gateway } from '@burrow/gateway';
-import { launchBrowser, type BrowserKind, type Driver, type DriverPage } from './support/driver.js';
-import { repoPath, serveStatic, type StaticServer } from './support/static-server.js';
+import type { BrowserKind, DriverPage } from './support/driver.js';
+import { startTwoBrowsers, type TwoBrowsers } from './support/two-browsers.js';
 import { WEBRTC_PAGE, type ExchangeResult, type PageConnectResult } from './support/webrtc-page.js';
 
-const IIFE = repoPath('packages', 'client', 'dist', 'burrow.iife.js');
 const MiB = 1024 * 1024;
 const STREAMS = 4;
 const BULK = 13 * MiB; // 4 × 13 MiB = 54.5 MB from the code's owner
@@ -38,22 +34,11 @@ const call = {
 };
 
 describe('connect() across browsers (Firefox ↔ Chromium)', () => {
-  let gateway: Gateway;
-  let site: StaticServer;
-  const browsers = new Map<BrowserKind, Driver>();
+  let rig: TwoBrowsers | undefined;
   let pages: DriverPage[] = [];
 
   beforeAll(async () => {
-    assertPrivateNetwork();
-    if (!existsSync(IIFE)) throw new Error(`${IIFE} is missing: run \`pnpm build\` first`);
-    const [gw, st, chromium, firefox] = await Promise.all([
-      startGateway({ port: 0, transitPort: 0 }),
-      serveStatic({ '/burrow.iife.js': IIFE }, { '/': WEBRTC_PAGE }),
-      launchBrowser('chromium'),
-      launchBrowser('firefox'),
-    ]);
-    [gateway, site] = [gw, st];
-    browsers.set('chromium', chromium).set('firefox', firefox);
+    rig = await startTwoBrowsers(WEBRTC_PAGE);
   });
   afterEach(async () => {
     await Promise.all(pages.map((p) => call.closeAll(p).catch(() => { /* best-effort teardown: it may be closed already */ })));
@@ -61,15 +46,12 @@ describe('connect() across browsers (Firefox ↔ Chromium)', () => {
     pages = [];
   });
   afterAll(async () => {
-    await Promise.all([...browsers.values()].map((b) => b.close()));
-    await site?.close();
-    await gateway?.close();
-    await cleanup();
+    await rig?.close();
   });
 
   const open = async (kind: BrowserKind): Promise<DriverPage> => {
-    const page = await browsers.get(kind)!.newPage();
-    await page.goto(site.url);
+    const page = await rig!.browsers.get(kind)!.newPage();
+    await page.goto(rig!.site.url);
     pages.push(page);
     return page;
   };
@@ -79,9 +61,9 @@ describe('connect() across browsers (Firefox ↔ Chromium)', () => {
     ['chromium', 'firefox'],
   ] as const)('%s → %s: code exchange, connect() over WebRTC, 4 concurrent streams, ≥ 50 MB with checksums', async (from, to) => {
     const [a, b] = await Promise.all([open(from), open(to)]);
-    const code = await call.setup(a, gateway.url);
+    const code = await call.setup(a, rig!.gateway.url);
     expect(code).toMatch(/^\d+-[a-z]+-[a-z]+$/);
-    await call.setup(b, gateway.url, code);
+    await call.setup(b, rig!.gateway.url, code);
     const [ra, rb] = await Promise.all([call.connect(a, {}), call.connect(b, {})]);
     expect(ra, JSON.stringify(ra)).toMatchObject({ kind: 'webrtc' });
     expect(rb, JSON.stringify(rb)).toMatchObject({ kind: 'webrtc' });

@@ -5,51 +5,34 @@
 // code from what OPFS kept (only the rest crosses); and a WebRTC path
 // closed under a running transfer is re-established within the code with
 // no user action.
-import { existsSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { assertPrivateNetwork, cleanup, waitFor } from '@burrow/testkit';
-import { startGateway, type Gateway } from '@burrow/gateway';
-import { launchBrowser, type BrowserKind, type Driver, type DriverPage } from './support/driver.js';
-import { repoPath, serveStatic, type StaticServer } from './support/static-server.js';
+import { waitFor } from '@burrow/testkit';
+import type { BrowserKind, DriverPage } from './support/driver.js';
+import { startTwoBrowsers, type TwoBrowsers } from './support/two-browsers.js';
 import { FILES_PAGE, SPEC, expectedFiles, filesPage, type PageFilesResult } from './support/files-page.js';
 
-const IIFE = repoPath('packages', 'client', 'dist', 'burrow.iife.js');
 const EXPECTED = expectedFiles(SPEC);
 const TOTAL = EXPECTED.reduce((n, f) => n + f.size, 0);
 const byPath = <T extends { path: string }>(list: readonly T[]) => [...list].sort((a, b) => a.path.localeCompare(b.path));
 
 describe('files-v1 between browsers (sendFiles → OPFS over WebRTC)', () => {
-  let gateway: Gateway;
-  let site: StaticServer;
-  const browsers = new Map<BrowserKind, Driver>();
+  let rig: TwoBrowsers | undefined;
   let pages: DriverPage[] = [];
 
   beforeAll(async () => {
-    assertPrivateNetwork();
-    if (!existsSync(IIFE)) throw new Error(`${IIFE} is missing: run \`pnpm build\` first`);
-    const [gw, st, chromium, firefox] = await Promise.all([
-      startGateway({ port: 0, transitPort: 0 }),
-      serveStatic({ '/burrow.iife.js': IIFE }, { '/': FILES_PAGE }),
-      launchBrowser('chromium'),
-      launchBrowser('firefox'),
-    ]);
-    [gateway, site] = [gw, st];
-    browsers.set('chromium', chromium).set('firefox', firefox);
+    rig = await startTwoBrowsers(FILES_PAGE);
   });
   afterEach(async () => {
     await Promise.all(pages.map((p) => p.close()));
     pages = [];
   });
   afterAll(async () => {
-    await Promise.all([...browsers.values()].map((b) => b.close()));
-    await site?.close();
-    await gateway?.close();
-    await cleanup();
+    await rig?.close();
   });
 
   const open = async (kind: BrowserKind, sibling?: DriverPage): Promise<DriverPage> => {
-    const page = sibling ? await sibling.newTab() : await browsers.get(kind)!.newPage();
-    await page.goto(site.url);
+    const page = sibling ? await sibling.newTab() : await rig!.browsers.get(kind)!.newPage();
+    await page.goto(rig!.site.url);
     if (!sibling) pages.push(page);
     return page;
   };
@@ -70,8 +53,8 @@ describe('files-v1 between browsers (sendFiles → OPFS over WebRTC)', () => {
 
   /** Start a transfer from `a` to `b`; returns once the receiver accepted the offer. */
   const start = async (a: DriverPage, b: DriverPage, gate?: number) => {
-    const code = await filesPage(a).setup(gateway.url);
-    await filesPage(b).setup(gateway.url, code);
+    const code = await filesPage(a).setup(rig!.gateway.url);
+    await filesPage(b).setup(rig!.gateway.url, code);
     await filesPage(a).send(SPEC, gate);
     const offer = await filesPage(b).receive(SPEC);
     expect(offer).toMatchObject({ type: 'files', bytes: TOTAL, directories: ['album/empty'], via: 'webrtc' });
