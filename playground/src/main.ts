@@ -257,20 +257,7 @@ async function receive(code: string): Promise<void> {
       offer.type === 'file'
         ? `the file <b>${esc(offer.name)}</b> (${formatBytes(offer.size)})`
         : `the folder <b>${esc(offer.name)}</b> (${offer.numFiles} files, ${formatBytes(offer.numBytes)})`;
-    status(
-      receiveStatus,
-      `${verifierLine}<br>The sender offers ${what}. <button type="button" id="accept" class="primary">Accept</button> <button type="button" id="decline">Decline</button>`,
-    );
-    const accepted = await new Promise<boolean>((resolve) => {
-      $('accept').onclick = () => resolve(true);
-      $('decline').onclick = () => resolve(false);
-    });
-    if (!accepted) {
-      await offer.reject();
-      await w.close();
-      status(receiveStatus, `${verifierLine}<br>Declined.`);
-      return;
-    }
+    if (!(await askAccept(w, offer, `${verifierLine}<br>The sender offers ${what}. `, verifierLine))) return;
     const progressLine = document.createElement('div');
     status(receiveStatus, `${verifierLine}<br>Receiving ${what}…`);
     receiveStatus.append(progressLine);
@@ -305,13 +292,9 @@ async function receive(code: string): Promise<void> {
   }
 }
 
-/** A files-v1 offer from another Burrow page: pick, accept into OPFS (resuming what is kept), links. */
-async function receiveFiles(w: Wormhole, offer: FilesOffer, verifierLine: string, stats: StatsLine, signal: AbortSignal): Promise<void> {
-  const list = await offerList(offer);
-  status(
-    receiveStatus,
-    `${verifierLine}<br>${list.html}<button type="button" id="accept" class="primary">Accept</button> <button type="button" id="decline">Decline</button>`,
-  );
+/** Show `question` with Accept / Decline; a decline refuses the offer and closes the wormhole. Resolves with the answer. */
+async function askAccept(w: Wormhole, offer: { reject(): Promise<void> }, question: string, verifierLine: string): Promise<boolean> {
+  status(receiveStatus, `${question}<button type="button" id="accept" class="primary">Accept</button> <button type="button" id="decline">Decline</button>`);
   const accepted = await new Promise<boolean>((resolve) => {
     $('accept').onclick = () => resolve(true);
     $('decline').onclick = () => resolve(false);
@@ -320,8 +303,14 @@ async function receiveFiles(w: Wormhole, offer: FilesOffer, verifierLine: string
     await offer.reject();
     await w.close();
     status(receiveStatus, `${verifierLine}<br>Declined.`);
-    return;
   }
+  return accepted;
+}
+
+/** A files-v1 offer from another Burrow page: pick, accept into OPFS (resuming what is kept), links. */
+async function receiveFiles(w: Wormhole, offer: FilesOffer, verifierLine: string, stats: StatsLine, signal: AbortSignal): Promise<void> {
+  const list = await offerList(offer);
+  if (!(await askAccept(w, offer, `${verifierLine}<br>${list.html}`, verifierLine))) return;
   const chosen = list.chosen();
   const progressLine = document.createElement('div');
   status(receiveStatus, `${verifierLine}<br>Receiving ${chosen.size} of ${offer.files.length} files…`);
