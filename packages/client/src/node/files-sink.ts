@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { bestEffort, WormholeError } from '@burrow/protocol';
 import type { OfferedFile } from '@burrow/protocol/files';
 import type { FilesSink, PartialFile } from '../transfer/files/types.js';
+import { batchedWriter } from './sinks.js';
 
 export interface NodeFilesSinkOptions {
   /** Replace a file that already exists under a final name (default: refuse). */
@@ -67,51 +68,27 @@ async function ensureDirectories(dir: string, segments: readonly string[]): Prom
   return path;
 }
 
-const BATCH = 1024 * 1024;
-
 /**
  * A WritableStream onto `fh` from `position`: small chunks are gathered into
- * ~1 MiB `writev` calls (at most one batch buffered, plus the stream's 1 MiB
- * queue); close = flush + fsync + close; abort = flush what came + close.
+ * ~1 MiB `writev` calls, a few on their way at once (sinks.ts
+ * `batchedWriter`); close = flush + fsync + close; abort = flush what came + close.
  */
 function positionalStream(fh: FileHandle, position: number): WritableStream<Uint8Array> {
-  let pending: Uint8Array[] = [];
-  let bytes = 0;
-  let pos = position;
-  const flush = async () => {
-    if (bytes === 0) return;
-    const list = pending;
-    const total = bytes;
-    pending = [];
-    bytes = 0;
-    let written = (await fh.writev(list, pos)).bytesWritten;
-    if (written < total) {
-      const rest = Buffer.concat(list).subarray(written);
-      for (let off = 0; off < rest.length; ) off += (await fh.write(rest, off, rest.length - off, pos + written + off)).bytesWritten;
-    }
-    pos += total;
-  };
-  return new WritableStream<Uint8Array>(
-    {
-      async write(chunk) {
-        // Held by reference until written: the engine hands over fresh buffers.
-        pending.push(chunk);
-        bytes += chunk.length;
-        if (bytes >= BATCH) await flush();
-      },
-      async close() {
-        await flush();
-        await fh.sync();
-        await fh.close();
-      },
-      async abort() {
-        // Keep what arrived (a later attempt proves it and resumes); the abort's reason is the error to report.
-        await flush().catch(bestEffort);
-        await fh.close().catch(bestEffort);
-      },
+  const out = batchedWriter(fh, position);
+  return new WritableStream<Uint8Array>({
+    // Held by reference until written: the engine hands over fresh buffers.
+    write: (chunk) => out.write(chunk),
+    async close() {
+      await out.flush();
+      await fh.sync();
+      await fh.close();
     },
-    new ByteLengthQueuingStrategy({ highWaterMark: BATCH }),
-  );
+    async abort() {
+      // Keep what arrived (a later attempt proves it and resumes); the abort's reason is the error to report.
+      await out.flush().catch(bestEffort);
+      await fh.close().catch(bestEffort);
+    },
+  });
 }
 
 /** The first `length` bytes of `path` (not followed if it is a symlink), read 256 KiB at a time. */

@@ -24,51 +24,53 @@ async function exists(path: string): Promise<boolean> {
 
 /**
  * Gathers small writes (transit records are often 16 KiB) into ~1 MiB
- * `writev` calls: one thread-pool round trip per MiB instead of per record.
- * One batch is written while the next one fills, so the caller waits only
- * when a whole batch is ready and the previous one is still on its way to
- * the file (at most ~2 batches held); `flush` writes the rest and reports a
- * failed write.
+ * `writev` calls at explicit offsets from `start`: one thread-pool round trip per MiB
+ * instead of per record. Up to `depth` batches are on their way to the file
+ * while the next one fills — on a loaded machine a write can wait several
+ * milliseconds for a thread-pool thread, and the caller waits only when all
+ * of them are still out. `flush` writes the rest and reports a failed write.
  */
-function batchedWriter(fh: FileHandle, batchBytes = 1024 * 1024): { write(chunk: Uint8Array): Promise<void>; flush(): Promise<void> } {
+export function batchedWriter(fh: FileHandle, start = 0, batchBytes = 1024 * 1024, depth = 4): { write(chunk: Uint8Array): Promise<void>; flush(): Promise<void> } {
   let pending: Uint8Array[] = [];
   let bytes = 0;
-  /** The batch being written; never rejects (a failure is kept in `failure`). */
-  let inFlight: Promise<void> | undefined;
+  let position = start;
+  /** Batches being written, oldest first; they never reject (a failure is kept in `failure`). */
+  const inFlight: Promise<void>[] = [];
   let failure: { error: unknown } | undefined;
-  const writeAll = async (list: Uint8Array[], total: number) => {
-    let written = (await fh.writev(list)).bytesWritten;
-    if (written < total) {
-      // Short write (rare): finish the rest piece by piece.
-      const rest = Buffer.concat(list).subarray(written);
-      for (let off = 0; off < rest.length; off += written) written = (await fh.write(rest, off)).bytesWritten;
-    }
-  };
-  const settle = async () => {
-    if (inFlight) await inFlight;
-    inFlight = undefined;
+  const check = () => {
     if (failure) throw failure.error;
   };
-  const take = (): [Uint8Array[], number] => {
-    const batch: [Uint8Array[], number] = [pending, bytes];
+  const writeAll = async (list: Uint8Array[], total: number, at: number) => {
+    let written = (await fh.writev(list, at)).bytesWritten;
+    if (written < total) {
+      // Short write (rare): finish the rest piece by piece.
+      const rest = Buffer.concat(list);
+      while (written < total) written += (await fh.write(rest, written, total - written, at + written)).bytesWritten;
+    }
+  };
+  const dispatch = () => {
+    const list = pending;
+    const total = bytes;
     pending = [];
     bytes = 0;
-    return batch;
+    inFlight.push(writeAll(list, total, position).catch((error: unknown) => void (failure ??= { error })));
+    position += total;
   };
   return {
     async write(chunk) {
-      if (failure) throw failure.error;
+      check();
       // Held by reference until written: callers hand over fresh buffers (records, inflate output).
       pending.push(chunk);
       bytes += chunk.length;
       if (bytes < batchBytes) return;
-      await settle();
-      const [list, total] = take();
-      inFlight = writeAll(list, total).catch((error: unknown) => void (failure = { error }));
+      if (inFlight.length >= depth) await inFlight.shift();
+      check();
+      dispatch();
     },
     async flush() {
-      await settle();
-      if (bytes > 0) await writeAll(...take());
+      if (bytes > 0) dispatch();
+      await Promise.all(inFlight.splice(0));
+      check();
     },
   };
 }
