@@ -5,38 +5,20 @@
 // messages and new ones; when the old process is declared gone, its
 // connection is dropped without releasing anything the side holds, and the
 // wormhole closes normally, leaving nothing behind.
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { startRedis, waitFor, type RedisServer } from '@burrow/testkit';
-import { startGateway, type Gateway } from '../src/index.js';
-import { APPID, leave, receiveBody, sendBody, wsMailboxClient, type RawMailboxClient } from './support/raw-mailbox.js';
+import { expect, it } from 'vitest';
+import { waitFor } from '@burrow/testkit';
+import type { Gateway } from '../src/index.js';
+import { APPID, leave, receiveBody, sendBody, type RawMailboxClient } from './support/raw-mailbox.js';
+import { redisCluster } from './support/redis-cluster.js';
 
-let redis: RedisServer;
-const open: Gateway[] = [];
-const clients: RawMailboxClient[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await Promise.all(open.splice(0).map((g) => g.close()));
-});
-
-async function client(gw: Gateway): Promise<RawMailboxClient> {
-  const c = await wsMailboxClient(gw.url);
-  clients.push(c);
-  return c;
-}
+const cluster = redisCluster();
+const { client } = cluster;
 
 const bodies = (c: RawMailboxClient, side: string): unknown[] => c.frames.filter((f) => f.type === 'message' && f['side'] === side).map((f) => f['body']);
 
 it('a side reconnects through another gateway before its old one is declared gone, and the wormhole completes', async () => {
-  const start = (): Promise<Gateway> => startGateway({ port: 0, transitPort: null, redis: { url: redis.url, prefix: 'failover', heartbeatMs: 200 } });
+  const start = (): Promise<Gateway> => cluster.gateway('failover');
   const [one, two, three] = [await start(), await start(), await start()];
-  open.push(one, two, three);
   const a = await client(one);
   const b = await client(two);
   const { nameplate, mailbox } = await sendBody(a, 'aa01');

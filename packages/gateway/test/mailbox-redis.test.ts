@@ -3,45 +3,26 @@
 // and crowding are decided once for all, limits and expiry hold across
 // processes, a gateway started later catches up, and a gateway that dies
 // without saying so has its connections dropped by the others.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, waitFor, type RedisServer } from '@burrow/testkit';
+import { describe, expect, it } from 'vitest';
+import { startRedis, waitFor } from '@burrow/testkit';
 import { ERR_STORE_FAILED, startGateway, type Gateway, type GatewayOptions } from '../src/index.js';
-import { APPID, exchange, leave, receiveBody, sendBody, wsMailboxClient as rawClient, type RawMailboxClient } from './support/raw-mailbox.js';
+import { APPID, exchange, leave, receiveBody, sendBody } from './support/raw-mailbox.js';
+import { redisCluster } from './support/redis-cluster.js';
 
-let redis: RedisServer;
-const open: Gateway[] = [];
-const clients: RawMailboxClient[] = [];
-let cluster = 0;
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await Promise.all(open.splice(0).map((g) => g.close()));
-});
+const cluster = redisCluster();
+const { client } = cluster;
+let clusters = 0;
 
 /** `n` gateways sharing one fresh cluster (its own key prefix) on the test's Redis. */
 async function gateways(n: number, options: Partial<GatewayOptions> = {}): Promise<Gateway[]> {
-  const prefix = `test${++cluster}`;
+  const prefix = `test${++clusters}`;
   const out: Gateway[] = [];
   for (let i = 0; i < n; i++) out.push(await join(prefix, options));
   return out;
 }
 
-async function join(prefix: string, options: Partial<GatewayOptions> = {}): Promise<Gateway> {
-  const gw = await startGateway({ port: 0, transitPort: null, redis: { url: redis.url, prefix, heartbeatMs: 200 }, ...options });
-  open.push(gw);
-  return gw;
-}
-
-async function client(gw: Gateway): Promise<RawMailboxClient> {
-  const c = await rawClient(gw.url);
-  clients.push(c);
-  return c;
+function join(prefix: string, options: Partial<GatewayOptions> = {}): Promise<Gateway> {
+  return cluster.gateway(prefix, options);
 }
 
 const empty = { nameplates: 0, mailboxes: 0, messages: 0 };
@@ -111,7 +92,7 @@ describe('gateways sharing a Redis', () => {
   });
 
   it('a gateway started later replays the log and serves what is there', async () => {
-    const prefix = `late${++cluster}`;
+    const prefix = `late${++clusters}`;
     const one = await join(prefix);
     const a = await client(one);
     const { nameplate } = await sendBody(a, 'aa01');
@@ -136,8 +117,7 @@ describe('gateways sharing a Redis', () => {
 
   it('a frame Redis cannot take: the client is told and dropped, /health says so', async () => {
     const own = await startRedis();
-    const gw = await startGateway({ port: 0, transitPort: null, redis: { url: own.url, heartbeatMs: 200 } });
-    open.push(gw);
+    const gw = cluster.adopt(await startGateway({ port: 0, transitPort: null, redis: { url: own.url, heartbeatMs: 200 } }));
     const a = await client(gw);
     a.send({ type: 'bind', appid: APPID, side: 'aaaa' });
     await a.next('ack');
