@@ -31,7 +31,8 @@ const BUDGETS: readonly Budget[] = [
   {
     name: 'files: + sendFile/receiveOffer (Transit over WebSocket; the zip writer and reader load on demand)',
     entry: `export { createWormhole, sendFile, sendDirectory, receiveOffer } from '@burrow/client';`,
-    budget: 41 * 1024,
+    // 41 → 42 kB: it stood at 41.0 kB (over by bytes) before the transfer's hasher in a Worker (issue 13) added 0.5 kB.
+    budget: 42 * 1024,
   },
 ];
 
@@ -93,7 +94,8 @@ for (const b of BUDGETS) {
   if (verbose) for (const [id, n] of top) console.log(`       ${kb(n).padStart(9)} min  ${id}`);
 }
 // 62 → 76 kB: the IIFE carries every export; files-v1 (sendFiles, the files offer), the OPFS files sink and its writer Worker, hashcash and its Worker, the WebTransport relay dialer and the welcome ICE servers came in together.
-const IIFE_BUDGET = 76 * 1024;
+// 76 → 87 kB: a Transit v1 transfer hashes in a Worker of its own (issue 13): the Worker script carries SHA-256 — hash-wasm's WebAssembly (+6.7 kB; half the CPU of noble's per byte) and noble's as the fallback where a CSP forbids WebAssembly (+2.2 kB).
+const IIFE_BUDGET = 87 * 1024;
 const iife = gzipSync(readFileSync(join(root, 'packages/client/dist/burrow.iife.js')), { level: 9 }).length;
 failed ||= iife > IIFE_BUDGET;
 console.log(`${iife <= IIFE_BUDGET ? 'ok  ' : 'OVER'} ${kb(iife).padStart(9)} / ${kb(IIFE_BUDGET)} budget  the IIFE bundle (every export, connect() inlined)`);

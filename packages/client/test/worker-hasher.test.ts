@@ -1,17 +1,18 @@
 // SHA-256 in a hashing Worker (worker-hasher.ts), in Node: a stand-in Worker
 // runs the generated record Worker script in a fresh context, messages
 // delivered asynchronously as a real Worker's are. The digest matches
-// node:crypto across batch boundaries; a Worker that cannot start (throws,
+// node:crypto across batch boundaries, with WebAssembly (hash-wasm) and
+// without (noble); a Worker that cannot start (throws,
 // or fails before answering) leaves the hash to this thread with the same
 // result; one that fails after answering fails the digest with TransferFailed.
 // (The real Worker runs in Chromium: e2e/record-workers.test.ts.)
 import { createHash, randomBytes } from 'node:crypto';
-import { runInNewContext } from 'node:vm';
+import { createContext, runInContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RECORD_WORKER_SOURCE } from '../src/transit/record-worker-source.js';
 import { workerSha256 } from '../src/transit/worker-hasher.js';
 
-type Mode = 'runs' | 'throws' | 'fails-at-once' | 'fails-later';
+type Mode = 'runs' | 'runs without WebAssembly' | 'throws' | 'fails-at-once' | 'fails-later';
 const g = globalThis as { Worker?: unknown };
 const real = g.Worker;
 let made = 0;
@@ -27,7 +28,10 @@ function install(mode: Mode): void {
       expect(url).toMatch(/^blob:/);
       made++;
       this.#scope = { postMessage: (m) => setTimeout(() => this.onmessage?.({ data: m })) };
-      runInNewContext(RECORD_WORKER_SOURCE, this.#scope);
+      const context = createContext(this.#scope);
+      // As under a CSP without 'wasm-unsafe-eval': the script hashes with noble.
+      if (mode === 'runs without WebAssembly') runInContext('delete globalThis.WebAssembly', context);
+      runInContext(RECORD_WORKER_SOURCE, context);
     }
     postMessage(m: { hash: string; data?: Uint8Array }): void {
       const n = ++this.#messages;
@@ -52,7 +56,7 @@ describe('workerSha256', () => {
   const chunks = [0, 1, 100, 262_143, 262_145, 600_000, 16_384].map((n) => new Uint8Array(randomBytes(n)));
   const want = createHash('sha256').update(Buffer.concat(chunks)).digest('hex');
 
-  for (const mode of ['runs', 'throws', 'fails-at-once'] as const) {
+  for (const mode of ['runs', 'runs without WebAssembly', 'throws', 'fails-at-once'] as const) {
     it(`hashes like node:crypto across batch boundaries (Worker ${mode})`, async () => {
       install(mode);
       made = 0;

@@ -23,20 +23,27 @@ interface WorkerScope {
   postMessage(message: RecordJobResult | HashReply, transfer?: ArrayBuffer[]): void;
 }
 
-/** Install the message handler when running as a Worker. */
-export function serveRecordJobs(scope: WorkerScope): void {
-  let hasher: Hasher | undefined;
+/**
+ * Install the message handler when running as a Worker. `hasher` makes the
+ * SHA-256 of a hashing Worker (default: noble); messages that arrive while
+ * it is being made wait for it, in order.
+ */
+export function serveRecordJobs(scope: WorkerScope, hasher: () => Promise<Hasher> = () => Promise.resolve(createSha256())): void {
+  let hashing: Promise<Hasher | undefined> = Promise.resolve(undefined);
   scope.onmessage = (e) => {
     const m = e.data;
     if ('hash' in m) {
       if (m.hash === 'start') {
-        hasher = createSha256();
+        hashing = hasher();
         scope.postMessage({ hash: 'started' });
       } else if (m.hash === 'update') {
-        hasher?.update(m.data);
-      } else if (hasher) {
-        scope.postMessage({ hash: 'digest', hex: hasher.hexDigest() });
-        hasher = undefined;
+        const data = m.data;
+        hashing = hashing.then((h) => (h?.update(data), h));
+      } else {
+        hashing = hashing.then((h) => {
+          if (h) scope.postMessage({ hash: 'digest', hex: h.hexDigest() });
+          return undefined;
+        });
       }
       return;
     }
