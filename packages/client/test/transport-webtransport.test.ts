@@ -4,7 +4,7 @@
 // through `closed`.
 import { observed } from '@burrow/protocol';
 import { describe, expect, it } from 'vitest';
-import { LengthPrefixedParser, WormholeError, encodeLengthPrefixed } from '@burrow/protocol';
+import { LengthPrefixedParser, WormholeError, concatBytes, encodeLengthPrefixed } from '@burrow/protocol';
 import { waitFor } from '@burrow/testkit';
 import {
   DEFAULT_MAX_FRAME_BYTES,
@@ -18,15 +18,7 @@ import type { FrameHandlers } from '../src/transports/types.js';
 
 const utf8 = new TextEncoder();
 const frame = (text: string): Uint8Array => encodeLengthPrefixed(utf8.encode(text));
-const concat = (...parts: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
+const concat = concatBytes;
 
 /**
  * Let everything already set off run to the end. The fake session is in

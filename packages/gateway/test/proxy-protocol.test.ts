@@ -3,6 +3,7 @@
 // garbage — which is `absent` (not a header), `invalid` (close), never a
 // throw and never a wait beyond the bounds.
 import { describe, expect, it } from 'vitest';
+import { concatBytes } from '@burrow/protocol';
 import { parseProxyHeader, PROXY_V1_MAX_BYTES, type ProxyParse } from '../src/proxy-protocol.js';
 
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -16,15 +17,7 @@ function v2(verCmd: number, famTrans: number, addresses: number[], tlvs: [number
   return new Uint8Array([...SIG, verCmd, famTrans, n >> 8, n & 0xff, ...tail]);
 }
 const port = (p: number): number[] => [p >> 8, p & 0xff];
-const join = (...parts: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
+const join = concatBytes;
 const header = (r: ProxyParse) => {
   if (r.kind !== 'header') throw new Error(`expected a header, got ${JSON.stringify(r)}`);
   return r;
