@@ -6,7 +6,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
-import WebSocket from 'ws';
 import { deferred, type Deferred } from '@burrow/protocol';
 import { connectTcp, startTransitRelay, withTimeout } from '@burrow/testkit';
 import type { GatewayProcess } from './gateway-process.js';
@@ -98,47 +97,127 @@ async function tcpEnd(port: number, token: string, side: string): Promise<RelayE
   };
 }
 
+/** The fixed, non-zero masking key of the lean client's frames, and CHUNK masked with it once. */
+const MASK = Buffer.from([0x5a, 0xc3, 0x96, 0x3c]);
+const MASKED_CHUNK = Buffer.from(CHUNK.map((b, i) => b ^ MASK[i & 3]!));
+
+/** A client frame header: binary, FIN, masked with MASK, `n` payload bytes. */
+function frameHeader(n: number): Buffer {
+  const ext = n < 126 ? 0 : n < 65536 ? 2 : 8;
+  const h = Buffer.alloc(2 + ext + 4);
+  h[0] = 0x82;
+  h[1] = 0x80 | (ext === 0 ? n : ext === 2 ? 126 : 127);
+  if (ext === 2) h.writeUInt16BE(n, 2);
+  if (ext === 8) h.writeBigUInt64BE(BigInt(n), 2);
+  MASK.copy(h, 2 + ext);
+  return h;
+}
+
+/**
+ * Counts the payload of the relay's frames (server frames: unmasked),
+ * skipping their headers without copying; a close, text or bad frame fails.
+ */
+class FrameCounter {
+  #head = Buffer.alloc(0);
+  #left = 0;
+  #skip = false;
+
+  constructor(private readonly input: RelayInput) {}
+
+  feed(data: Buffer): void {
+    let i = 0;
+    while (i < data.length) {
+      if (this.#left > 0) {
+        const take = Math.min(this.#left, data.length - i);
+        if (!this.#skip) this.input.feed(data.subarray(i, i + take));
+        this.#left -= take;
+        i += take;
+        continue;
+      }
+      // Gather the header: 2 bytes, then as many more as they announce.
+      const want = (this.#head.length < 2 ? 2 : headerSize(this.#head)) - this.#head.length;
+      const take = Math.min(want, data.length - i);
+      this.#head = Buffer.concat([this.#head, data.subarray(i, i + take)]);
+      i += take;
+      const h = this.#head;
+      if (h.length < 2 || h.length < headerSize(h)) continue;
+      this.#head = Buffer.alloc(0);
+      const opcode = h[0]! & 0x0f;
+      if (opcode === 0x8) return this.input.fail(new Error('the relay closed the WebSocket'));
+      if (opcode === 0x1 || (h[1]! & 0x80) !== 0) return this.input.fail(new Error(`unexpected frame from the relay (opcode ${opcode})`));
+      const len7 = h[1]! & 0x7f;
+      this.#left = len7 === 126 ? h.readUInt16BE(2) : len7 === 127 ? Number(h.readBigUInt64BE(2)) : len7;
+      this.#skip = opcode !== 0x2 && opcode !== 0x0; // ping / pong payloads are not data
+    }
+  }
+}
+
+/** A frame header's length, from its first two bytes. */
+function headerSize(h: Buffer): number {
+  const len7 = h[1]! & 0x7f;
+  return 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0) + (h[1]! & 0x80 ? 4 : 0);
+}
+
+/**
+ * A lean WebSocket end: the upgrade by hand on a raw TCP socket, every
+ * frame the same pre-masked 256 KiB (the relay still unmasks every byte),
+ * the relay's frame headers skipped by a counter. The measuring end stays
+ * cheap, so the run measures the relay and not a WebSocket library on the
+ * same two cores.
+ */
 async function wsEnd(url: string, token: string, side: string): Promise<RelayEnd> {
-  const ws = new WebSocket(url, { perMessageDeflate: false });
-  await new Promise<void>((res, rej) => {
-    ws.once('open', () => {
-      ws.off('error', rej);
-      res();
-    });
-    ws.once('error', rej);
-  });
+  const u = new URL(url);
+  const socket: Socket = await connectTcp(Number(u.port), u.hostname);
+  socket.setNoDelay(true);
   const input = new RelayInput();
-  ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
-    if (!isBinary) return input.fail(new Error('text frame from the relay'));
-    input.feed(Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)); // count, do not copy
+  const frames = new FrameCounter(input);
+  let upgrade: Buffer | undefined = Buffer.alloc(0);
+  const upgraded = deferred<void>();
+  socket.on('data', (d: Buffer) => {
+    if (upgrade) {
+      upgrade = Buffer.concat([upgrade, d]);
+      const end = upgrade.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const status = upgrade.subarray(0, upgrade.indexOf('\r\n')).toString('latin1');
+      if (!/^HTTP\/1\.1 101 /.test(status)) return upgraded.reject(new Error(`relay upgrade answered ${status}`));
+      d = upgrade.subarray(end + 4);
+      upgrade = undefined;
+      upgraded.resolve();
+    }
+    frames.feed(d);
   });
-  ws.on('error', (err) => input.fail(err));
-  ws.on('close', () => input.fail(new Error('relay WebSocket closed')));
-  ws.send(Buffer.from(`please relay ${token} for side ${side}\n`, 'latin1'), { binary: true });
-  const window = 4 << 20; // bytes handed to ws.send and not yet on the socket
+  socket.on('error', (err) => (upgraded.reject(err), input.fail(err)));
+  socket.on('close', () => (upgraded.reject(new Error('closed before the upgrade')), input.fail(new Error('relay connection closed'))));
+  const key = randomBytes(16).toString('base64');
+  socket.write(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  await withTimeout(upgraded.promise, 5_000, 'relay WebSocket upgrade');
+  const hello = Buffer.from(`please relay ${token} for side ${side}\n`, 'latin1');
+  socket.write(Buffer.concat([frameHeader(hello.length), Buffer.from(hello.map((b, i) => b ^ MASK[i & 3]!))]));
+  const fullHeader = frameHeader(CHUNK.length);
   return {
     ready: input.ready.promise,
     receive: (n) => input.receive(n),
     send: (n) =>
-      new Promise<void>((res, rej) => {
+      new Promise<void>((res) => {
         let sent = 0;
-        let inflight = 0;
         const pump = (): void => {
-          while (sent < n && inflight < window) {
+          while (sent < n) {
             const piece = Math.min(CHUNK.length, n - sent);
             sent += piece;
-            inflight += piece;
-            ws.send(piece === CHUNK.length ? CHUNK : CHUNK.subarray(0, piece), { binary: true }, (err) => {
-              if (err) return rej(err);
-              inflight -= piece;
-              if (sent === n && inflight === 0) res();
-              else pump();
-            });
+            socket.cork();
+            socket.write(piece === CHUNK.length ? fullHeader : frameHeader(piece));
+            const more = socket.write(piece === CHUNK.length ? MASKED_CHUNK : MASKED_CHUNK.subarray(0, piece));
+            socket.uncork();
+            if (!more) {
+              socket.once('drain', pump);
+              return;
+            }
           }
+          res();
         };
         pump();
       }),
-    close: () => ws.terminate(),
+    close: () => socket.destroy(),
   };
 }
 
