@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { startRedis, waitFor } from '@burrow/testkit';
 import { ERR_STORE_FAILED, startGateway, type Gateway, type GatewayOptions } from '../src/index.js';
-import { APPID, exchange, leave, receiveBody, sendBody } from './support/raw-mailbox.js';
+import { APPID, exchange, leave, receiveBody, sendBody, type RawMailboxClient } from './support/raw-mailbox.js';
 import { redisCluster } from './support/redis-cluster.js';
 
 const cluster = redisCluster();
