@@ -35,7 +35,7 @@ import { launchChromium } from '@burrow/testkit';
 import { repoPath, serveStatic } from '../e2e/support/static-server.js';
 import { envNumber, median, report } from './lib.js';
 import { RAW_CHANNEL_JS } from './raw-channel.js';
-import { loadNodeDataChannel, nodeThroughput, rtcConstructor } from './webrtc.js';
+import { loadNodeDataChannel, nodeRuns, rtcConstructor } from './webrtc.js';
 
 const MiB = 1024 * 1024;
 const WS = WebSocket as unknown as WebSocketConstructor;
@@ -181,9 +181,15 @@ export async function filesBench(): Promise<void> {
   const runs = envNumber('BENCH_RUNS', 3);
   const bytes = envNumber('BENCH_FILES_MIB', 256) * MiB;
   console.log(`\n## files-v1, Node ↔ Node over WebRTC (${bytes / MiB} MiB, ${runs} runs)`);
-  const { raw, burrow } = await nodeThroughput(bytes, runs);
+  // The three cases take turns within each round (the first round warms up), so drift in the machine's load hits them alike.
+  const baseline = nodeRuns(bytes);
+  const raw: number[] = [];
+  const burrow: number[] = [];
   const files: number[] = [];
   for (let i = 0; i <= runs; i++) {
+    const r0 = await baseline.raw();
+    const s0 = await baseline.burrow();
+    if (i > 0) raw.push(r0), burrow.push(s0);
     const r = await once(mailbox, [{ name: 'bench.bin', size: bytes, stream: generated(bytes) }], discardSink, undefined, process.env['BENCH_NOHASH'] ? { update: () => undefined, hexDigest: () => '0'.repeat(64) } : undefined);
     if (r === 'aborted') throw new Error('unexpected abort');
     if (r[1].via !== 'webrtc') throw new Error(`expected webrtc, got ${r[1].via}`);

@@ -150,7 +150,8 @@ function signallingPair(): [Signalling, Signalling] {
   return [end(0), end(1)];
 }
 
-export async function nodeThroughput(bytes: number, runs: number): Promise<{ raw: number[]; burrow: number[] }> {
+/** One timed run of each Node↔Node baseline: a raw RTCDataChannel pair, and one Burrow connect() stream; each resolves with MB/s. */
+export function nodeRuns(bytes: number): { raw: () => Promise<number>; burrow: () => Promise<number> } {
   const block = new Uint8Array(64 * 1024).fill(7);
   const config = { iceServers: [], bindAddress: '127.0.0.1' } as unknown as RTCConfiguration;
   const rawRun = async () => {
@@ -219,6 +220,11 @@ export async function nodeThroughput(bytes: number, runs: number): Promise<{ raw
     await Promise.all([x.close(), y.close()]);
     return mbps;
   };
+  return { raw: rawRun, burrow: burrowRun };
+}
+
+export async function nodeThroughput(bytes: number, runs: number): Promise<{ raw: number[]; burrow: number[] }> {
+  const { raw: rawRun, burrow: burrowRun } = nodeRuns(bytes);
   const raw: number[] = [];
   const burrow: number[] = [];
   for (let i = 0; i <= runs; i++) {
