@@ -26,6 +26,13 @@ export interface MessagePipe {
   close(): void;
 }
 
+/**
+ * Most credit a stream's reader grants (it starts at MUX_INITIAL_WINDOW and
+ * grows while the reader keeps up): 2 MiB cannot cover Transit's batches,
+ * socket buffers and reads in flight, and the sender stalled on credit.
+ */
+const MAX_RECEIVE_WINDOW = 16 * 1024 * 1024;
+
 export interface MuxConnectionInit {
   pipe: MessagePipe;
   role: ConnectRole;
@@ -100,6 +107,7 @@ export class MuxConnection extends BaseConnection {
   #wire(id: number): StreamWire {
     return {
       maxChunk: MUX_MAX_DATA,
+      maxReceiveWindow: MAX_RECEIVE_WINDOW,
       sendData: (data) => this.#frame({ type: 'data', id, data }),
       sendControl: (c: StreamControl) => this.#frame(c.type === 'credit' ? { type: 'credit', id, increment: c.increment } : c.type === 'fin' ? { type: 'fin', id } : { type: c.type, id, reason: c.reason }),
       ready: () => {

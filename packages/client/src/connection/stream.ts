@@ -26,6 +26,13 @@ export type StreamControl =
 export interface StreamWire {
   /** Largest data chunk the wire carries. */
   readonly maxChunk: number;
+  /**
+   * Grow the credit we grant, up to this many bytes outstanding, while the
+   * application keeps up (its queue runs empty at a grant): a window that
+   * stalls a fast link grows, one a slow reader fills does not. Default:
+   * the hooks' `window`, fixed.
+   */
+  readonly maxReceiveWindow?: number;
   /** Send one data chunk (≤ maxChunk). Throws if the wire is gone. */
   sendData(chunk: Uint8Array): void;
   sendControl(control: StreamControl): void;
@@ -66,6 +73,8 @@ export class StreamCore implements DuplexStream {
   readonly #queue: Uint8Array[] = [];
   #pulling = false;
   #recvAllowed: number;
+  /** Credit we let the peer have outstanding: `hooks.window`, grown up to `wire.maxReceiveWindow`. */
+  #recvWindow: number;
   #recvTotal = 0;
   #consumedSinceGrant = 0;
   /** 'open' → 'fin' (drain, then close) → 'done'; or 'done' at once on reset/cancel/failure. */
@@ -84,6 +93,7 @@ export class StreamCore implements DuplexStream {
     this.#wire = wire;
     this.#hooks = hooks;
     this.#recvAllowed = hooks.window;
+    this.#recvWindow = hooks.window;
     this.#sendCredit = hooks.window;
     this.readable = new ReadableStream<Uint8Array>(
       {
@@ -216,9 +226,16 @@ export class StreamCore implements DuplexStream {
   #consumed(n: number): void {
     if (this.#recv !== 'open') return;
     this.#consumedSinceGrant += n;
-    if (this.#consumedSinceGrant >= this.#hooks.window / 4) {
-      const increment = this.#consumedSinceGrant;
+    if (this.#consumedSinceGrant >= this.#recvWindow / 4) {
+      let increment = this.#consumedSinceGrant;
       this.#consumedSinceGrant = 0;
+      const max = this.#wire.maxReceiveWindow ?? 0;
+      if (this.#queue.length === 0 && this.#recvWindow < max) {
+        // The reader has taken everything that arrived: the window, not the reader, may be what limits.
+        const growth = Math.min(this.#recvWindow, max - this.#recvWindow);
+        this.#recvWindow += growth;
+        increment += growth;
+      }
       this.#recvAllowed += increment;
       try {
         this.#wire.sendControl({ type: 'credit', increment });
