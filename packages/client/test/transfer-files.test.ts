@@ -199,4 +199,38 @@ describe('files-v1 between Burrow peers', () => {
     await expect(receiving).rejects.toMatchObject({ code: 'Rejected', message: expect.stringContaining('ended after 60000') });
     expect(sink.files.size).toBe(0);
   });
+
+  it('a long prefix to hash on either side: busy frames keep the peer\'s stall watchdog quiet, no reconnect', async () => {
+    const net = new MemoryNet();
+    const [a, b] = await pair();
+    const half = 1_500_000;
+    // Both prefixes come 100 kB per 100 ms: ~1.5 s of hashing on each side against a 600 ms stall bound.
+    const slowly = (data: Uint8Array, slowBytes: number) => {
+      let at = 0;
+      return new ReadableStream<Uint8Array>(
+        {
+          async pull(c) {
+            if (at >= data.length) return c.close();
+            const n = at < slowBytes ? Math.min(100_000, slowBytes - at) : 65536;
+            if (at < slowBytes) await new Promise((r) => setTimeout(r, 100));
+            c.enqueue(data.slice(at, at + n));
+            at += n;
+          },
+        },
+        { highWaterMark: 0 },
+      );
+    };
+    const options = { ...connectOver(net, '10.0.0.1'), stallTimeoutMs: 600, reconnects: 0 };
+    const sending = sendFiles(a, [{ name: 'big.bin', size: payload.length, stream: () => slowly(payload, half) }], options);
+    const offer = await offerFor(b, net);
+    const sink = new MemoryFilesSink();
+    sink.partials.set('big.bin', payload.slice(0, half));
+    const open = sink.open.bind(sink);
+    sink.open = async (f) => ({ ...(await open(f)), readHeld: () => slowly(payload.subarray(0, half), half) });
+    const [sent, got] = (await Promise.all([sending, offer.accept(sink, { stallTimeoutMs: 600, reconnects: 0 })])) as [FilesResult, FilesResult];
+    expect(got).toMatchObject({ reconnects: 0, moved: payload.length - half });
+    expect(sent).toMatchObject({ reconnects: 0 });
+    expect(got.files[0]).toMatchObject({ resumedFrom: half, sha256: sha(payload) });
+    expect(sha(sink.files.get('big.bin')!)).toBe(sha(payload));
+  });
 });

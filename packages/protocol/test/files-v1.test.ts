@@ -2,7 +2,7 @@
 // frames. Every refusal is RemoteProtocol with the rule in its message.
 import { describe, expect, it } from 'vitest';
 import { utf8 } from '@burrow/protocol';
-import { FILES_LIMITS, checkPath, encodeFrame, encodeOffer, parseControl, parseFileStream, parseFilesStart, parseOffer } from '@burrow/protocol/files';
+import { FILES_LIMITS, checkPath, encodeBusy, encodeFrame, encodeOffer, parseControl, parseFileStream, parseFilesStart, parseOffer } from '@burrow/protocol/files';
 
 const body = (frame: Uint8Array) => frame.subarray(4);
 const offerOf = (files: unknown[], directories: unknown[] = [], extra: Record<string, unknown> = {}) => ({ files, directories, ...extra });
@@ -110,6 +110,13 @@ describe('files-v1 frames', () => {
     expect(parseControl(body(encodeFrame({ resume: {} })))).toEqual({ type: 'resume', files: [] });
     expect(parseControl(body(encodeFrame({ done: { files: [0] } })))).toEqual({ type: 'done', files: [0] });
     expect(() => parseControl(body(encodeFrame({ done: { files: [-1] } })))).toThrow(expect.objectContaining({ code: 'RemoteProtocol' }));
+  });
+
+  it('busy: on a file stream and on the control stream; the count is informative (a bad one reads as 0)', () => {
+    expect(parseFileStream(body(encodeBusy(5_000_000)))).toEqual({ type: 'busy', hashed: 5_000_000 });
+    expect(parseControl(body(encodeBusy(7)))).toEqual({ type: 'busy', hashed: 7 });
+    expect(parseControl(body(encodeFrame({ busy: { hashed: -3 } })))).toEqual({ type: 'busy', hashed: 0 });
+    expect(parseFileStream(body(encodeFrame({ busy: 'x' })))).toEqual({ type: 'busy', hashed: 0 });
   });
 
   it('frames are a 4-byte big-endian length and UTF-8 JSON', () => {

@@ -75,7 +75,9 @@ export type ControlMessage =
   | { readonly type: 'reject'; readonly reason: string }
   /** `files`: what the receiver has committed so far (an `ok` may have been lost with the old connection). */
   | { readonly type: 'resume'; readonly files: readonly number[] }
-  | { readonly type: 'done'; readonly files: readonly number[] };
+  | { readonly type: 'done'; readonly files: readonly number[] }
+  /** The receiver is hashing what it holds (`hashed` bytes so far): it is alive, the round goes on. */
+  | { readonly type: 'busy'; readonly hashed: number };
 
 /** Frames on a file stream. */
 export type FileStreamMessage =
@@ -83,7 +85,9 @@ export type FileStreamMessage =
   | { readonly type: 'send'; readonly file: number; readonly offset: number }
   | { readonly type: 'sha256'; readonly sha256: string }
   | { readonly type: 'ok' }
-  | { readonly type: 'error'; readonly reason: string };
+  | { readonly type: 'error'; readonly reason: string }
+  /** Before `send`: the sender is hashing the prefix it was asked to prove (`hashed` bytes so far). */
+  | { readonly type: 'busy'; readonly hashed: number };
 
 const bad = (why: string) => new WormholeError('RemoteProtocol', `files-v1: ${why}`, { blame: 'peer' });
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -230,7 +234,7 @@ export function encodeFilesStart(start: FilesStart): JsonObject {
 /** Parse a control-stream frame. */
 export function parseControl(bytes: Uint8Array, limits: { maxFiles?: number; maxDirectories?: number } = {}): ControlMessage {
   const frame = parseFrame(bytes, FILES_LIMITS.maxOfferFrame);
-  const hit = single(frame, ['offer', 'accept', 'reject', 'resume', 'done']);
+  const hit = single(frame, ['offer', 'accept', 'reject', 'resume', 'done', 'busy']);
   if (!hit) throw bad(`unknown control message (${Object.keys(frame).slice(0, 5).join(', ')})`);
   const [key, body] = hit;
   switch (key) {
@@ -246,9 +250,22 @@ export function parseControl(bytes: Uint8Array, limits: { maxFiles?: number; max
       const files = isJsonObject(body) && body['files'] !== undefined ? indexList(body['files'], key, limits) : [];
       return { type: key, files };
     }
+    case 'busy':
+      return { type: 'busy', hashed: busyBytes(body) };
     default:
       throw bad(`unknown control message ${key}`);
   }
+}
+
+/** `{"busy": {"hashed": N}}`: N is informative (a bad one reads as 0). */
+function busyBytes(body: unknown): number {
+  const n = isJsonObject(body) ? body['hashed'] : undefined;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : 0;
+}
+
+/** A `busy` frame: said every few seconds by a side hashing a long prefix, so the other's stall watchdog knows it is alive. */
+export function encodeBusy(hashed: number): Uint8Array {
+  return encodeFrame({ busy: { hashed } });
 }
 
 function indexList(body: unknown, what: string, limits: { maxFiles?: number }): number[] {
@@ -260,7 +277,7 @@ function indexList(body: unknown, what: string, limits: { maxFiles?: number }): 
 /** Parse a file-stream frame. */
 export function parseFileStream(bytes: Uint8Array): FileStreamMessage {
   const frame = parseFrame(bytes, FILES_LIMITS.maxFrame);
-  const hit = single(frame, ['get', 'send', 'sha256', 'ok', 'error']);
+  const hit = single(frame, ['get', 'send', 'sha256', 'ok', 'error', 'busy']);
   if (!hit) throw bad(`unknown file-stream message (${Object.keys(frame).slice(0, 5).join(', ')})`);
   const [key, body] = hit;
   switch (key) {
@@ -279,6 +296,8 @@ export function parseFileStream(bytes: Uint8Array): FileStreamMessage {
       return { type: 'sha256', sha256: body };
     case 'ok':
       return { type: 'ok' };
+    case 'busy':
+      return { type: 'busy', hashed: busyBytes(body) };
     default:
       return { type: 'error', reason: typeof body === 'string' ? body.slice(0, 500) : 'unspecified error' };
   }

@@ -3,7 +3,8 @@
  * watchdog, and telling a lost connection (reconnect and go on) from a
  * failure (stop).
  */
-import { WormholeError, isWormholeError } from '@burrow/protocol';
+import { WormholeError, bestEffort, isWormholeError } from '@burrow/protocol';
+import { encodeBusy } from '@burrow/protocol/files';
 import type { Connection, ConnectionKind } from '../../connection/types.js';
 import type { FilesOptions, FilesProgress } from './types.js';
 
@@ -131,6 +132,23 @@ export class Watchdog {
     clearInterval(this.#timer);
     if (reason !== undefined && !this.#controller.signal.aborted) this.#controller.abort(reason);
   }
+}
+
+/**
+ * While a side hashes a long prefix (a resumed file: gigabytes at a few
+ * hundred MB/s in a page) the other hears nothing: every `everyMs` this says
+ * `busy` on a stream the peer is reading, so its watchdog knows we are alive.
+ * A failed write is the connection's to report, not this.
+ */
+export function busySignal(write: (frame: Uint8Array) => Promise<void>, idleMs: number): (hashed: number) => void {
+  const everyMs = Math.min(5_000, idleMs / 3);
+  let last = now();
+  return (hashed) => {
+    const t = now();
+    if (t - last < everyMs) return;
+    last = t;
+    write(encodeBusy(hashed)).catch(bestEffort);
+  };
 }
 
 /** Tell the app which connection carries the transfer now (its callback never throws into it). */

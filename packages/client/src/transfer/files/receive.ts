@@ -14,7 +14,7 @@ import type { Wormhole } from '../../wormhole.js';
 import type { ConnectOptions } from '../../connection/connect.js';
 import type { Connection, ConnectionKind, DuplexStream } from '../../connection/types.js';
 import { finalError, tellPeer } from '../common.js';
-import { FILES_DEFAULTS, FilesMeter, Watchdog, announce, io, isConnectionLoss } from './common.js';
+import { FILES_DEFAULTS, FilesMeter, Watchdog, announce, busySignal, io, isConnectionLoss } from './common.js';
 import { FramedReader, writeFrame } from './framed.js';
 import type { FileResult, FilesResult, FilesSink, ReceiveFilesOptions } from './types.js';
 
@@ -259,7 +259,11 @@ class FilesReceiver {
     let held = Math.min(partial.held, file.size);
     const whole = this.#hasher();
     const prefix = held > 0 ? this.#hasher() : undefined;
-    if (prefix) held = await hashHeld(partial.readHeld(), held, [whole, prefix], signal, watchdog);
+    if (prefix) {
+      const control = this.#control.writer;
+      const busy = busySignal((frame) => control.write(frame), watchdog.idleMs);
+      held = await hashHeld(partial.readHeld(), held, [whole, prefix], signal, watchdog, busy);
+    }
     meter.place(file.index, held);
     const stream: DuplexStream = await io(() => this.#conn.openStream());
     const reader = new FramedReader(stream.readable, signal);
@@ -267,7 +271,12 @@ class FilesReceiver {
     let out: WritableStreamDefaultWriter<Uint8Array> | undefined;
     try {
       await io(() => writeFrame(writer, { get: { file: file.index, offset: held, ...(prefix && held > 0 ? { sha256: prefix.hexDigest() } : {}) } }));
-      const answer = parseFileStream(await expectFrame(reader));
+      let answer = parseFileStream(await expectFrame(reader));
+      // The sender may be hashing a long prefix first: it says so now and then.
+      while (answer.type === 'busy') {
+        watchdog.touch();
+        answer = parseFileStream(await expectFrame(reader));
+      }
       if (answer.type === 'error') throw new WormholeError('TransferFailed', `the sender cannot send ${file.path}: ${answer.reason}`, { blame: 'peer' });
       if (answer.type !== 'send' || answer.file !== file.index || (answer.offset !== 0 && answer.offset !== held)) {
         throw new WormholeError('RemoteProtocol', `files-v1: bad answer to get ${file.index}`, { blame: 'peer' });
@@ -316,7 +325,7 @@ async function expectFrame(reader: FramedReader): Promise<Uint8Array> {
 }
 
 /** Feed the held bytes to `hashers`; returns how many there were (at most `limit`). */
-async function hashHeld(readable: ReadableStream<Uint8Array>, limit: number, hashers: Hasher[], signal: AbortSignal, watchdog: Watchdog): Promise<number> {
+async function hashHeld(readable: ReadableStream<Uint8Array>, limit: number, hashers: Hasher[], signal: AbortSignal, watchdog: Watchdog, busy: (hashed: number) => void): Promise<number> {
   const reader = readable.getReader();
   let n = 0;
   try {
@@ -328,6 +337,7 @@ async function hashHeld(readable: ReadableStream<Uint8Array>, limit: number, has
       for (const h of hashers) h.update(piece);
       n += piece.length;
       watchdog.touch();
+      busy(n);
     }
   } finally {
     reader.cancel().catch(bestEffort);

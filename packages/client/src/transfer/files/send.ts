@@ -9,7 +9,7 @@
  *   const result = await sendFiles(w, [fileA, fileB, folder], { onProgress });
  */
 import { WormholeError, bestEffort, createSha256, withSignal, type Hasher } from '@burrow/protocol';
-import { FILES_LIMITS, checkPath, encodeFilesStart, encodeOffer, parseControl, parseFileStream } from '@burrow/protocol/files';
+import { FILES_LIMITS, checkPath, encodeFilesStart, encodeOffer, parseControl, parseFileStream, type ControlMessage } from '@burrow/protocol/files';
 import { parsePeerConnectInfo } from '@burrow/protocol/webrtc';
 import { sendAppMessage } from '../../app-messages.js';
 import type { Wormhole } from '../../wormhole.js';
@@ -18,7 +18,7 @@ import type { Connection, DuplexStream } from '../../connection/types.js';
 import { finalError, tellPeer } from '../common.js';
 import type { DirectorySource, TransferResult } from '../types.js';
 import { sendDirectory, sendFile } from '../send.js';
-import { FILES_DEFAULTS, FilesMeter, Watchdog, announce, io, isConnectionLoss } from './common.js';
+import { FILES_DEFAULTS, FilesMeter, Watchdog, announce, busySignal, io, isConnectionLoss } from './common.js';
 import { FramedReader, writeFrame } from './framed.js';
 import type { FileResult, FilesItem, FilesResult, SendFilesOptions, SendItem } from './types.js';
 
@@ -280,9 +280,14 @@ class FilesSender {
         }
       })();
       accepting.catch(bestEffort);
-      const frame = await io(() => withSignal(Promise.race([control.reader.frame(FILES_LIMITS.maxFrame), accepting.then(() => undefined)]), signal));
-      if (!frame) throw new WormholeError('Connection', 'the connection closed before the receiver was done');
-      const msg = parseControl(frame);
+      let msg: ControlMessage;
+      for (;;) {
+        const frame = await io(() => withSignal(Promise.race([control.reader.frame(FILES_LIMITS.maxFrame), accepting.then(() => undefined)]), signal));
+        if (!frame) throw new WormholeError('Connection', 'the connection closed before the receiver was done');
+        msg = parseControl(frame);
+        if (msg.type !== 'busy') break;
+        watchdog.touch(); // the receiver is hashing what it holds
+      }
       if (msg.type === 'reject') throw new WormholeError('Rejected', `the receiver stopped: ${msg.reason}`, { blame: 'peer' });
       if (msg.type !== 'done') throw new WormholeError('RemoteProtocol', `files-v1: unexpected ${msg.type} on the control stream`, { blame: 'peer' });
       // Its list names every file it committed (their `ok`s may still be on the way, or lost with an old connection).
@@ -336,6 +341,7 @@ class FilesSender {
       if (get.offset > 0 && get.sha256 !== undefined) {
         // Hash the prefix the receiver holds; keep reading on if it matches.
         const prefix = this.#hasher();
+        const busy = busySignal((frame) => writer.write(frame), watchdog.idleMs);
         let read = 0;
         while (read < get.offset) {
           const r = await source.read();
@@ -345,6 +351,7 @@ class FilesSender {
           whole.update(r.value.subarray(0, take));
           read += take;
           watchdog.touch();
+          busy(read);
           if (take < r.value.length) pending = r.value.subarray(take);
         }
         if (read === get.offset && prefix.hexDigest() === get.sha256) offset = get.offset;
