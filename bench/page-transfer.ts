@@ -16,11 +16,18 @@
  * the CLI sender, this process — the gateway and playwright) say what each
  * case costs, robust to a loaded machine where MB/s is not.
  *
- * BURROW_BENCH_MB (default 100) and BURROW_BENCH_RUNS (default 2).
+ * "bare bytes HTTP→page" fetches the same number of bytes as one streamed
+ * HTTP response (no relay): what the page's end of a download costs in
+ * Chromium next to a WebSocket.
+ *
+ * BURROW_BENCH_MB (default 100), BURROW_BENCH_RUNS (default 2);
+ * BURROW_BENCH_BASELINE_IIFE=path adds a row for another build of
+ * burrow.iife.js (e.g. built from an earlier commit) in the same run.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { createServer } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { startGateway } from '@burrow/gateway';
@@ -38,10 +45,10 @@ import { repoPath, serveStatic } from '../e2e/support/static-server.js';
 import { envNumber, report, type Sample } from './lib.js';
 import { cpuSnapshot, cpuSpent } from './proc-cpu.js';
 
-const PAGE = `<!doctype html>
+const page = (script: string) => `<!doctype html>
 <meta charset="utf-8">
 <title>Burrow page transfer bench</title>
-<script src="/burrow.iife.js"></script>
+<script src="${script}"></script>
 <script>
   // Receive one file into nothing; meanwhile count animation frames and the longest gap between two.
   window.receiveDiscard = async (mailbox, code, noWorkers) => {
@@ -84,6 +91,24 @@ const PAGE = `<!doctype html>
       }
     };
   });
+  // An HTTP response body streamed into the page (fetch), for comparison: no relay, no Burrow.
+  window.receiveFetch = async (url) => {
+    let frames = 0, last = performance.now(), maxGap = 0, running = true;
+    const tick = (t) => { frames++; maxGap = Math.max(maxGap, t - last); last = t; if (running) requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);
+    const reader = (await fetch(url)).body.getReader();
+    let got = 0, t0 = 0, frames0 = 0;
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) break;
+      if (got === 0) { t0 = performance.now(); frames0 = frames; maxGap = 0; }
+      got += r.value.byteLength;
+    }
+    const ms = performance.now() - t0;
+    running = false;
+    await window.cpuMark();
+    return { bytes: got, via: 'http', ms, fps: ((frames - frames0) * 1000) / ms, maxGapMs: maxGap };
+  };
 </script>`;
 
 interface PageResult {
@@ -110,12 +135,19 @@ export async function pageTransferBench(): Promise<void> {
   const runs = Math.round(envNumber('BURROW_BENCH_RUNS', 2));
   const timeoutMs = 60_000 + mb * 2_000;
   const total = Math.round(mb * 1e6);
-  const [mailbox, relay, gateway, site, chromium] = await Promise.all([
+  // Another build of the SDK to compare with in the same run (e.g. one built from an earlier commit).
+  const baseline = process.env['BURROW_BENCH_BASELINE_IIFE'];
+  if (baseline && !existsSync(baseline)) throw new Error(`BURROW_BENCH_BASELINE_IIFE: ${baseline} is missing`);
+  const [mailbox, relay, gateway, site, chromium, bytes] = await Promise.all([
     startMailboxServer(),
     startTransitRelay(),
     startGateway({ port: 0, transitPort: 0 }),
-    serveStatic({ '/burrow.iife.js': iife }, { '/': PAGE }),
+    serveStatic(
+      { '/burrow.iife.js': iife, ...(baseline ? { '/baseline/burrow.iife.js': baseline } : {}) },
+      { '/': page('/burrow.iife.js'), '/baseline/': page('/baseline/burrow.iife.js') },
+    ),
     launchChromium(),
+    serveBytes(total),
   ]);
   const dir = makeTempDir('burrow-page-bench-');
   const mbps: Record<string, number[]> = {};
@@ -146,10 +178,10 @@ export async function pageTransferBench(): Promise<void> {
       await page.exposeFunction('cpuMark', () => void (mark = cpuSnapshot()));
       return { page, spent: (before: ReturnType<typeof cpuSnapshot>) => cpuSpent(before, mark ?? cpuSnapshot()) };
     };
-    const cliToPage = async (noWorkers: boolean) => {
+    const cliToPage = async (noWorkers: boolean, path = '') => {
       const { page, spent } = await newPage();
       try {
-        await page.goto(site.url);
+        await page.goto(new URL(path, site.url).href);
         const timing = join(dir, 'timing.json');
         const s = runWormhole(['--dump-timing', timing, 'send', '--hide-progress', file], { relayUrl: gateway.url, cwd: dir, timeoutMs });
         const code = await s.code;
@@ -162,6 +194,19 @@ export async function pageTransferBench(): Promise<void> {
         if (sr.exitCode !== 0) throw new Error(`CLI send to the page failed:\n${sr.stderr}`);
         if (got.via !== 'relay' || got.bytes !== Math.round(mb * 1e6)) throw new Error(`page got ${JSON.stringify(got)}`);
         return { mbps: mb / transferSeconds(timing), gap: got.maxGapMs, fps: got.fps, cpu: spent(before) };
+      } finally {
+        await page.close();
+      }
+    };
+    /** The same number of bytes as an HTTP response body, fetched by the page (no relay). */
+    const fetchToPage = async () => {
+      const { page, spent } = await newPage();
+      try {
+        await page.goto(site.url);
+        const before = cpuSnapshot();
+        const r = (await page.evaluate((url) => (window as unknown as { receiveFetch(u: string): Promise<PageResult> }).receiveFetch(url), bytes.url)) as PageResult;
+        if (r.bytes !== total) throw new Error(`fetch got ${r.bytes} bytes`);
+        return { mbps: mb / (r.ms / 1000), gap: r.maxGapMs, fps: r.fps, cpu: spent(before) };
       } finally {
         await page.close();
       }
@@ -199,11 +244,14 @@ export async function pageTransferBench(): Promise<void> {
       push('bare bytes TCP→page, gateway relay (no Burrow, no crypto)', await bareToPage());
       push('CLI→page, gateway relay (Worker pool)', await cliToPage(false));
       push('CLI→page, gateway relay (main-thread crypto)', await cliToPage(true));
+      if (baseline) push('CLI→page, gateway relay (baseline build)', await cliToPage(false, 'baseline/'));
+      push('bare bytes HTTP→page (fetch of a streamed response, no relay)', await fetchToPage());
     }
   } finally {
     removeDir(dir);
     await chromium.close();
     await site.close();
+    await bytes.close();
     await Promise.allSettled([gateway.close(), mailbox.stop(), relay.stop()]);
   }
   const rows = (m: Record<string, number[]>, unit: string): Sample[] => Object.entries(m).map(([name, values]) => ({ name, values, unit }));
@@ -219,6 +267,27 @@ export async function pageTransferBench(): Promise<void> {
     rows(cpu, 's'),
     'bare bytes TCP→page, gateway relay (no Burrow, no crypto): all',
   );
+}
+
+/** An HTTP server streaming `total` bytes (64 KiB writes, with backpressure) to any origin. */
+async function serveBytes(total: number): Promise<{ url: string; close(): Promise<void> }> {
+  const chunk = randomBytes(64 * 1024);
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'access-control-allow-origin': '*' });
+    let left = total;
+    const pump = () => {
+      while (left > 0) {
+        const n = Math.min(chunk.length, left);
+        left -= n;
+        if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void res.once('drain', pump);
+      }
+      res.end();
+    };
+    pump();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/bytes`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 /** Write `total` bytes after the relay handshake `line` (and its "ok\n"), then close. */
