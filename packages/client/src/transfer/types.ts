@@ -68,7 +68,7 @@ export interface TransferOptions {
   /** Called at most every `progressIntervalMs` (default 100) and once at the end. */
   onProgress?: (progress: TransferProgress) => void;
   progressIntervalMs?: number;
-  /** SHA-256 implementation (default pure JS; Node may pass a wrapper around crypto.createHash). */
+  /** SHA-256 implementation (default: a hashing Worker where Workers run, else pure JS on this thread; Node may pass a wrapper around crypto.createHash). */
   createHash?: () => Hasher;
 }
 
