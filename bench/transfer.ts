@@ -8,7 +8,8 @@
  * --dump-timing has it). Every received file's sha256 is checked.
  *
  * Also: peak RSS and CPU seconds (user + system) of the Burrow processes
- * (/usr/bin/time), against a bare Burrow CLI start-up; and, as context, the seal rate of 64 KiB transit
+ * and of the CLI→CLI baseline's two processes (/usr/bin/time), against a
+ * bare Burrow CLI start-up; and, as context, the seal rate of 64 KiB transit
  * records with noble and with libsodium (what nodeTransit() uses) next to
  * node:crypto's sha256.
  *
@@ -19,7 +20,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { RecordEncoder, nobleSecretBox, recordKey } from '@burrow/protocol';
@@ -32,6 +33,7 @@ import {
   runWormhole,
   sha256File,
   startDebianPeers,
+  wormholeBin,
 } from '@burrow/testkit';
 import { envNumber, repeat, report, type Sample } from './lib.js';
 
@@ -134,7 +136,23 @@ export async function transferBench(): Promise<void> {
   const peers = await startDebianPeers();
   const { mailbox, relay } = peers;
   const dir = makeTempDir('burrow-bench-');
+  const savedBin = process.env['BURROW_WORMHOLE_BIN'];
   try {
+    // Every `wormhole` run goes through /usr/bin/time, appending one line per process to cliLog.
+    const cliLog = join(dir, 'cli-time.log');
+    const wrapper = join(dir, 'wormhole-timed');
+    writeFileSync(wrapper, `#!/bin/sh\nexec /usr/bin/time -a -o '${cliLog}' -f 'wormhole %C|maxrss_kb=%M cpu_s=%U+%S' '${wormholeBin()}' "$@"\n`, { mode: 0o755 });
+    writeFileSync(cliLog, '');
+    process.env['BURROW_WORMHOLE_BIN'] = wrapper;
+    /** The /usr/bin/time lines of the CLI's send and receive processes that ended since the last call. */
+    let cliSeen = 0;
+    const cliTimes = (): { send: string; receive: string } => {
+      const lines = readFileSync(cliLog, 'utf8').split('\n').filter(Boolean);
+      const fresh = lines.slice(cliSeen);
+      cliSeen = lines.length;
+      const find = (verb: string) => fresh.find((l) => new RegExp(`^wormhole .* ${verb} `).test(l)) ?? '';
+      return { send: find('send'), receive: find('receive') };
+    };
     const file = join(dir, 'f.bin');
     randomFile(file, size);
     const sha = await sha256File(file);
@@ -158,7 +176,8 @@ export async function transferBench(): Promise<void> {
           check(sr.exitCode === 0, 'CLI send', sr.stderr);
           check(rr.exitCode === 0, 'CLI receive', rr.stderr);
           await checkSha(join(out, 'x'), sha, tag('CLI→CLI'));
-          return { mbps: mb / pythonTransferSeconds(timing), procs: {} };
+          const times = cliTimes();
+          return { mbps: mb / pythonTransferSeconds(timing), procs: { [`${tag('CLI→CLI')} (sender)`]: times.send, [`${tag('CLI→CLI')} (receiver)`]: times.receive } };
         },
         [tag('Burrow→CLI')]: async (out) => {
           const s = burrowProc([...bflags, ...sendArgs], dir, timeoutMs);
@@ -201,7 +220,10 @@ export async function transferBench(): Promise<void> {
           check(sc === 0, 'Burrow send', s.stderr());
           check(rc === 0, 'Burrow receive', r.stderr());
           await checkSha(join(out, 'x', 'f.bin'), sha, tag('Burrow→Burrow files-v1 --no-webrtc'));
-          return { mbps: mb / burrowSeconds(s.stderr()), procs: {} };
+          return {
+            mbps: mb / burrowSeconds(s.stderr()),
+            procs: { [`${tag('Burrow→Burrow files-v1 --no-webrtc')} (sender)`]: s.stderr(), [`${tag('Burrow→Burrow files-v1 --no-webrtc')} (receiver)`]: r.stderr() },
+          };
         },
       };
     };
@@ -253,7 +275,7 @@ export async function transferBench(): Promise<void> {
       );
     }
     report(
-      `Peak RSS of the Burrow processes (${mb} MB transfer)`,
+      `Peak RSS of the Burrow processes and the CLI→CLI baseline's (${mb} MB transfer)`,
       [
         { name: 'burrow --help (idle)', values: idle, unit: 'MB' },
         ...Object.entries(rss).map(([name, values]) => ({ name, values, unit: 'MB' })),
@@ -261,7 +283,7 @@ export async function transferBench(): Promise<void> {
       'burrow --help (idle)',
     );
     report(
-      `CPU seconds (user + system) of the Burrow processes, start-up included (${mb} MB transfer)`,
+      `CPU seconds (user + system) of the Burrow processes and the CLI→CLI baseline's, start-up included (${mb} MB transfer)`,
       [
         { name: 'burrow --help (idle)', values: idleCpu, unit: 's' },
         ...Object.entries(cpu).map(([name, values]) => ({ name, values, unit: 's' })),
@@ -269,6 +291,8 @@ export async function transferBench(): Promise<void> {
       'burrow --help (idle)',
     );
   } finally {
+    if (savedBin === undefined) delete process.env['BURROW_WORMHOLE_BIN'];
+    else process.env['BURROW_WORMHOLE_BIN'] = savedBin;
     removeDir(dir);
     await peers.stop();
   }
