@@ -131,11 +131,16 @@ export function socketChannel(socket: Socket, highWaterMark = 512 * 1024, reads?
     },
     abort: close,
   });
-  // The write callback runs once the kernel has every byte of `chunk` (or the socket died).
+  // The write callback runs once the kernel has every byte of `chunk`, or when the socket died (then
+  // without an error if it was destroyed here: the bytes may not have gone out, so that is a failure too).
   const send = (chunk: Uint8Array) =>
     new Promise<void>((resolve, reject) => {
       if (closed || socket.destroyed) return reject(new WormholeError('Connection', 'TCP connection closed'));
-      socket.write(chunk, (err) => (err ? reject(new WormholeError('Connection', `TCP connection failed: ${err.message}`, { cause: err })) : resolve()));
+      socket.write(chunk, (err) => {
+        if (err) reject(new WormholeError('Connection', `TCP connection failed: ${err.message}`, { cause: err }));
+        else if (socket.destroyed) reject(new WormholeError('Connection', 'TCP connection closed'));
+        else resolve();
+      });
     });
   return { readable, writable, close, send };
 }
