@@ -166,11 +166,12 @@ class FilesReceiver {
           await this.#reconnect();
         }
       }
+      // The path's stats while the connection surely stands (the sender closes it after our done).
+      const stats = await this.#conn.getStats().catch(() => undefined);
       // Everything is in place: say so, and wait (bounded) for the sender to close its side.
       await io(() => writeFrame(this.#control.writer, { done: { files: chosen.map((f) => f.index) } }));
       await withSignal(controlEnded(this.#control), AbortSignal.timeout(10_000)).catch(bestEffort);
       meter.finish();
-      const stats = await this.#conn.getStats().catch(() => undefined);
       return {
         files: chosen.map((f) => this.#results.get(f.index)!),
         bytes: meter.total,

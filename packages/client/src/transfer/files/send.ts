@@ -9,27 +9,20 @@
  *   const result = await sendFiles(w, [fileA, fileB, folder], { onProgress });
  */
 import { WormholeError, bestEffort, createSha256, withSignal, type Hasher } from '@burrow/protocol';
-import { FILES_LIMITS, checkPath, encodeFilesStart, encodeOffer, parseControl, parseFileStream, type ControlMessage } from '@burrow/protocol/files';
+import { FILES_LIMITS, encodeFilesStart, encodeOffer, parseControl, parseFileStream, type ControlMessage } from '@burrow/protocol/files';
 import { parsePeerConnectInfo } from '@burrow/protocol/webrtc';
 import { sendAppMessage } from '../../app-messages.js';
 import type { Wormhole } from '../../wormhole.js';
 import { FILES_V1, advertisedFor } from '../../connection/advertise.js';
-import type { Connection, DuplexStream } from '../../connection/types.js';
+import type { Connection, ConnectionStats, DuplexStream } from '../../connection/types.js';
 import { finalError, tellPeer } from '../common.js';
-import type { DirectorySource, TransferResult } from '../types.js';
+import type { TransferResult } from '../types.js';
 import { sendDirectory, sendFile } from '../send.js';
 import { FILES_DEFAULTS, FilesMeter, Watchdog, announce, busySignal, io, isConnectionLoss } from './common.js';
 import { FramedReader, writeFrame } from './framed.js';
-import type { FileResult, FilesItem, FilesResult, SendFilesOptions, SendItem } from './types.js';
+import type { FileResult, FilesResult, SendFilesOptions, SendItem } from './types.js';
+import { flatten, isDirectory, type Outgoing } from './outgoing.js';
 
-/** One file as offered, with the way to (re)open its bytes. */
-interface Outgoing {
-  readonly path: string;
-  readonly size: number;
-  readonly mtimeMs?: number;
-  readonly mode?: number;
-  readonly open: () => ReadableStream<Uint8Array>;
-}
 
 /** Whether both we and the peer (from its `version`) speak files-v1. */
 export async function peerSpeaksFiles(w: Wormhole, signal?: AbortSignal): Promise<boolean> {
@@ -57,71 +50,6 @@ export async function sendFiles(w: Wormhole, items: readonly SendItem[], options
     throw err;
   }
   return new FilesSender(w, offer.files, offer.directories, options).run();
-}
-
-const isDirectory = (item: SendItem): item is DirectorySource => 'entries' in item;
-
-/** The offer's files (directories expanded under their name) and empty directories, checked. */
-function flatten(items: readonly SendItem[]): { files: Outgoing[]; directories: string[] } {
-  const files: Outgoing[] = [];
-  const dirs: string[] = [];
-  const usage = (why: string) => new WormholeError('Usage', why);
-  const checked = (path: string) => {
-    try {
-      return checkPath(path).join('/');
-    } catch (err) {
-      throw usage((err as Error).message.replace(/^files-v1: refused/, 'cannot send'));
-    }
-  };
-  const opener = (item: FilesItem): (() => ReadableStream<Uint8Array>) => {
-    const { stream } = item;
-    if (typeof stream === 'function') return stream;
-    let used = false;
-    return () => {
-      if (used) throw new WormholeError('TransferFailed', `${item.name} was given as a stream and cannot be read again (pass a function to allow resuming)`, { blame: 'local' });
-      used = true;
-      return stream;
-    };
-  };
-  for (const item of items) {
-    if (isDirectory(item)) {
-      const root = checked(item.name);
-      const parents = new Set<string>();
-      const listed: string[] = [];
-      for (const e of item.entries) {
-        const path = `${root}/${checked(e.path)}`;
-        const parts = path.split('/');
-        for (let i = 1; i < parts.length; i++) parents.add(parts.slice(0, i).join('/'));
-        if (e.type === 'directory') listed.push(path);
-        else {
-          if (!e.open) throw usage(`${path} has no open()`);
-          if (!Number.isSafeInteger(e.size) || (e.size ?? -1) < 0) throw usage(`${path}: a directory entry needs its exact size to be sent with sendFiles`);
-          files.push({ path, size: e.size!, open: e.open, ...(e.mtimeMs !== undefined ? { mtimeMs: e.mtimeMs } : {}), ...(e.mode !== undefined ? { mode: e.mode } : {}) });
-        }
-      }
-      // Only directories that hold nothing travel as entries; the rest come with their files.
-      for (const d of listed) if (!parents.has(d)) dirs.push(d);
-      if (item.entries.length === 0) dirs.push(root);
-    } else {
-      if (typeof item?.name !== 'string' || item.name === '') throw usage('each file needs a non-empty name');
-      if (!Number.isSafeInteger(item.size) || item.size < 0) throw usage(`${item.name}: size must be a non-negative integer`);
-      files.push({
-        path: checked(item.path ?? item.name),
-        size: item.size,
-        open: opener(item),
-        ...(item.mtimeMs !== undefined ? { mtimeMs: item.mtimeMs } : {}),
-        ...(item.mode !== undefined ? { mode: item.mode } : {}),
-      });
-    }
-  }
-  if (files.length > FILES_LIMITS.maxFiles) throw usage(`at most ${FILES_LIMITS.maxFiles} files per offer`);
-  const seen = new Set<string>();
-  for (const p of [...files.map((f) => f.path), ...dirs]) {
-    const key = p.normalize('NFC').toLowerCase();
-    if (seen.has(key)) throw usage(`${p} is offered twice (paths must differ, and not only in case)`);
-    seen.add(key);
-  }
-  return { files, directories: dirs };
 }
 
 /** Transit v1 for a peer without files-v1: one file, one directory, or several items as one directory. */
@@ -160,6 +88,7 @@ class FilesSender {
   #accepted = new Set<number>();
   #meter: FilesMeter | undefined;
   #reconnects = 0;
+  #stats: ConnectionStats | undefined;
 
   constructor(w: Wormhole, files: readonly Outgoing[], dirs: readonly string[], options: SendFilesOptions) {
     this.#w = w;
@@ -224,7 +153,7 @@ class FilesSender {
       }
       meter.finish();
       const files = [...this.#accepted].sort((a, b) => a - b).map((i) => this.#results.get(i)!);
-      const stats = await conn.getStats().catch(() => undefined);
+      const stats = this.#stats;
       return {
         files,
         bytes: meter.total,
@@ -294,6 +223,8 @@ class FilesSender {
       this.#confirm(msg.files);
       const missing = [...this.#accepted].filter((i) => !this.#results.has(i));
       if (missing.length) throw new WormholeError('RemoteProtocol', `files-v1: the receiver said done with ${missing.length} files not confirmed`, { blame: 'peer' });
+      // The path's stats before our close lets the receiver close the connection.
+      this.#stats = await conn.getStats().catch(() => undefined);
       await control.writer.close().catch(bestEffort);
     } catch (err) {
       throw signal.aborted && !this.#options.signal?.aborted ? watchdog.signal.reason : err;
