@@ -16,6 +16,7 @@ type Mode = 'runs' | 'runs without WebAssembly' | 'throws' | 'fails-at-once' | '
 const g = globalThis as { Worker?: unknown };
 const real = g.Worker;
 let made = 0;
+let terminated = 0;
 
 function install(mode: Mode): void {
   g.Worker = class {
@@ -43,7 +44,7 @@ function install(mode: Mode): void {
       });
     }
     terminate(): void {
-      // nothing runs in the background
+      terminated++;
     }
   };
 }
@@ -73,6 +74,22 @@ describe('workerSha256', () => {
   it('the empty input', async () => {
     install('runs');
     expect(await workerSha256().hexDigest()).toBe(createHash('sha256').digest('hex'));
+  });
+
+  it('dispose stops the Worker of a transfer that failed; after a digest it has stopped already', async () => {
+    install('runs');
+    terminated = 0;
+    const failed = workerSha256();
+    failed.update(chunks[3]!);
+    failed.dispose();
+    expect(terminated).toBe(1);
+    await expect(failed.hexDigest()).rejects.toMatchObject({ code: 'TransferFailed' });
+    const done = workerSha256();
+    done.update(chunks[2]!);
+    expect(await done.hexDigest()).toBe(createHash('sha256').update(chunks[2]!).digest('hex'));
+    expect(terminated).toBe(2);
+    done.dispose();
+    expect(terminated).toBe(2);
   });
 
   it('a Worker failing after it answered fails the digest with TransferFailed', async () => {

@@ -25,7 +25,7 @@ import {
 import { parseAppMessage, sendAppMessage } from '../app-messages.js';
 import type { Wormhole } from '../wormhole.js';
 import { TransitConnector } from '../transit/connector.js';
-import { transferSha256 } from '../transit/record-forward.js';
+import { transferSha256, type TransferHasher } from '../transit/record-forward.js';
 import type { TransitConnection } from '../transit/connection.js';
 import { ProgressMeter, deriveTransferKey, finalError, readOne, tellPeer, withAnnouncedRelays } from './common.js';
 import type { DirectorySink, TransferOptions, TransferResult } from './types.js';
@@ -235,6 +235,8 @@ async function directoryTarget(sink: DirectorySink, numbytes: number, numfiles: 
 async function receiveBulk(w: Wormhole, connector: TransitConnector, total: number, options: TransferOptions, target: Target): Promise<TransferResult> {
   const { signal } = options;
   let conn: TransitConnection | undefined;
+  /** Disposed in `finally` (a hashing Worker of a failed transfer stops). */
+  let hashing: TransferHasher | undefined;
   const onAbort = () => conn?.close();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
@@ -243,6 +245,7 @@ async function receiveBulk(w: Wormhole, connector: TransitConnector, total: numb
     conn = await connector.connect(signal ? { signal } : {});
     // Hashing off the main thread where Workers run (a page); `createHash` overrides (Node: node:crypto).
     const hasher = options.createHash ? options.createHash() : await transferSha256();
+    hashing = hasher;
     const meter = new ProgressMeter(total, options.onProgress, options.progressIntervalMs);
     const reader = conn.readable.getReader();
     while (meter.bytes < total) {
@@ -277,5 +280,6 @@ async function receiveBulk(w: Wormhole, connector: TransitConnector, total: numb
     signal?.removeEventListener('abort', onAbort);
     conn?.close();
     connector.close();
+    if (hashing && 'dispose' in hashing) hashing.dispose();
   }
 }

@@ -14,7 +14,7 @@ import { WormholeError, directoryOffer, fileOffer, parseTransferAck, parseTransf
 import { parseAppMessage, sendAppMessage } from '../app-messages.js';
 import type { Wormhole } from '../wormhole.js';
 import { TransitConnector } from '../transit/connector.js';
-import { transferSha256 } from '../transit/record-forward.js';
+import { transferSha256, type TransferHasher } from '../transit/record-forward.js';
 import type { TransitConnection } from '../transit/connection.js';
 import { Chunker, ProgressMeter, deriveTransferKey, finalError, readOne, tellPeer, withAnnouncedRelays } from './common.js';
 import type { DirectorySource, FileSource, SendDirectoryOptions, SendOptions, TransferResult } from './types.js';
@@ -88,6 +88,8 @@ async function sendBulk(
   const transit = await withAnnouncedRelays(w, options.transit);
   const connector = await TransitConnector.create({ role: 'sender', key, ...transit }, signal ? { signal } : {});
   let conn: TransitConnection | undefined;
+  /** Disposed in `finally` (a hashing Worker of a failed transfer stops). */
+  let hashing: TransferHasher | undefined;
   const onAbort = () => conn?.close();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
@@ -97,6 +99,7 @@ async function sendBulk(
     await waitForAnswer(w, connector, signal);
     conn = await connector.connect(signal ? { signal } : {});
     const hasher = options.createHash ? options.createHash() : await transferSha256();
+    hashing = hasher;
     const meter = new ProgressMeter(total, options.onProgress, options.progressIntervalMs);
     const writer = conn.writable.getWriter();
     const chunker = new Chunker(writer, recordSize);
@@ -126,6 +129,7 @@ async function sendBulk(
     signal?.removeEventListener('abort', onAbort);
     conn?.close();
     connector.close();
+    if (hashing && 'dispose' in hashing) hashing.dispose();
   }
 }
 

@@ -12,8 +12,11 @@ export function workersAvailable(): boolean {
   return typeof Worker === 'function' && typeof Blob === 'function' && typeof URL === 'function' && typeof URL.createObjectURL === 'function';
 }
 
+/** A transfer's hasher: synchronous, or in a Worker (its digest a promise; `dispose` stops the Worker). */
+export type TransferHasher = Hasher | AsyncHasher;
+
 /** SHA-256 for a transfer's end-to-end check: in a Worker of its own where Workers run, else here. */
-export async function transferSha256(): Promise<Hasher | AsyncHasher> {
+export async function transferSha256(): Promise<TransferHasher> {
   if (!workersAvailable()) return createSha256();
   const { workerSha256 } = await import('./worker-hasher.js');
   return workerSha256();

@@ -20,6 +20,8 @@ export interface AsyncHasher {
   update(data: Uint8Array): void;
   /** Lowercase hex digest; call once. */
   hexDigest(): Promise<string>;
+  /** Stop the Worker (after the digest it has stopped already; a transfer that failed calls this). */
+  dispose(): void;
 }
 
 /**
@@ -42,7 +44,7 @@ export function workerSha256(): AsyncHasher {
     if (url) URL.revokeObjectURL(url);
     url = undefined;
   };
-  const post = (m: HashRequest, transfer: ArrayBuffer[] = []) => worker!.postMessage(m, transfer);
+  const post = (m: HashRequest, transfer: ArrayBuffer[] = []) => worker?.postMessage(m, transfer); // none once disposed
   /** The Worker did not start: hash what it was sent here, and the rest too. */
   const onThisThread = () => {
     fallback = createSha256();
@@ -107,6 +109,10 @@ export function workerSha256(): AsyncHasher {
       if (fallback) digest.resolve(fallback.hexDigest());
       else post({ hash: 'digest' });
       return digest.promise;
+    },
+    dispose() {
+      stop();
+      digest.reject(new WormholeError('TransferFailed', 'the hasher was disposed'));
     },
   };
 }
