@@ -6,15 +6,23 @@
 import { WormholeError, abortError } from '@burrow/protocol';
 import { encodeFrame } from '@burrow/protocol/files';
 
-/** Reads frames and counted raw bytes from one stream. */
+/**
+ * Reads frames and counted raw bytes from one stream. An abort of `signal`
+ * fails the read under way: one listener for the reader's life (added and
+ * removed per read, it cost a scan of the signal's listeners for every
+ * chunk), dropped by `dispose()`.
+ */
 export class FramedReader {
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
   #buffered: Uint8Array = new Uint8Array(0);
   readonly #signal: AbortSignal | undefined;
+  #waiting: ((err: unknown) => void) | undefined;
+  readonly #onAbort = () => this.#waiting?.(abortError(this.#signal!));
 
   constructor(readable: ReadableStream<Uint8Array>, signal?: AbortSignal) {
     this.#reader = readable.getReader();
     this.#signal = signal;
+    signal?.addEventListener('abort', this.#onAbort, { once: true });
   }
 
   /** The next chunk (buffered first); undefined at the end of the stream. */
@@ -26,16 +34,13 @@ export class FramedReader {
     }
     const signal = this.#signal;
     if (signal?.aborted) throw abortError(signal);
-    let onAbort: (() => void) | undefined;
-    const r = await (signal
-      ? Promise.race([
-          this.#reader.read(),
-          new Promise<never>((_, reject) => {
-            onAbort = () => reject(abortError(signal));
-            signal.addEventListener('abort', onAbort, { once: true });
-          }),
-        ]).finally(() => onAbort && signal.removeEventListener('abort', onAbort))
-      : this.#reader.read());
+    const r = signal
+      ? await new Promise<ReadableStreamReadResult<Uint8Array>>((resolve, reject) => {
+          this.#waiting = reject;
+          this.#reader.read().then(resolve, reject);
+        })
+      : await this.#reader.read();
+    this.#waiting = undefined;
     return r.done ? undefined : r.value;
   }
 
@@ -79,7 +84,14 @@ export class FramedReader {
   }
 
   release(): void {
+    this.dispose();
     this.#reader.releaseLock();
+  }
+
+  /** Stop listening to the signal (the stream is done with). */
+  dispose(): void {
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+    this.#waiting = undefined;
   }
 
   cancel(reason?: unknown): Promise<void> {

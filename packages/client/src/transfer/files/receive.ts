@@ -315,6 +315,8 @@ class FilesReceiver {
       await out?.close().catch(bestEffort);
       await writer.abort(err).catch(bestEffort);
       throw err;
+    } finally {
+      reader.dispose();
     }
   }
 }

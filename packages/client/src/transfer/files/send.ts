@@ -327,6 +327,8 @@ class FilesSender {
     } catch (err) {
       await writer.abort(err).catch(bestEffort);
       throw err;
+    } finally {
+      reader.dispose();
     }
   }
 }
