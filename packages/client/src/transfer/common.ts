@@ -159,6 +159,32 @@ export async function readOne<T>(reader: ReadableStreamDefaultReader<T>, signal:
   }
 }
 
+/**
+ * `reader.read()` that gives up when `signal` aborts, for a loop of many
+ * reads: one abort listener for the loop's life (readOne's per-read add and
+ * remove scans the signal's listeners each time); `dispose()` drops it.
+ */
+export function abortableReads<T>(reader: ReadableStreamDefaultReader<T>, signal: AbortSignal | undefined): { read(): Promise<ReadableStreamReadResult<T>>; dispose(): void } {
+  if (!signal) return { read: () => reader.read(), dispose: () => undefined };
+  let waiting: ((err: unknown) => void) | undefined;
+  const onAbort = () => waiting?.(abortError(signal));
+  signal.addEventListener('abort', onAbort, { once: true });
+  return {
+    read: async () => {
+      signal.throwIfAborted();
+      try {
+        return await new Promise<ReadableStreamReadResult<T>>((resolve, reject) => {
+          waiting = reject;
+          reader.read().then(resolve, reject);
+        });
+      } finally {
+        waiting = undefined;
+      }
+    },
+    dispose: () => signal.removeEventListener('abort', onAbort),
+  };
+}
+
 /** The error to surface: an abort wins over whatever the teardown caused. */
 export function finalError(err: unknown, signal: AbortSignal | undefined): WormholeError {
   if (signal?.aborted) return abortError(signal);

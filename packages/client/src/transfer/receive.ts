@@ -27,7 +27,7 @@ import type { Wormhole } from '../wormhole.js';
 import { TransitConnector } from '../transit/connector.js';
 import { transferSha256, type TransferHasher } from '../transit/record-forward.js';
 import type { TransitConnection } from '../transit/connection.js';
-import { ProgressMeter, deriveTransferKey, finalError, readOne, tellPeer, withAnnouncedRelays } from './common.js';
+import { ProgressMeter, abortableReads, deriveTransferKey, finalError, tellPeer, withAnnouncedRelays } from './common.js';
 import type { DirectorySink, TransferOptions, TransferResult } from './types.js';
 import type { ConnectOptions } from '../connection/connect.js';
 import { FILES_V1 } from '../connection/advertise.js';
@@ -248,18 +248,23 @@ async function receiveBulk(w: Wormhole, connector: TransitConnector, total: numb
     hashing = hasher;
     const meter = new ProgressMeter(total, options.onProgress, options.progressIntervalMs);
     const reader = conn.readable.getReader();
-    while (meter.bytes < total) {
-      const r = await readOne(reader, signal);
-      if (r.done) {
-        throw new WormholeError('TransferFailed', `connection closed after ${meter.bytes} of ${total} bytes`);
+    const reads = abortableReads(reader, signal);
+    try {
+      while (meter.bytes < total) {
+        const r = await reads.read();
+        if (r.done) {
+          throw new WormholeError('TransferFailed', `connection closed after ${meter.bytes} of ${total} bytes`);
+        }
+        const record = r.value;
+        if (meter.bytes + record.length > total) {
+          throw new WormholeError('RemoteProtocol', `the sender sent more than the ${total} bytes offered`);
+        }
+        hasher.update(record);
+        await target.push(record);
+        meter.add(record.length);
       }
-      const record = r.value;
-      if (meter.bytes + record.length > total) {
-        throw new WormholeError('RemoteProtocol', `the sender sent more than the ${total} bytes offered`);
-      }
-      hasher.update(record);
-      await target.push(record);
-      meter.add(record.length);
+    } finally {
+      reads.dispose();
     }
     reader.releaseLock();
     await target.commit();
