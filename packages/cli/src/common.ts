@@ -1,7 +1,7 @@
 /** Shared pieces of the CLI commands: connecting, prompting, verifying. */
 import { createInterface } from 'node:readline/promises';
 import WebSocket from 'ws';
-import { createWormhole, toHex, type Wormhole, type WebSocketConstructor } from '@burrow/client';
+import { WormholeError, createWormhole, toHex, type Wormhole, type WebSocketConstructor } from '@burrow/client';
 import { DEFAULT_RELAY_URL, type Flags } from './args.js';
 
 export interface Io {
@@ -44,4 +44,14 @@ export async function verify(w: Wormhole, flags: Flags, io: Io, signal: AbortSig
   io.stderr.write(`Verifier ${verifier}.\n`);
   const answer = await ask(io, 'ok? (yes/no): ', signal);
   return answer.toLowerCase() === 'yes' || answer.toLowerCase() === 'y';
+}
+
+/** Unless --accept-file: ask "ok? (Y/n)"; a no refuses the offer and ends with `Rejected`. */
+export async function confirmOffer(offer: { reject(reason?: string): Promise<void> }, flags: Flags, io: Io, signal: AbortSignal): Promise<void> {
+  if (flags['accept-file']) return;
+  const answer = (await ask(io, 'ok? (Y/n): ', signal)).toLowerCase();
+  if (answer === '' || answer.startsWith('y')) return;
+  io.stderr.write('transfer rejected\n');
+  await offer.reject('transfer rejected');
+  throw new WormholeError('Rejected', 'transfer rejected', { blame: 'caller' });
 }

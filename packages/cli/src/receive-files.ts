@@ -11,7 +11,7 @@ import { safeText } from '@burrow/protocol';
 import { WormholeError, type FilesOffer, type FilesSink, type OfferedFile } from '@burrow/client';
 import { nodeFilesSink, nodeSha256 } from '@burrow/client/node';
 import type { Flags } from './args.js';
-import { ask, type Io } from './common.js';
+import { confirmOffer, type Io } from './common.js';
 import { filesDoneEvent, formatBytes, rate, type Reporter } from './progress.js';
 
 /** How many paths of an offer are listed before "… and N more". */
@@ -37,14 +37,7 @@ export async function receiveFiles(offer: FilesOffer, flags: Flags, io: Io, sign
     await offer.reject('transfer rejected');
     throw new WormholeError('Rejected', what, { blame: 'caller' });
   }
-  if (!flags['accept-file']) {
-    const answer = (await ask(io, 'ok? (Y/n): ', signal)).toLowerCase();
-    if (!(answer === '' || answer.startsWith('y'))) {
-      io.stderr.write('transfer rejected\n');
-      await offer.reject('transfer rejected');
-      throw new WormholeError('Rejected', 'transfer rejected', { blame: 'caller' });
-    }
-  }
+  await confirmOffer(offer, flags, io, signal);
   let result;
   try {
     result = await offer.accept(announceResumes(nodeFilesSink(dest), io, out), { signal, createHash: nodeSha256, ...out.progress() });

@@ -9,7 +9,7 @@ import { DEFAULT_APPID, WormholeError, receiveOffer, type FileOffer, type Direct
 import { directorySink, fileSink, nodeSha256 } from '@burrow/client/node';
 import { UsageError, type Flags } from './args.js';
 import { inputCode, nameplateLister } from './code-input.js';
-import { ask, mailboxUrl, openWormhole, verify, type Io } from './common.js';
+import { confirmOffer, mailboxUrl, openWormhole, verify, type Io } from './common.js';
 import { formatBytes, rate, reporter, transitDoneEvent, type Reporter } from './progress.js';
 import { cliTransit } from './send.js';
 import { cliConnect } from './webrtc.js';
@@ -66,14 +66,7 @@ async function receiveBulk(offer: FileOffer | DirectoryOffer, flags: Flags, io: 
     io.stderr.write(`Receiving directory (${formatBytes(offer.zipSize)}) into: ${shown}/\n`);
     io.stderr.write(`${offer.numFiles} files, ${formatBytes(offer.numBytes)} (uncompressed)\n`);
   }
-  if (!flags['accept-file']) {
-    const answer = (await ask(io, 'ok? (Y/n): ', signal)).toLowerCase();
-    if (!(answer === '' || answer.startsWith('y'))) {
-      io.stderr.write('transfer rejected\n');
-      await offer.reject('transfer rejected');
-      throw new WormholeError('Rejected', 'transfer rejected', { blame: 'caller' });
-    }
-  }
+  await confirmOffer(offer, flags, io, signal);
   const options = {
     signal,
     createHash: nodeSha256,
