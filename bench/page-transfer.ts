@@ -21,6 +21,8 @@
  * Chromium next to a WebSocket.
  *
  * BURROW_BENCH_MB (default 100), BURROW_BENCH_RUNS (default 2);
+ * BURROW_BENCH_CASES (comma-separated, default all: bare, page, main,
+ * fetch) picks the rows besides the CLI→CLI baseline, which always runs;
  * BURROW_BENCH_BASELINE_IIFE=path adds a row for another build of
  * burrow.iife.js (e.g. built from an earlier commit) in the same run.
  */
@@ -76,18 +78,19 @@ const page = (script: string) => `<!doctype html>
     requestAnimationFrame(tick);
     const ws = new WebSocket(relayUrl);
     ws.binaryType = 'arraybuffer';
-    let got = -3, t0 = 0, frames0 = 0; // the relay says "ok" (3 bytes) first
+    let got = -3, t0 = 0, frames0 = 0, messages = 0; // the relay says "ok" (3 bytes) first
     ws.onopen = () => ws.send(new TextEncoder().encode(line));
     ws.onerror = () => reject(new Error('bare relay WebSocket failed'));
     ws.onmessage = async (m) => {
       if (got <= 0 && got + m.data.byteLength > 0) { t0 = performance.now(); frames0 = frames; maxGap = 0; }
       got += m.data.byteLength;
+      messages++;
       if (got === total) {
         const ms = performance.now() - t0;
         running = false;
         ws.close();
         await window.cpuMark();
-        resolve({ bytes: got, via: 'relay', ms, fps: ((frames - frames0) * 1000) / ms, maxGapMs: maxGap });
+        resolve({ bytes: got, via: 'relay', ms, fps: ((frames - frames0) * 1000) / ms, maxGapMs: maxGap, messages });
       }
     };
   });
@@ -117,6 +120,8 @@ interface PageResult {
   ms: number;
   fps: number;
   maxGapMs: number;
+  /** WebSocket messages received (bare bytes only). */
+  messages?: number;
 }
 
 function transferSeconds(timingFile: string): number {
@@ -126,6 +131,9 @@ function transferSeconds(timingFile: string): number {
   if (!connected || !ack) throw new Error(`${timingFile}: no "transit connected" / "get ack" events`);
   return (ack.stop ?? ack.start) - connected.start;
 }
+
+const BARE = 'bare bytes TCP→page, gateway relay (no Burrow, no crypto)';
+const PAGE = 'CLI→page, gateway relay (Worker pool)';
 
 export async function pageTransferBench(): Promise<void> {
   assertPrivateNetwork();
@@ -137,6 +145,7 @@ export async function pageTransferBench(): Promise<void> {
   const total = Math.round(mb * 1e6);
   // Another build of the SDK to compare with in the same run (e.g. one built from an earlier commit).
   const baseline = process.env['BURROW_BENCH_BASELINE_IIFE'];
+  const cases = new Set((process.env['BURROW_BENCH_CASES'] || 'bare,page,main,fetch').split(',').map((c) => c.trim()));
   if (baseline && !existsSync(baseline)) throw new Error(`BURROW_BENCH_BASELINE_IIFE: ${baseline} is missing`);
   const [mailbox, relay, gateway, site, chromium, bytes] = await Promise.all([
     startMailboxServer(),
@@ -154,6 +163,7 @@ export async function pageTransferBench(): Promise<void> {
   const cpu: Record<string, number[]> = {};
   const gaps: Record<string, number[]> = {};
   const fps: Record<string, number[]> = {};
+  const messageKiB: number[] = [];
   try {
     const file = join(dir, 'f.bin');
     randomFile(file, Math.round(mb * 1e6));
@@ -224,6 +234,7 @@ export async function pageTransferBench(): Promise<void> {
         ) as Promise<PageResult>;
         await sendBare(gateway.transitHint!, `please relay ${token} for side ${'b'.repeat(16)}\n`, total);
         const r = await got;
+        messageKiB.push(total / (r.messages ?? 1) / 1024);
         return { mbps: mb / (r.ms / 1000), gap: r.maxGapMs, fps: r.fps, cpu: spent(before) };
       } finally {
         await page.close();
@@ -241,11 +252,11 @@ export async function pageTransferBench(): Promise<void> {
     };
     for (let i = 0; i < runs; i++) {
       (mbps['CLI→CLI, Debian relay'] ??= []).push(await cliToCli());
-      push('bare bytes TCP→page, gateway relay (no Burrow, no crypto)', await bareToPage());
-      push('CLI→page, gateway relay (Worker pool)', await cliToPage(false));
-      push('CLI→page, gateway relay (main-thread crypto)', await cliToPage(true));
+      if (cases.has('bare')) push(BARE, await bareToPage());
+      if (cases.has('page')) push(PAGE, await cliToPage(false));
+      if (cases.has('main')) push('CLI→page, gateway relay (main-thread crypto)', await cliToPage(true));
       if (baseline) push('CLI→page, gateway relay (baseline build)', await cliToPage(false, 'baseline/'));
-      push('bare bytes HTTP→page (fetch of a streamed response, no relay)', await fetchToPage());
+      if (cases.has('fetch')) push('bare bytes HTTP→page (fetch of a streamed response, no relay)', await fetchToPage());
     }
   } finally {
     removeDir(dir);
@@ -256,16 +267,15 @@ export async function pageTransferBench(): Promise<void> {
   }
   const rows = (m: Record<string, number[]>, unit: string): Sample[] => Object.entries(m).map(([name, values]) => ({ name, values, unit }));
   report(`A page receiving ${mb} MB from the CLI through the gateway relay (CLI sender: transit connected → ack)`, rows(mbps, 'MB/s'), 'CLI→CLI, Debian relay', true);
-  report(
-    `The page's main thread during those transfers: longest gap between animation frames`,
-    rows(gaps, 'ms'),
-    'CLI→page, gateway relay (Worker pool)',
-  );
-  report(`… and animation frames per second`, rows(fps, 'fps'), 'CLI→page, gateway relay (Worker pool)', true);
+  if (messageKiB.length) report(`Mean size of the relay's WebSocket messages to the page (bare bytes)`, [{ name: BARE, values: messageKiB, unit: 'KiB' }], BARE);
+  const pageBase = PAGE in gaps ? PAGE : Object.keys(gaps)[0];
+  if (pageBase === undefined) return;
+  report(`The page's main thread during those transfers: longest gap between animation frames`, rows(gaps, 'ms'), pageBase);
+  report(`… and animation frames per second`, rows(fps, 'fps'), pageBase, true);
   report(
     `CPU seconds per 100 MB (user + system: all = Chromium + CLI sender + this process with the gateway; machine load ${loadavg()[0]!.toFixed(1)})`,
     rows(cpu, 's'),
-    'bare bytes TCP→page, gateway relay (no Burrow, no crypto): all',
+    `${BARE in gaps ? BARE : pageBase}: all`,
   );
 }
 
