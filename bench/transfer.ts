@@ -17,6 +17,12 @@
  * BURROW_BENCH_CASES=REGEX runs only the matching cases (the CLI→CLI
  * baseline of each path always runs).
  * BURROW_BENCH_PROF=DIR writes CPU profiles of the Burrow processes there.
+ * BURROW_BENCH_BASELINE=DIR: a copy of another revision's tree (its
+ * packages/ with their node_modules, e.g. `git archive` plus the links) —
+ * every Burrow case also runs with that tree's CLI, as "… [base]", taking
+ * turns with this tree's in every round (an A/B on a loaded machine).
+ * BURROW_BENCH_PERF=DIR runs this tree's Burrow processes under
+ * `perf record -g` (user space; per-thread CPU: `perf report --sort comm`).
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -48,13 +54,17 @@ interface Proc {
   done: Promise<number | null>;
 }
 
-/** The Burrow CLI under /usr/bin/time (for its peak RSS), killed after `timeoutMs` or on clean-up. */
-function burrowProc(args: string[], cwd: string, timeoutMs: number): Proc {
+/** The Burrow CLI (`main`: its TypeScript entry) under /usr/bin/time (for its peak RSS), killed after `timeoutMs` or on clean-up. */
+function burrowCli(args: string[], cwd: string, timeoutMs: number, main = MAIN): Proc {
   const prof = process.env['BURROW_BENCH_PROF'];
+  const perfDir = main === MAIN ? process.env['BURROW_BENCH_PERF'] : undefined;
+  // BURROW_BENCH_NODE_ARGS: extra node flags for this tree's Burrow processes (a diagnostic; their stdout is passed through).
+  const nodeArgs = main === MAIN ? (process.env['BURROW_BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean) : [];
+  const perf = perfDir ? ['perf', 'record', '-F', '999', '-g', '-q', '-o', join(perfDir, `${Date.now()}-${args[0]}.data`), '--'] : [];
   const child = spawn(
     '/usr/bin/time',
-    ['-f', 'maxrss_kb=%M cpu_s=%U+%S', process.execPath, ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), '--conditions=source', '--import', TSX, MAIN, ...args],
-    { cwd, stdio: ['ignore', 'ignore', 'pipe'], detached: true },
+    ['-f', 'maxrss_kb=%M cpu_s=%U+%S minflt=%R', ...perf, process.execPath, ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), ...nodeArgs, '--conditions=source', '--import', TSX, main, ...args],
+    { cwd, stdio: ['ignore', nodeArgs.length > 0 ? 'inherit' : 'ignore', 'pipe'], detached: true },
   );
   const kill = () => {
     if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
@@ -141,7 +151,7 @@ export async function transferBench(): Promise<void> {
     // Every `wormhole` run goes through /usr/bin/time, appending one line per process to cliLog.
     const cliLog = join(dir, 'cli-time.log');
     const wrapper = join(dir, 'wormhole-timed');
-    writeFileSync(wrapper, `#!/bin/sh\nexec /usr/bin/time -a -o '${cliLog}' -f 'wormhole %C|maxrss_kb=%M cpu_s=%U+%S' '${wormholeBin()}' "$@"\n`, { mode: 0o755 });
+    writeFileSync(wrapper, `#!/bin/sh\nexec /usr/bin/time -a -o '${cliLog}' -f 'wormhole %C|maxrss_kb=%M cpu_s=%U+%S minflt=%R' '${wormholeBin()}' "$@"\n`, { mode: 0o755 });
     writeFileSync(cliLog, '');
     process.env['BURROW_WORMHOLE_BIN'] = wrapper;
     /** The /usr/bin/time lines of the CLI's send and receive processes that ended since the last call. */
@@ -161,14 +171,19 @@ export async function transferBench(): Promise<void> {
 
     /** One transfer: returns MB/s on the sender and the /usr/bin/time output of each Burrow process in it. */
     type Case = (out: string) => Promise<{ mbps: number; procs: Record<string, string> }>;
-    /** The four pairs over one path: `direct` (both listen) or `relay` (neither does). */
-    const pairs = (path: 'direct' | 'relay'): Record<string, Case> => {
+    /**
+     * The four pairs over one path: `direct` (both listen) or `relay` (neither does); with `base`
+     * (a baseline tree), only the Burrow cases, run with that tree's CLI and labelled "[base]".
+     */
+    const pairs = (path: 'direct' | 'relay', base?: string): Record<string, Case> => {
       const noListen = path === 'relay' ? ['--no-listen'] : [];
       const sendArgs = ['send', ...noListen, '--hide-progress', file];
       const receiveArgs = (out: string, code: string) => ['receive', ...noListen, '--accept-file', '--hide-progress', '-o', join(out, 'x'), code];
-      const tag = (name: string) => `${name} ${path}`;
+      const tag = (name: string) => `${name}${base ? ' [base]' : ''} ${path}`;
+      const main = base ? join(base, 'packages/cli/src/main.ts') : MAIN;
+      const burrowProc = (args: string[], cwd: string, ms: number) => burrowCli(args, cwd, ms, main);
       return {
-        [tag('CLI→CLI')]: async (out) => {
+        ...(base ? {} : { [tag('CLI→CLI')]: async (out: string) => {
           const timing = join(out, 'timing.json');
           const s = runWormhole(['--dump-timing', timing, ...sendArgs], { ...opts, cwd: dir });
           const r = runWormhole(receiveArgs(out, await s.code), { ...opts, cwd: out });
@@ -178,7 +193,7 @@ export async function transferBench(): Promise<void> {
           await checkSha(join(out, 'x'), sha, tag('CLI→CLI'));
           const times = cliTimes();
           return { mbps: mb / pythonTransferSeconds(timing), procs: { [`${tag('CLI→CLI')} (sender)`]: times.send, [`${tag('CLI→CLI')} (receiver)`]: times.receive } };
-        },
+        } }),
         [tag('Burrow→CLI')]: async (out) => {
           const s = burrowProc([...bflags, ...sendArgs], dir, timeoutMs);
           const r = runWormhole(receiveArgs(out, await s.code), { ...opts, cwd: out });
@@ -228,14 +243,17 @@ export async function transferBench(): Promise<void> {
       };
     };
     const only = process.env['BURROW_BENCH_CASES'] ? new RegExp(process.env['BURROW_BENCH_CASES']) : undefined;
+    const base = process.env['BURROW_BENCH_BASELINE'];
+    const all = { ...pairs('direct'), ...(base ? pairs('direct', base) : {}), ...pairs('relay'), ...(base ? pairs('relay', base) : {}) };
     const cases: Record<string, Case> = Object.fromEntries(
-      Object.entries({ ...pairs('direct'), ...pairs('relay') }).filter(([name]) => !only || name.startsWith('CLI→CLI') || only.test(name)),
+      Object.entries(all).filter(([name]) => !only || name.startsWith('CLI→CLI') || only.test(name)),
     );
 
     // Interleave the cases run by run, so slow drift on a shared VM hits them all alike.
     const mbps: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
     const rss: Record<string, number[]> = {};
     const cpu: Record<string, number[]> = {};
+    const faults: Record<string, number[]> = {};
     for (let i = 0; i < runs; i++) {
       for (const [name, run] of Object.entries(cases)) {
         const out = makeTempDir('burrow-bench-out-');
@@ -245,6 +263,7 @@ export async function transferBench(): Promise<void> {
           for (const [k, err] of Object.entries(res.procs)) {
             (rss[k] ??= []).push(maxRssMb(err));
             (cpu[k] ??= []).push(cpuSeconds(err));
+            (faults[k] ??= []).push(Number(/minflt=(\d+)/.exec(err)?.[1] ?? NaN) / 1000);
           }
         } finally {
           removeDir(out);
@@ -256,7 +275,7 @@ export async function transferBench(): Promise<void> {
     const idle: number[] = [];
     const idleCpu: number[] = [];
     for (let i = 0; i < runs; i++) {
-      const p = burrowProc(['--help'], dir, 30_000);
+      const p = burrowCli(['--help'], dir, 30_000);
       const c = await p.done;
       check(c === 0, 'burrow --help', p.stderr());
       idle.push(maxRssMb(p.stderr()));
@@ -289,6 +308,11 @@ export async function transferBench(): Promise<void> {
         ...Object.entries(cpu).map(([name, values]) => ({ name, values, unit: 's' })),
       ],
       'burrow --help (idle)',
+    );
+    report(
+      `Minor page faults (thousands) of the Burrow processes and the CLI→CLI baseline's (${mb} MB transfer): fresh memory touched`,
+      Object.entries(faults).map(([name, values]) => ({ name, values, unit: 'k' })),
+      Object.keys(faults)[0] ?? '',
     );
   } finally {
     if (savedBin === undefined) delete process.env['BURROW_WORMHOLE_BIN'];
