@@ -76,6 +76,22 @@ function reasonBytes(reason: string): Uint8Array {
 }
 
 /**
+ * Encode a DATA frame into `out` (room for `MUX_HEADER + data.length`
+ * bytes): the same bytes {@link encodeMuxFrame} returns for it, in a buffer
+ * the caller reuses. Returns the frame's length.
+ */
+export function encodeMuxDataInto(out: Uint8Array, id: number, data: Uint8Array): number {
+  checkId(id);
+  if (!(data instanceof Uint8Array)) throw new TypeError('data must be a Uint8Array');
+  if (data.length < 1 || data.length > MUX_MAX_DATA) throw new RangeError(`data must be 1..${MUX_MAX_DATA} bytes, got ${data.length}`);
+  if (out.length < MUX_HEADER + data.length) throw new RangeError('out has no room for the frame');
+  out[0] = CODES.data;
+  putU32(out, 1, id);
+  out.set(data, MUX_HEADER);
+  return MUX_HEADER + data.length;
+}
+
+/**
  * Encode one frame. DATA copies `data` behind the header.
  *
  * @example
@@ -84,11 +100,8 @@ function reasonBytes(reason: string): Uint8Array {
 export function encodeMuxFrame(frame: Exclude<MuxFrame, { type: 'unknown' }>): Uint8Array {
   switch (frame.type) {
     case 'data': {
-      checkId(frame.id);
-      if (!(frame.data instanceof Uint8Array)) throw new TypeError('data must be a Uint8Array');
-      if (frame.data.length < 1 || frame.data.length > MUX_MAX_DATA) throw new RangeError(`data must be 1..${MUX_MAX_DATA} bytes, got ${frame.data.length}`);
-      const out = header(CODES.data, frame.id, frame.data.length);
-      out.set(frame.data, MUX_HEADER);
+      const out = new Uint8Array(MUX_HEADER + (frame.data instanceof Uint8Array ? Math.min(frame.data.length, MUX_MAX_DATA) : 0));
+      encodeMuxDataInto(out, frame.id, frame.data);
       return out;
     }
     case 'open':

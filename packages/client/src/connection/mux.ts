@@ -8,7 +8,9 @@ import {
   MUX_INITIAL_WINDOW,
   MUX_MAX_DATA,
   WormholeError,
+  MUX_HEADER,
   decodeMuxFrame,
+  encodeMuxDataInto,
   encodeMuxFrame,
   muxStreamOpener,
   type MuxFrame,
@@ -24,7 +26,16 @@ export interface MessagePipe {
   readonly writable: WritableStream<Uint8Array>;
   /** Tear down both directions now; idempotent. */
   close(): void;
+  /**
+   * True when every chunk written is copied (sealed) by the time its write
+   * settles: the writer may then reuse the chunk's buffer. Transit's Node
+   * path does; a pipe that passes chunks on by reference must not say so.
+   */
+  readonly copiesWrites?: boolean;
 }
+
+/** Spare DATA frame buffers kept for reuse (bounded by the writes in flight: the transit writable holds one). */
+const SPARE_FRAMES = 4;
 
 /**
  * Most credit a stream's reader grants (it starts at MUX_INITIAL_WINDOW and
@@ -50,6 +61,8 @@ export class MuxConnection extends BaseConnection {
   #nextId: number;
   #highestPeerId = 0;
   #closing = false;
+  /** DATA frame buffers whose writes settled (pipes that copy writes only): no 64 KiB allocation per frame. */
+  readonly #spare: Uint8Array[] = [];
 
   constructor(init: MuxConnectionInit) {
     super(MUX_INITIAL_WINDOW);
@@ -99,16 +112,29 @@ export class MuxConnection extends BaseConnection {
 
   #frame(frame: Exclude<MuxFrame, { type: 'unknown' }>): void {
     if (this.isClosed && frame.type !== 'goaway') throw new WormholeError('Closed', 'the connection is closed');
-    this.#writer.write(encodeMuxFrame(frame)).catch((cause: unknown) => {
-      if (!this.#closing) this.fail(new WormholeError('Connection', 'the connection to the peer was lost while sending', { cause }));
-    });
+    this.#writer.write(encodeMuxFrame(frame)).catch(this.#lost);
   }
+
+  /** One DATA frame; into a reused buffer when the pipe copies what it is given. */
+  #data(id: number, data: Uint8Array): void {
+    if (!this.#pipe.copiesWrites) return this.#frame({ type: 'data', id, data });
+    if (this.isClosed) throw new WormholeError('Closed', 'the connection is closed');
+    const buffer = this.#spare.pop() ?? new Uint8Array(MUX_HEADER + MUX_MAX_DATA);
+    const n = encodeMuxDataInto(buffer, id, data);
+    this.#writer.write(buffer.subarray(0, n)).then(() => {
+      if (this.#spare.length < SPARE_FRAMES) this.#spare.push(buffer);
+    }, this.#lost);
+  }
+
+  readonly #lost = (cause: unknown): void => {
+    if (!this.#closing) this.fail(new WormholeError('Connection', 'the connection to the peer was lost while sending', { cause }));
+  };
 
   #wire(id: number): StreamWire {
     return {
       maxChunk: MUX_MAX_DATA,
       maxReceiveWindow: MAX_RECEIVE_WINDOW,
-      sendData: (data) => this.#frame({ type: 'data', id, data }),
+      sendData: (data) => this.#data(id, data),
       sendControl: (c: StreamControl) => this.#frame(c.type === 'credit' ? { type: 'credit', id, increment: c.increment } : c.type === 'fin' ? { type: 'fin', id } : { type: c.type, id, reason: c.reason }),
       ready: () => {
         if (this.isClosed) return Promise.reject(new WormholeError('Closed', 'the connection is closed'));

@@ -38,6 +38,8 @@ export class TransitConnection {
   readonly readable: ReadableStream<Uint8Array>;
   /** Records to the peer; each chunk becomes one record. */
   readonly writable: WritableStream<Uint8Array>;
+  /** True when a chunk written is sealed (copied) by the time its write settles, so its buffer may be reused then. */
+  readonly copiesWrites: boolean;
   readonly #channel: ByteChannel;
   /** Gives the Worker pool back, when this connection took it. */
   #release: (() => void) | undefined;
@@ -65,10 +67,13 @@ export class TransitConnection {
         if (this.#closed) streams.release();
         return streams;
       });
+      this.copiesWrites = false; // the pool may transfer the chunk to a Worker
       this.readable = forwardReadable(pooled.then((s) => s.readable));
       this.writable = forwardWritable(pooled.then((s) => s.writable));
       return;
     }
+    // Both writables below seal the record (a copy) before its write settles.
+    this.copiesWrites = true;
     let early: Uint8Array[] = [];
     let earlyError: unknown;
     try {
