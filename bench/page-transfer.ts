@@ -20,11 +20,9 @@
  * HTTP response (no relay): what the page's end of a download costs in
  * Chromium next to a WebSocket.
  *
- * "over an HTTP stream (prototype bridge)": the page's Transit dialer
- * fetches one streamed GET for relay → page bytes and POSTs its writes, to
- * a bridge in this process that holds a TCP connection to the gateway's
- * relay (an extra hop in Node): what a page costs with Burrow on top of an
- * HTTP download instead of a WebSocket, before the gateway serves one.
+ * "over the relay's HTTP stream": the page dials the relay with
+ * httpStreamDialer (one streamed GET carries relay → page bytes, its writes
+ * go as POSTs) instead of the WebSocket.
  *
  * BURROW_BENCH_MB (default 100), BURROW_BENCH_RUNS (default 2);
  * BURROW_BENCH_CASES (comma-separated, default all: bare, page, http,
@@ -35,7 +33,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { startGateway } from '@burrow/gateway';
@@ -59,26 +57,10 @@ const page = (script: string) => `<!doctype html>
 <script src="${script}"></script>
 <script>
   // Receive one file into nothing; meanwhile count animation frames and the longest gap between two.
-  // A prototype Transit dialer for the relay's page side over HTTP: one streamed GET carries relay → page bytes, each write is a POST (sent in order).
-  const httpDialer = (base) => async (_url, { signal }) => {
-    const sid = crypto.randomUUID(), abort = new AbortController();
-    signal?.addEventListener('abort', () => abort.abort(), { once: true });
-    const res = await fetch(base + '/s/' + sid, { signal: abort.signal });
-    if (!res.ok || !res.body) throw new Error('HTTP stream refused: ' + res.status);
-    let seq = 0;
-    const close = () => abort.abort();
-    const writable = new WritableStream({
-      async write(chunk) {
-        const r = await fetch(base + '/s/' + sid + '?seq=' + seq++, { method: 'POST', body: chunk, signal: abort.signal });
-        if (!r.ok) throw new Error('HTTP stream POST failed: ' + r.status);
-      },
-      close, abort: close,
-    });
-    return { readable: res.body, writable, close };
-  };
-  window.receiveDiscard = async (mailbox, code, noWorkers, httpBase) => {
+  window.receiveDiscard = async (mailbox, code, noWorkers, http) => {
     if (noWorkers) delete window.Worker;
-    const transit = httpBase ? { transit: { dialers: { websocket: httpDialer(httpBase) } } } : {};
+    // http: the relay's HTTP side (a streamed GET for its bytes, POSTs for the page's) instead of its WebSocket.
+    const transit = http ? { transit: { dialers: { websocket: Burrow.httpStreamDialer() } } } : {};
     let frames = 0, last = performance.now(), maxGap = 0, running = true;
     const tick = (t) => { frames++; maxGap = Math.max(maxGap, t - last); last = t; if (running) requestAnimationFrame(tick); };
     requestAnimationFrame(tick);
@@ -182,7 +164,6 @@ export async function pageTransferBench(): Promise<void> {
     launchChromium(),
     serveBytes(total),
   ]);
-  const bridge = await httpStreamBridge(gateway.transitHint!);
   const dir = makeTempDir('burrow-page-bench-');
   const mbps: Record<string, number[]> = {};
   const cpu: Record<string, number[]> = {};
@@ -213,7 +194,7 @@ export async function pageTransferBench(): Promise<void> {
       await page.exposeFunction('cpuMark', () => void (mark = cpuSnapshot()));
       return { page, spent: (before: ReturnType<typeof cpuSnapshot>) => cpuSpent(before, mark ?? cpuSnapshot()) };
     };
-    const cliToPage = async (noWorkers: boolean, path = '', httpBase = '') => {
+    const cliToPage = async (noWorkers: boolean, path = '', http = false) => {
       const { page, spent } = await newPage();
       try {
         await page.goto(new URL(path, site.url).href);
@@ -223,8 +204,8 @@ export async function pageTransferBench(): Promise<void> {
         const before = cpuSnapshot();
         const got = (await page.evaluate(
           ([url, c, nw, h]) =>
-            (window as unknown as { receiveDiscard(u: string, c: string, nw: boolean, h: string): Promise<PageResult> }).receiveDiscard(url, c, nw, h),
-          [gateway.url, code, noWorkers, httpBase] as const,
+            (window as unknown as { receiveDiscard(u: string, c: string, nw: boolean, h: boolean): Promise<PageResult> }).receiveDiscard(url, c, nw, h),
+          [gateway.url, code, noWorkers, http] as const,
         )) as PageResult;
         const sr = await s.result;
         if (sr.exitCode !== 0) throw new Error(`CLI send to the page failed:\n${sr.stderr}`);
@@ -280,7 +261,7 @@ export async function pageTransferBench(): Promise<void> {
       (mbps['CLI→CLI, Debian relay'] ??= []).push(await cliToCli());
       if (cases.has('bare')) push(BARE, await bareToPage());
       if (cases.has('page')) push(PAGE, await cliToPage(false));
-      if (cases.has('http')) push(`${PAGE} over an HTTP stream (prototype bridge)`, await cliToPage(false, '', bridge.url));
+      if (cases.has('http')) push(`${PAGE} over the relay's HTTP stream`, await cliToPage(false, '', true));
       if (cases.has('main')) push('CLI→page, gateway relay (main-thread crypto)', await cliToPage(true));
       if (baseline) push('CLI→page, gateway relay (baseline build)', await cliToPage(false, 'baseline/'));
       if (cases.has('fetch')) push('bare bytes HTTP→page (fetch of a streamed response, no relay)', await fetchToPage());
@@ -290,7 +271,6 @@ export async function pageTransferBench(): Promise<void> {
     await chromium.close();
     await site.close();
     await bytes.close();
-    await bridge.close();
     await Promise.allSettled([gateway.close(), mailbox.stop(), relay.stop()]);
   }
   const rows = (m: Record<string, number[]>, unit: string): Sample[] => Object.entries(m).map(([name, values]) => ({ name, values, unit }));
@@ -343,49 +323,3 @@ async function sendBare(hint: string, line: string, total: number): Promise<void
   await new Promise<void>((resolve) => socket.end(resolve));
 }
 
-/**
- * A prototype of the relay's page side over HTTP, outside the gateway: GET
- * /s/<id> opens a TCP connection to the gateway's relay port and streams
- * what it reads as the response body; POST /s/<id>?seq=N writes its body to
- * that connection and answers once written. What a page's transport costs
- * with Burrow on top, before the gateway has such an endpoint.
- */
-async function httpStreamBridge(hint: string): Promise<{ url: string; close(): Promise<void> }> {
-  const [, host, port] = /^tcp:([^:]+):(\d+)$/.exec(hint) ?? [];
-  if (!host || !port) throw new Error(`bad transit hint ${hint}`);
-  const sessions = new Map<string, Socket>();
-  const cors = { 'access-control-allow-origin': '*', 'cache-control': 'no-store' };
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://bridge');
-    const id = url.pathname.slice('/s/'.length);
-    if (req.method === 'GET') {
-      const socket = connect(Number(port), host);
-      socket.setNoDelay(true);
-      sessions.set(id, socket);
-      res.writeHead(200, { ...cors, 'content-type': 'application/octet-stream' });
-      res.flushHeaders();
-      socket.pipe(res);
-      socket.on('error', () => res.destroy());
-      res.on('close', () => {
-        sessions.delete(id);
-        socket.destroy();
-      });
-      return;
-    }
-    const socket = sessions.get(id);
-    if (req.method !== 'POST' || !socket) return void res.writeHead(404, cors).end();
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => socket.write(Buffer.concat(parts), () => res.writeHead(204, cors).end()));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port: p } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${p}`,
-    close: () => {
-      for (const s of sessions.values()) s.destroy();
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}

@@ -26,6 +26,8 @@ export type { WormholeErrorCode, Blame } from '@burrow/protocol';
 export type { TransitOptions } from './transit/connector.js';
 export { webSocketDialer } from './transit/websocket.js';
 export type { WebSocketDialerOptions } from './transit/websocket.js';
+export { httpStreamDialer } from './transit/http-stream.js';
+export type { HttpStreamDialerOptions } from './transit/http-stream.js';
 export { webTransportDialer } from './transit/webtransport.js';
 export type { WebTransportDialerOptions } from './transit/webtransport.js';
 export type { ByteChannel, DialOptions, TcpDialer, WebSocketDialer, WebTransportDialer, TransitDialers, TransitListen, TransitListener } from './transit/types.js';

@@ -33,6 +33,7 @@ import { TransitRelay, type RelayLimits, type RelayStats } from './relay/relay.j
 import { listenTcpRelay, type TcpRelayListener } from './relay/tcp.js';
 import { RelayShare } from './relay/shared.js';
 import { RelayWebSocketServer } from './relay/ws.js';
+import { RELAY_STREAM_PREFIX, RelayHttpStreamServer } from './relay/http-stream.js';
 import { RELAYS_WELCOME_KEY } from '@burrow/protocol';
 import { serveMailboxSession, type WebTransportSessionLike } from './mailbox/webtransport.js';
 import { serveRelaySession } from './relay/webtransport.js';
@@ -215,6 +216,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     ...(logger ? { logger } : {}),
     ...(options.relayMaxFrameBytes !== undefined ? { maxFrameBytes: options.relayMaxFrameBytes } : {}),
   });
+  const relayHttp = new RelayHttpStreamServer(relay, logger ? { logger } : {});
   const stats = (): GatewayStats => ({ mailbox: mailbox.stats(), relay: relay.stats() });
   let draining = false;
   const http3Status = () => (h3 ? { listening: h3.listening, restarts: h3.restarts, notAfter: h3.notAfter } : undefined);
@@ -235,6 +237,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       // Pages on any origin may ask where WebTransport is and which certificate to trust.
       res.writeHead(h3 ? 200 : 404, { 'content-type': 'application/json', 'cache-control': 'no-store', 'access-control-allow-origin': '*' });
       res.end(JSON.stringify(h3 ? webTransportInfo(`https://${shown}:${h3.port}`, h3) : { error: 'no HTTP/3 WebTransport on this gateway' }));
+    } else if (path?.startsWith(RELAY_STREAM_PREFIX)) {
+      relayHttp.handle(req, res, proxies && requestAddress(req, proxies.trust));
     } else if (req.method === 'GET' && path === '/') {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('Burrow gateway: mailbox at /v1, relay at /relay\n');
