@@ -38,7 +38,7 @@ import { RELAYS_WELCOME_KEY } from '@burrow/protocol';
 import { serveMailboxSession, type WebTransportSessionLike } from './mailbox/webtransport.js';
 import { serveRelaySession } from './relay/webtransport.js';
 import { listenWebTransport, type WebTransportListener } from './webtransport-h2.js';
-import { listenHttp3, type Http3Listener } from './http3/listener.js';
+import { listenHttp3, webTransportInfo, type Http3Listener } from './http3/listener.js';
 import { acceptProxyHeaders, requestAddress, type ProxyHeaderOptions } from './proxy-connection.js';
 import { TrustedProxies } from './trust-proxy.js';
 
@@ -395,9 +395,4 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     },
   };
   return gateway;
-}
-
-/** GET /webtransport: where native HTTP/3 WebTransport is and how to trust its certificate. */
-function webTransportInfo(url: string, h3: Http3Listener): Record<string, unknown> {
-  return { url, mailbox: `${url}/v1`, relay: `${url}/relay`, serverCertificateHashes: [h3.certificateHash], notAfter: h3.notAfter };
 }

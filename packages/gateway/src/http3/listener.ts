@@ -205,3 +205,8 @@ async function serveBridged(socket: Socket, options: Http3Options): Promise<void
     socket.end();
   }
 }
+
+/** GET /webtransport: where native HTTP/3 WebTransport is and how to trust its certificate. */
+export function webTransportInfo(url: string, h3: Http3Listener): Record<string, unknown> {
+  return { url, mailbox: `${url}/v1`, relay: `${url}/relay`, serverCertificateHashes: [h3.certificateHash], notAfter: h3.notAfter };
+}
