@@ -10,6 +10,7 @@ import { bestEffort } from '@burrow/protocol';
 import {
   completeCode,
   createWormhole,
+  httpStreamDialer,
   opfsDirectorySink,
   opfsFileSink,
   receiveOffer,
@@ -21,6 +22,7 @@ import {
   type TransferProgress,
   type TransferResult,
   type Wormhole,
+  webSocketDialer,
 } from '@burrow/client';
 import { formatWormholeUri, parseWormholeUri, toHex, verifierWords } from '@burrow/protocol';
 import { renderSVG } from 'uqr';
@@ -238,7 +240,8 @@ async function receive(code: string): Promise<void> {
     w.setCode(code);
     status(receiveStatus, 'Waiting for the sender…');
     const stats = new StatsLine('receive');
-    const offered = receiveOffer(w, { signal });
+    // A file from the wormhole CLI comes through the relay: over an HTTP stream where the gateway has one (cheaper for the browser than WebSocket messages), else the WebSocket.
+    const offered = receiveOffer(w, { signal, transit: { dialers: { websocket: httpStreamDialer({ fallback: webSocketDialer() }) } } });
     await showVerifier(w, receiveStatus, 'Connected.');
     const offer = await offered;
     const verifierLine = receiveStatus.innerHTML;
