@@ -7,6 +7,7 @@ import { createServer } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '@burrow/testkit';
+import { relayLine, tcpRelayPeer } from './support/relay-peers.js';
 import { listenTcpRelay, TransitRelay } from '../src/index.js';
 import { RELAY_STREAM_PREAMBLE, RELAY_STREAM_PREFIX, RelayHttpStreamServer } from '../src/relay/http-stream.js';
 
@@ -15,7 +16,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-const line = (token: string, side: string): string => `please relay ${token} for side ${side}\n`;
+const line = relayLine;
 const newId = (): string => randomBytes(16).toString('hex');
 
 /** A relay with a TCP listener and the HTTP side on an HTTP server whose request timeout is short. */
@@ -36,17 +37,7 @@ async function relayServer() {
   return { relay, base: `http://127.0.0.1:${port}${RELAY_STREAM_PREFIX}`, transitPort: tcp.port };
 }
 
-function tcpPeer(port: number, token: string) {
-  const socket = connect(port, '127.0.0.1');
-  const chunks: Buffer[] = [];
-  socket.on('data', (d: Buffer) => chunks.push(d));
-  socket.on('error', () => {
-    /* the relay closing on us is part of these tests */
-  });
-  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
-  socket.write(line(token, 'tttttttttttttttt'));
-  return { socket, closed, received: () => Buffer.concat(chunks) };
-}
+const tcpPeer = tcpRelayPeer;
 
 /** Open the GET side and collect its body. */
 async function httpPeer(url: string) {

@@ -8,6 +8,7 @@ import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { waitFor } from '@burrow/testkit';
+import { relayLine, tcpRelayPeer } from './support/relay-peers.js';
 import { listenTcpRelay, RelayWebSocketServer, TransitRelay } from '../src/index.js';
 import { selfSignedCertificate } from '../src/http3/certificate.js';
 import { closePayload, encodeFrame, FrameParser, OPCODE } from '../src/relay/ws-frames.js';
@@ -17,7 +18,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-const line = (token: string, side: string): string => `please relay ${token} for side ${side}\n`;
+const line = relayLine;
 const MASK = new Uint8Array([1, 2, 3, 4]);
 
 /** A relay with a TCP listener and a WebSocket endpoint on an HTTP server. */
@@ -41,17 +42,7 @@ async function relayServer(options: { maxFrameBytes?: number; closeTimeoutMs?: n
   return { relay, warnings, port, url: `${tls ? 'wss' : 'ws'}://127.0.0.1:${port}/relay`, transitPort: tcp.port };
 }
 
-async function tcpPeer(port: number, token: string) {
-  const socket = connect(port, '127.0.0.1');
-  const chunks: Buffer[] = [];
-  socket.on('data', (d: Buffer) => chunks.push(d));
-  socket.on('error', () => {
-    /* the relay closing on us is part of these tests */
-  });
-  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
-  socket.write(line(token, 'tttttttttttttttt'));
-  return { socket, closed, received: () => Buffer.concat(chunks) };
-}
+const tcpPeer = async (port: number, token: string) => tcpRelayPeer(port, token);
 
 async function wsPeer(url: string, protocols?: string[]) {
   const ws = new WebSocket(url, protocols, { rejectUnauthorized: false });
