@@ -50,7 +50,9 @@ const PAGE = `<!doctype html>
       for await (const c of s.readable) { echoed += c.length; await writer.write(c); }
       await writer.close();
     }
+    // Stats while the path surely stands: the follower waits (bounded) for the leader to close first.
     const stats = await conn.getStats();
+    if (!leader) await Promise.race([conn.closed.catch(() => {}), new Promise((r) => setTimeout(r, 5000))]);
     await conn.close();
     return { kind: conn.kind, local: stats.localCandidateType, remote: stats.remoteCandidateType, echoed };
   };
