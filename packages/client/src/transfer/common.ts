@@ -143,19 +143,11 @@ export async function* fixedBlocks(stream: ReadableStream<Uint8Array>, size: num
 
 /** Read one chunk, giving up when `signal` aborts. */
 export async function readOne<T>(reader: ReadableStreamDefaultReader<T>, signal: AbortSignal | undefined): Promise<ReadableStreamReadResult<T>> {
-  if (!signal) return reader.read();
-  signal.throwIfAborted();
-  let onAbort: (() => void) | undefined;
+  const reads = abortableReads(reader, signal);
   try {
-    return await Promise.race([
-      reader.read(),
-      new Promise<never>((_, reject) => {
-        onAbort = () => reject(abortError(signal));
-        signal.addEventListener('abort', onAbort, { once: true });
-      }),
-    ]);
+    return await reads.read();
   } finally {
-    if (onAbort) signal.removeEventListener('abort', onAbort);
+    reads.dispose();
   }
 }
 

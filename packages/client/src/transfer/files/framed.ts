@@ -3,7 +3,8 @@
  * length + body (`@burrow/protocol/files`), the file's bytes go unframed
  * between two of them, their count known from the `send` frame.
  */
-import { WormholeError, abortError } from '@burrow/protocol';
+import { WormholeError } from '@burrow/protocol';
+import { abortableReads } from '../common.js';
 import { encodeFrame } from '@burrow/protocol/files';
 
 /**
@@ -14,15 +15,12 @@ import { encodeFrame } from '@burrow/protocol/files';
  */
 export class FramedReader {
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #reads: ReturnType<typeof abortableReads<Uint8Array>>;
   #buffered: Uint8Array = new Uint8Array(0);
-  readonly #signal: AbortSignal | undefined;
-  #waiting: ((err: unknown) => void) | undefined;
-  readonly #onAbort = () => this.#waiting?.(abortError(this.#signal!));
 
   constructor(readable: ReadableStream<Uint8Array>, signal?: AbortSignal) {
     this.#reader = readable.getReader();
-    this.#signal = signal;
-    signal?.addEventListener('abort', this.#onAbort, { once: true });
+    this.#reads = abortableReads(this.#reader, signal);
   }
 
   /** The next chunk (buffered first); undefined at the end of the stream. */
@@ -32,15 +30,7 @@ export class FramedReader {
       this.#buffered = new Uint8Array(0);
       return b;
     }
-    const signal = this.#signal;
-    if (signal?.aborted) throw abortError(signal);
-    const r = signal
-      ? await new Promise<ReadableStreamReadResult<Uint8Array>>((resolve, reject) => {
-          this.#waiting = reject;
-          this.#reader.read().then(resolve, reject);
-        })
-      : await this.#reader.read();
-    this.#waiting = undefined;
+    const r = await this.#reads.read();
     return r.done ? undefined : r.value;
   }
 
@@ -90,8 +80,7 @@ export class FramedReader {
 
   /** Stop listening to the signal (the stream is done with). */
   dispose(): void {
-    this.#signal?.removeEventListener('abort', this.#onAbort);
-    this.#waiting = undefined;
+    this.#reads.dispose();
   }
 
   cancel(reason?: unknown): Promise<void> {
