@@ -16,6 +16,9 @@
  *   ≥ 0.9×).
  *
  * Sizes: BENCH_FILES_MIB (default 256; the browser run uses a quarter) and BENCH_RESUME_MIB (default 1024).
+ * BENCH_FILES_PROCESSES=2 runs the Node ↔ Node receivers in a child process
+ * (bench/node-peer.ts), so each end has its own JavaScript thread.
+ * BENCH_FILES_CASES picks sections (comma-separated `node,browser,resume`; default all).
  * BENCH_NOHASH=1 replaces SHA-256 by a no-op in the throughput runs (a
  * diagnostic: both ends hash on this one process's main thread).
  */
@@ -33,27 +36,14 @@ import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '@burrow/testkit';
 import { repoPath, serveStatic } from '../e2e/support/static-server.js';
-import { envNumber, median, report } from './lib.js';
+import { envNumber, report } from './lib.js';
 import { RAW_CHANNEL_JS } from './raw-channel.js';
 import { loadNodeDataChannel, nodeRuns, rtcConstructor } from './webrtc.js';
+import { discardSink, twoProcessRuns, type PairRun } from './node-peer.js';
 
 const MiB = 1024 * 1024;
 const WS = WebSocket as unknown as WebSocketConstructor;
 const LOOPBACK = { rtcConfiguration: { bindAddress: '127.0.0.1' } };
-
-/** A sink that checks nothing in and keeps nothing: the path's speed, not the disk's. */
-const discardSink: FilesSink = {
-  async open() {
-    return {
-      held: 0,
-      readHeld: () => new ReadableStream({ start: (c) => c.close() }),
-      write: async () => new WritableStream<Uint8Array>(),
-      commit: async () => undefined,
-      discard: async () => undefined,
-    };
-  },
-  mkdir: async () => undefined,
-};
 
 /** A stream of `bytes` patterned bytes in 256 KiB chunks (no disk). */
 const generated = (bytes: number) => () => {
@@ -180,33 +170,57 @@ export async function filesBench(): Promise<void> {
   const mailbox = await startMailboxServer();
   const runs = envNumber('BENCH_RUNS', 3);
   const bytes = envNumber('BENCH_FILES_MIB', 256) * MiB;
-  console.log(`\n## files-v1, Node ↔ Node over WebRTC (${bytes / MiB} MiB, ${runs} runs)`);
-  // The three cases take turns within each round (the first round warms up), so drift in the machine's load hits them alike.
-  const baseline = nodeRuns(bytes);
-  const raw: number[] = [];
-  const burrow: number[] = [];
-  const files: number[] = [];
-  for (let i = 0; i <= runs; i++) {
-    const r0 = await baseline.raw();
-    const s0 = await baseline.burrow();
-    if (i > 0) raw.push(r0), burrow.push(s0);
-    const r = await once(mailbox, [{ name: 'bench.bin', size: bytes, stream: generated(bytes) }], discardSink, undefined, process.env['BENCH_NOHASH'] ? { update: () => undefined, hexDigest: () => '0'.repeat(64) } : undefined);
-    if (r === 'aborted') throw new Error('unexpected abort');
-    if (r[1].via !== 'webrtc') throw new Error(`expected webrtc, got ${r[1].via}`);
-    if (i > 0) files.push(bytes / 1e6 / (r[1].elapsedMs / 1000));
-  }
-  report(
-    'sendFiles → files offer vs raw RTCDataChannel (MB/s, higher is better)',
-    [
-      { name: 'raw RTCDataChannel', values: raw, unit: 'MB/s' },
-      { name: 'one connect() stream', values: burrow, unit: 'MB/s' },
-      { name: 'files-v1 (sendFiles)', values: files, unit: 'MB/s' },
-    ],
-    'raw RTCDataChannel',
-    true,
-  );
+  const cases = (process.env['BENCH_FILES_CASES'] ?? 'node,browser,resume').split(',');
+  if (cases.includes('node')) await nodeFiles(mailbox, bytes, runs);
+  if (cases.includes('browser')) await pageFiles(mailbox, Math.max(MiB, Math.floor(bytes / 4)), runs);
+  if (cases.includes('resume')) await resume(mailbox, envNumber('BENCH_RESUME_MIB', 1024) * MiB);
+}
 
-  const pageBytes = Math.max(MiB, Math.floor(bytes / 4));
+async function nodeFiles(mailbox: MailboxServer, bytes: number, runs: number): Promise<void> {
+  // The three cases take turns within each round (the first round warms up), so drift in the machine's load hits them alike.
+  const nohash = Boolean(process.env['BENCH_NOHASH']);
+  const hasher = nohash ? { update: () => undefined, hexDigest: () => '0'.repeat(64) } : undefined;
+  const file = (): SendItem => ({ name: 'bench.bin', size: bytes, stream: generated(bytes) });
+  // Both ends in this process (one JavaScript thread for both), or the receiver in a child process of its own.
+  const split = envNumber('BENCH_FILES_PROCESSES', 1) === 2 ? twoProcessRuns(mailbox.url, bytes, file, nohash) : undefined;
+  const inProcess = (run: () => Promise<number>) => async (): Promise<PairRun> => {
+    const c0 = process.cpuUsage();
+    const mbps = await run();
+    const c = process.cpuUsage(c0);
+    return { mbps, cpuUs: c.user + c.system };
+  };
+  console.log(`\n## files-v1, Node ↔ Node over WebRTC (${bytes / MiB} MiB, ${runs} runs, ${split ? 'each end in its own process' : 'both ends in one process'})`);
+  const baseline = nodeRuns(bytes);
+  const cases: Record<string, () => Promise<PairRun>> = split
+    ? { 'raw RTCDataChannel': split.raw, 'one connect() stream': split.stream, 'files-v1 (sendFiles)': split.files }
+    : {
+        'raw RTCDataChannel': inProcess(baseline.raw),
+        'one connect() stream': inProcess(baseline.burrow),
+        'files-v1 (sendFiles)': inProcess(async () => {
+          const r = await once(mailbox, [file()], discardSink, undefined, hasher);
+          if (r === 'aborted') throw new Error('unexpected abort');
+          if (r[1].via !== 'webrtc') throw new Error(`expected webrtc, got ${r[1].via}`);
+          return bytes / 1e6 / (r[1].elapsedMs / 1000);
+        }),
+      };
+  const speed = new Map<string, number[]>(Object.keys(cases).map((k) => [k, []]));
+  const cpu = new Map<string, number[]>(Object.keys(cases).map((k) => [k, []]));
+  for (let i = 0; i <= runs; i++) {
+    for (const [name, run] of Object.entries(cases)) {
+      // CPU time of all threads (node-datachannel's included) of both ends' processes.
+      const { mbps, cpuUs } = await run();
+      if (i === 0) continue;
+      speed.get(name)!.push(mbps);
+      cpu.get(name)!.push(cpuUs / 1e6 / (bytes / 1e8));
+    }
+  }
+  split?.close();
+  report('sendFiles → files offer vs raw RTCDataChannel (MB/s, higher is better)', [...speed].map(([name, values]) => ({ name, values, unit: 'MB/s' })), 'raw RTCDataChannel', true);
+  // On 2 cores the pair is CPU-bound, so the speed ratio follows this one (and it is steadier under load).
+  report('CPU time of both ends per 100 MB (s, lower is better)', [...cpu].map(([name, values]) => ({ name, values, unit: 's' })), 'raw RTCDataChannel');
+}
+
+async function pageFiles(mailbox: MailboxServer, pageBytes: number, runs: number): Promise<void> {
   console.log(`\n## files-v1, Chromium ↔ Chromium over WebRTC (${pageBytes / MiB} MiB, ${runs} runs)`);
   const inPages = await browserFiles(mailbox.url, pageBytes, runs);
   report(
@@ -218,8 +232,9 @@ export async function filesBench(): Promise<void> {
     'raw RTCDataChannel',
     true,
   );
+}
 
-  const big = envNumber('BENCH_RESUME_MIB', 1024) * MiB;
+async function resume(mailbox: MailboxServer, big: number): Promise<void> {
   console.log(`\n## files-v1 resume: ${big / MiB} MiB interrupted at 50 %, resumed with a new code`);
   const dir = await mkdtemp(join(tmpdir(), 'burrow-bench-files-'));
   try {
@@ -243,7 +258,6 @@ export async function filesBench(): Promise<void> {
     console.log(`kept after the interruption: ${(kept / MiB).toFixed(1)} MiB (${((100 * kept) / big).toFixed(1)} %)`);
     console.log(`resumed run moved ${(got.moved / MiB).toFixed(1)} MiB = ${((100 * got.moved) / big).toFixed(1)} % of the file (goal ≤ 55 %), resumedFrom ${(got.files[0]!.resumedFrom / MiB).toFixed(1)} MiB, ${secs.toFixed(1)} s, checksum equal`);
     console.log(`RSS growth during the resumed run (both ends in this process): ${((peak - rss0) / MiB).toFixed(1)} MiB (goal ≤ 64 MiB)`);
-    console.log(`median raw / files ratio above: ${(median(files) / median(raw)).toFixed(2)}×`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
