@@ -144,7 +144,10 @@ describe('webrtc-v1 on node-datachannel: binding and fallback', () => {
     ]);
     for (const r of both) {
       expect(r.status).toBe('rejected');
-      expect(isWormholeError((r as PromiseRejectedResult).reason, 'Connection')).toBe(true);
+      const err = (r as PromiseRejectedResult).reason;
+      expect(isWormholeError(err, 'Connection')).toBe(true);
+      // Both sides are told where it stalled: relay-only with no TURN server reveals no candidate.
+      expect(String(err.message)).toMatch(/not connected within 1500 ms \(descriptions exchanged; candidates sent 0, received 0; ICE \w+; connection \w+; control channel not open\)/);
     }
     expect(performance.now() - t0).toBeLessThan(10_000);
   });

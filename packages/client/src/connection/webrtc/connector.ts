@@ -95,6 +95,8 @@ async function negotiate(ctx: ConnectorContext, options: WebRtcOptions): Promise
   // trickles at once and saves the follower a signalling round before ICE can start.
   const holdUntilAnswer = leader && Ctor !== (globalThis as { RTCPeerConnection?: RTCPeerConnectionConstructor }).RTCPeerConnection;
   let trickling = false;
+  /** How far the attempt got, for the message when it gives up (which step stalled). */
+  const reached = { sent: 0, received: 0, control: false, confirmed: false };
   let sentDone = false;
   let sentEnd = false;
   const early: (IceCandidate | null)[] = [];
@@ -102,6 +104,7 @@ async function negotiate(ctx: ConnectorContext, options: WebRtcOptions): Promise
     if (sentDone || sentEnd) return;
     if (!trickling) return void early.push(c);
     if (c === null) sentEnd = true;
+    else reached.sent++;
     try {
       ctx.signalling.send(encodeCandidate(c));
     } catch (err) {
@@ -178,8 +181,11 @@ async function negotiate(ctx: ConnectorContext, options: WebRtcOptions): Promise
       else if (s.type === 'candidate') {
         if (s.candidate === null) {
           if (remoteSet) void pc.addIceCandidate({ candidate: '' }).catch(bestEffort); // end-of-candidates is a hint
-        } else if (remoteSet) void addCandidate(s.candidate);
-        else pendingRemote.push(s.candidate);
+        } else {
+          reached.received++;
+          if (remoteSet) void addCandidate(s.candidate);
+          else pendingRemote.push(s.candidate);
+        }
       } else if (s.type === 'done') {
         peerDone = { done: s.done, reason: s.reason };
         onPeerDone?.();
@@ -239,12 +245,20 @@ async function negotiate(ctx: ConnectorContext, options: WebRtcOptions): Promise
     );
   };
 
+  const stalled = () =>
+    [
+      remoteSet ? 'descriptions exchanged' : 'no answer from the peer',
+      `candidates sent ${reached.sent}, received ${reached.received}`,
+      `ICE ${pc.iceConnectionState}`,
+      `connection ${pc.connectionState ?? 'unknown'}`,
+      reached.control ? (reached.confirmed ? 'peer confirmed' : 'control channel open, no confirmation') : 'control channel not open',
+    ].join('; ');
   const onAbort = () => fail(abortError(ctx.signal!));
   ctx.signal?.addEventListener('abort', onAbort, { once: true });
-  const deadline = leader ? setTimeout(() => fallback(`not connected within ${options.iceTimeoutMs ?? 10_000} ms`), options.iceTimeoutMs ?? 10_000) : undefined;
+  const deadline = leader ? setTimeout(() => fallback(`not connected within ${options.iceTimeoutMs ?? 10_000} ms (${stalled()})`), options.iceTimeoutMs ?? 10_000) : undefined;
   const onIce = () => {
     log?.debug?.('webrtc: ICE state', { role: ctx.role, state: pc.iceConnectionState });
-    if (pc.iceConnectionState === 'failed') fallback('ICE failed');
+    if (pc.iceConnectionState === 'failed') fallback(`ICE failed (${stalled()})`);
   };
   pc.addEventListener('iceconnectionstatechange', onIce);
 
@@ -267,8 +281,10 @@ async function negotiate(ctx: ConnectorContext, options: WebRtcOptions): Promise
       localFp = sdpFingerprints(local.sdp ?? '', 'local');
       sendDescription(local);
       await conn.controlOpen;
+      reached.control = true;
       log?.debug?.('webrtc: control channel open', { role: ctx.role });
       await verifyConfirm();
+      reached.confirmed = true;
       log?.debug?.('webrtc: peer confirmed', { role: ctx.role });
       if (finished || fallingBack) return;
       committed = true;
@@ -280,9 +296,11 @@ async function negotiate(ctx: ConnectorContext, options: WebRtcOptions): Promise
       if (p.done !== 'webrtc') throw tampered(`the peer could not confirm the connection: ${p.reason}`);
     } else {
       await conn.controlOpen;
+      reached.control = true;
       log?.debug?.('webrtc: control channel open', { role: ctx.role });
       sendConfirm();
       await verifyConfirm();
+      reached.confirmed = true;
       log?.debug?.('webrtc: peer confirmed', { role: ctx.role });
       if (finished) return;
       conn.verified();
