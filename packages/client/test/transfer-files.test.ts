@@ -174,6 +174,28 @@ describe('files-v1 between Burrow peers', () => {
     expect(seen.sort()).toEqual(['a:direct', 'a:direct', 'b:direct', 'b:direct']);
   });
 
+  it('the connection lost after every ok but before done: both finish, neither reconnects', async () => {
+    const net = new MemoryNet();
+    const [a, b] = await pair();
+    let cut = false;
+    // The sender has every file's ok: the path dies under the receiver's done.
+    const onProgress = (p: FilesProgress) => {
+      if (!cut && p.filesDone === p.files) {
+        cut = true;
+        net.cut();
+      }
+    };
+    const sending = sendFiles(a, [file('one.bin', payload.subarray(0, 100_000)), file('two.bin', small)], { ...connectOver(net, '10.0.0.1'), progressIntervalMs: 0, onProgress, reconnects: 1, stallTimeoutMs: 2000 });
+    const offer = await offerFor(b, net);
+    const sink = new MemoryFilesSink();
+    const [sent, got] = (await Promise.all([sending, offer.accept(sink, { reconnects: 1, stallTimeoutMs: 2000 })])) as [FilesResult, FilesResult];
+    expect(cut).toBe(true);
+    expect(sent).toMatchObject({ reconnects: 0, moved: 100_000 + small.length });
+    expect(got).toMatchObject({ reconnects: 0, moved: 100_000 + small.length });
+    expect(sent.files.map((f) => f.sha256)).toEqual(got.files.map((f) => f.sha256));
+    expect(sink.files.get('two.bin')).toEqual(small);
+  });
+
   it('a file source that stops producing does not hold a cancel: sendFiles settles with Aborted', async () => {
     const net = new MemoryNet();
     const [a, b] = await pair();

@@ -168,9 +168,14 @@ class FilesReceiver {
       }
       // The path's stats while the connection surely stands (the sender closes it after our done).
       const stats = await this.#conn.getStats().catch(() => undefined);
-      // Everything is in place: say so, and wait (bounded) for the sender to close its side.
-      await io(() => writeFrame(this.#control.writer, { done: { files: chosen.map((f) => f.index) } }));
-      await withSignal(controlEnded(this.#control), AbortSignal.timeout(10_000)).catch(bestEffort);
+      // Everything is in place: say so, and wait (bounded) for the sender to close its side. Every
+      // file is committed and verified by now, so a connection lost here loses nothing: the sender
+      // has each file's `ok`, or reconnects and fails to find us (it cannot tell we are done).
+      const told = await writeFrame(this.#control.writer, { done: { files: chosen.map((f) => f.index) } }).then(
+        () => true,
+        () => false,
+      );
+      if (told) await withSignal(controlEnded(this.#control), AbortSignal.timeout(10_000)).catch(bestEffort);
       meter.finish();
       return {
         files: chosen.map((f) => this.#results.get(f.index)!),

@@ -143,6 +143,8 @@ class FilesSender {
           await this.#serve(conn, round);
           break;
         } catch (err) {
+          // Every file's `ok` came before the connection went: the receiver holds them all, only its `done` was lost.
+          if (isConnectionLoss(err) && !signal?.aborted && this.#results.size === this.#accepted.size) break;
           if (!isConnectionLoss(err) || signal?.aborted || this.#reconnects >= maxReconnects) throw err;
           this.#reconnects++;
           await conn.close('lost').catch(bestEffort);
@@ -241,7 +243,10 @@ class FilesSender {
       const sent = this.#sent.get(i);
       if (!sent || this.#results.has(i)) continue;
       this.#results.set(i, sent);
-      if (this.#meter) this.#meter.filesDone++;
+      if (this.#meter) {
+        this.#meter.filesDone++;
+        this.#meter.tick();
+      }
     }
   }
 
