@@ -196,6 +196,37 @@ describe('files-v1 between Burrow peers', () => {
     expect(sink.files.get('two.bin')).toEqual(small);
   });
 
+  it('the last ok and done lost on a path that went silent: the receiver gives the sender a resume to hear them on', async () => {
+    const net = new MemoryNet();
+    const [a, b] = await pair();
+    const options = { stallTimeoutMs: 800, reconnects: 2 };
+    const sending = sendFiles(a, [file('one.bin', payload.subarray(0, 50_000)), file('two.bin', small)], { ...connectOver(net, '10.0.0.1'), ...options });
+    const offer = await offerFor(b, net);
+    const sink = new MemoryFilesSink();
+    const open = sink.open.bind(sink);
+    let silenced = false;
+    // Once both files have their final names, nothing more gets through: not the last ok, not done.
+    sink.open = async (f) => {
+      const partial = await open(f);
+      return {
+        ...partial,
+        commit: async () => {
+          await partial.commit();
+          if (sink.files.size === 2) {
+            silenced = true;
+            net.blackhole();
+          }
+        },
+      };
+    };
+    const [sent, got] = (await Promise.all([sending, offer.accept(sink, { ...options, concurrency: 1 })])) as [FilesResult, FilesResult];
+    expect(silenced).toBe(true);
+    expect(sent.reconnects).toBe(1);
+    expect(got.reconnects).toBe(1);
+    expect(sent.files.map((f) => f.sha256)).toEqual(got.files.map((f) => f.sha256));
+    expect(sink.files.get('two.bin')).toEqual(small);
+  });
+
   it('a file source that stops producing does not hold a cancel: sendFiles settles with Aborted', async () => {
     const net = new MemoryNet();
     const [a, b] = await pair();

@@ -8,7 +8,7 @@ import { createWormhole, type ByteChannel, type DirectorySink, type TcpDialer, t
 import { createSha256, fromUtf8, utf8 } from '@burrow/protocol';
 
 /** Two connected byte channels; `close()` on either ends both. */
-export function pipePair(log?: { a: Uint8Array[]; b: Uint8Array[] }): [ByteChannel, ByteChannel] {
+export function pipePair(log?: { a: Uint8Array[]; b: Uint8Array[] }, path: { lost: boolean } = { lost: false }): [ByteChannel, ByteChannel] {
   const side = () => {
     let c!: ReadableStreamDefaultController<Uint8Array>;
     const readable = new ReadableStream<Uint8Array>({ start: (x) => void (c = x) });
@@ -32,6 +32,7 @@ export function pipePair(log?: { a: Uint8Array[]; b: Uint8Array[] }): [ByteChann
     new WritableStream<Uint8Array>({
       write(chunk) {
         if (closed) throw new Error('connection closed');
+        if (path.lost) return; // a path that silently stopped carrying anything
         record?.push(chunk.slice());
         peer.c.enqueue(chunk.slice());
       },
@@ -49,11 +50,17 @@ export class MemoryNet {
   readonly listeners = new Map<string, (ch: ByteChannel, d: string) => void>();
   readonly dialed: { target: string; written: Uint8Array[] }[] = [];
   readonly #open: ByteChannel[] = [];
+  readonly #paths: { lost: boolean }[] = [];
   #port = 40000;
 
   /** Cut every connection made so far (a dropped network), as both ends see it. */
   cut(): void {
     for (const ch of this.#open.splice(0)) ch.close();
+  }
+
+  /** Every connection made so far silently stops carrying bytes: writes still succeed, nothing arrives, nobody is told. */
+  blackhole(): void {
+    for (const p of this.#paths.splice(0)) p.lost = true;
   }
 
   listen(hosts: string[] = ['10.0.0.1']): TransitListen {
@@ -68,7 +75,9 @@ export class MemoryNet {
     const l = this.listeners.get(`${host}:${port}`);
     if (!l) throw new Error(`ECONNREFUSED ${host}:${port}`);
     const log = { a: [] as Uint8Array[], b: [] as Uint8Array[] };
-    const [mine, theirs] = pipePair(log);
+    const path = { lost: false };
+    this.#paths.push(path);
+    const [mine, theirs] = pipePair(log, path);
     this.dialed.push({ target: `${host}:${port}`, written: log.a });
     this.#open.push(mine);
     l(theirs, `dialer:${port}`);

@@ -168,14 +168,15 @@ class FilesReceiver {
       }
       // The path's stats while the connection surely stands (the sender closes it after our done).
       const stats = await this.#conn.getStats().catch(() => undefined);
-      // Everything is in place: say so, and wait (bounded) for the sender to close its side. Every
-      // file is committed and verified by now, so a connection lost here loses nothing: the sender
-      // has each file's `ok`, or reconnects and fails to find us (it cannot tell we are done).
-      const told = await writeFrame(this.#control.writer, { done: { files: chosen.map((f) => f.index) } }).then(
-        () => true,
-        () => false,
-      );
-      if (told) await withSignal(controlEnded(this.#control), AbortSignal.timeout(10_000)).catch(bestEffort);
+      // Everything is in place: say so. Every file is committed and verified by now, so a connection
+      // lost here loses nothing of ours; but the sender may not have heard (its last `ok` or our `done`
+      // went with the path): then it reconnects, and we give it one bounded chance to hear it again.
+      const heard = await this.#sayDone(chosen);
+      if (!heard && this.#reconnects < maxReconnects && !signal?.aborted) {
+        await this.#reconnect(AbortSignal.timeout(this.#stallMs()))
+          .then(() => this.#sayDone(chosen))
+          .catch(bestEffort);
+      }
       meter.finish();
       return {
         files: chosen.map((f) => this.#results.get(f.index)!),
@@ -197,11 +198,31 @@ class FilesReceiver {
     }
   }
 
-  async #reconnect(): Promise<void> {
-    this.#reconnects++;
+  #stallMs(): number {
+    return this.#options.stallTimeoutMs ?? FILES_DEFAULTS.idleMs;
+  }
+
+  /**
+   * Write `done`; true once the sender heard it: it closed its side of the control stream, or
+   * the whole connection cleanly (on WebRTC its goodbye may overtake the stream's end). False
+   * if neither happened within the stall bound (10 s at most).
+   */
+  async #sayDone(chosen: readonly OfferedFile[]): Promise<boolean> {
+    const bound = AbortSignal.timeout(Math.min(10_000, this.#stallMs()));
+    const cleanClose = () => this.#conn.closed.then(() => true, () => false);
+    try {
+      await withSignal(writeFrame(this.#control.writer, { done: { files: chosen.map((f) => f.index) } }), bound);
+      return await withSignal(controlEnded(this.#control).then((frame) => frame === undefined || cleanClose(), cleanClose), bound);
+    } catch {
+      return false;
+    }
+  }
+
+  async #reconnect(bound?: AbortSignal): Promise<void> {
     await this.#conn.close('lost').catch(bestEffort);
-    const { signal } = this.#options;
-    this.#conn = await this.#w.connect({ ...this.#options.connect, ...(signal ? { signal } : {}) });
+    const signal = anyOf(this.#options.signal, bound);
+    this.#conn = await this.#w.connect({ ...this.#options.connect, signal });
+    this.#reconnects++;
     announce(this.#options, this.#conn);
     if (this.#meter) this.#meter.via = this.#conn.kind;
     const stream = await io(() => this.#conn.openStream());
