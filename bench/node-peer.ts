@@ -16,7 +16,7 @@ import WebSocket from 'ws';
 import type { Hasher } from '@burrow/protocol';
 import { createWormhole, receiveOffer, sendFiles, type FilesSink, type RTCPeerConnectionConstructor, type SendItem, type WebSocketConstructor } from '@burrow/client';
 import { nodeSha256 } from '@burrow/client/node';
-import { loadNodeDataChannel, rtcConstructor } from './webrtc.js';
+import { loadNodeDataChannel, rtcConstructor, sendRaw } from './webrtc.js';
 
 export type PeerCommand =
   | { type: 'raw'; bytes: number }
@@ -129,7 +129,6 @@ export interface PairRun {
   cpuUs: number;
 }
 
-const MiB = 1024 * 1024;
 const NO_HASH: Hasher = { update: () => undefined, hexDigest: () => '0'.repeat(64) };
 
 /**
@@ -180,16 +179,7 @@ export function twoProcessRuns(mailboxUrl: string, bytes: number, file: () => Se
     if (dc.readyState !== 'open') await new Promise((r) => dc.addEventListener('open', r, { once: true }));
     const t0 = performance.now();
     const done = nextReply();
-    dc.bufferedAmountLowThreshold = 256 * 1024;
-    for (let sent = 0; sent < bytes; sent += block.length) {
-      if (dc.bufferedAmount > MiB) {
-        await new Promise<void>((r) => {
-          const t = setInterval(() => dc.bufferedAmount <= 256 * 1024 && (clearInterval(t), r()), 5);
-          dc.addEventListener('bufferedamountlow', () => (clearInterval(t), r()), { once: true });
-        });
-      }
-      dc.send(block);
-    }
+    await sendRaw(dc, block, bytes);
     const reply = await done;
     const mbps = bytes / 1e6 / ((performance.now() - t0) / 1000);
     onCandidate = undefined;

@@ -150,6 +150,24 @@ function signallingPair(): [Signalling, Signalling] {
   return [end(0), end(1)];
 }
 
+/**
+ * Send `bytes` in `block`-sized messages on a raw data channel the way
+ * Burrow's channel paces itself: above 1 MiB buffered, wait until it is down
+ * to 256 KiB (the event, or polling every 5 ms).
+ */
+export async function sendRaw(dc: RTCDataChannel, block: Uint8Array, bytes: number): Promise<void> {
+  dc.bufferedAmountLowThreshold = 256 * 1024;
+  for (let sent = 0; sent < bytes; sent += block.length) {
+    if (dc.bufferedAmount > MiB) {
+      await new Promise<void>((r) => {
+        const t = setInterval(() => dc.bufferedAmount <= 256 * 1024 && (clearInterval(t), r()), 5);
+        dc.addEventListener('bufferedamountlow', () => (clearInterval(t), r()), { once: true });
+      });
+    }
+    dc.send(block as Uint8Array<ArrayBuffer>);
+  }
+}
+
 /** One timed run of each Node↔Node baseline: a raw RTCDataChannel pair, and one Burrow connect() stream; each resolves with MB/s. */
 export function nodeRuns(bytes: number): { raw: () => Promise<number>; burrow: () => Promise<number> } {
   const block = new Uint8Array(64 * 1024).fill(7);
@@ -181,16 +199,7 @@ export function nodeRuns(bytes: number): { raw: () => Promise<number>; burrow: (
         if (n >= bytes) resolve();
       });
     });
-    dc.bufferedAmountLowThreshold = 256 * 1024;
-    for (let sent = 0; sent < bytes; sent += block.length) {
-      if (dc.bufferedAmount > MiB) {
-        await new Promise<void>((r) => {
-          const t = setInterval(() => dc.bufferedAmount <= 256 * 1024 && (clearInterval(t), r()), 5);
-          dc.addEventListener('bufferedamountlow', () => (clearInterval(t), r()), { once: true });
-        });
-      }
-      dc.send(block);
-    }
+    await sendRaw(dc, block, bytes);
     await received;
     const mbps = bytes / 1e6 / ((performance.now() - t0) / 1000);
     a.close();

@@ -16,6 +16,21 @@ function connectOver(net: MemoryNet, host: string) {
   return { connect: { relay: { dialers: { tcp: net.tcp }, listen: net.listen([host]) } } };
 }
 
+/** Run `after` each time a file has been given its final name (before the receiver's ok leaves). */
+function afterCommit(sink: MemoryFilesSink, after: (path: string) => void): void {
+  const open = sink.open.bind(sink);
+  sink.open = async (f) => {
+    const partial = await open(f);
+    return {
+      ...partial,
+      commit: async () => {
+        await partial.commit();
+        after(f.path);
+      },
+    };
+  };
+}
+
 async function offerFor(b: Wormhole, net: MemoryNet) {
   const offer = await receiveOffer(b, connectOver(net, '10.0.0.2'));
   if (offer.type !== 'files') throw new Error(`expected a files offer, got ${offer.type}`);
@@ -149,22 +164,13 @@ describe('files-v1 between Burrow peers', () => {
     const sending = sendFiles(a, [file('first.bin', payload.subarray(0, 200_000)), file('second.bin', payload)], { ...connectOver(net, '10.0.0.1'), onConnection: (c) => seen.push(`a:${c.kind}`) });
     const offer = await offerFor(b, net);
     const sink = new MemoryFilesSink();
-    const commit = sink.open.bind(sink);
     let cut = false;
     // The path dies right after first.bin got its final name, before its ok can leave.
-    sink.open = async (f) => {
-      const partial = await commit(f);
-      if (f.path !== 'first.bin') return partial;
-      return {
-        ...partial,
-        held: partial.held,
-        commit: async () => {
-          await partial.commit();
-          cut = true;
-          net.cut();
-        },
-      };
-    };
+    afterCommit(sink, (path) => {
+      if (path !== 'first.bin') return;
+      cut = true;
+      net.cut();
+    });
     const [sent, got] = (await Promise.all([sending, offer.accept(sink, { concurrency: 1, onConnection: (c) => seen.push(`b:${c.kind}`) })])) as [FilesResult, FilesResult];
     expect(cut).toBe(true);
     expect(got.reconnects).toBe(1);
@@ -203,22 +209,13 @@ describe('files-v1 between Burrow peers', () => {
     const sending = sendFiles(a, [file('one.bin', payload.subarray(0, 50_000)), file('two.bin', small)], { ...connectOver(net, '10.0.0.1'), ...options });
     const offer = await offerFor(b, net);
     const sink = new MemoryFilesSink();
-    const open = sink.open.bind(sink);
     let silenced = false;
     // Once both files have their final names, nothing more gets through: not the last ok, not done.
-    sink.open = async (f) => {
-      const partial = await open(f);
-      return {
-        ...partial,
-        commit: async () => {
-          await partial.commit();
-          if (sink.files.size === 2) {
-            silenced = true;
-            net.blackhole();
-          }
-        },
-      };
-    };
+    afterCommit(sink, () => {
+      if (sink.files.size < 2) return;
+      silenced = true;
+      net.blackhole();
+    });
     const [sent, got] = (await Promise.all([sending, offer.accept(sink, { ...options, concurrency: 1 })])) as [FilesResult, FilesResult];
     expect(silenced).toBe(true);
     expect(sent.reconnects).toBe(1);
