@@ -214,6 +214,20 @@ describe('w.connect() through the Debian mailbox (Node ↔ Node)', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it('when the Transit fallback fails too, the error says why WebRTC gave up first', async () => {
+    const [a, b] = await pair();
+    // relay-only ICE with no TURN server, and no relay or listener for Transit: both ways fail.
+    const opts = { rtcConfiguration: LOOPBACK, relayOnly: true, iceTimeoutMs: 1000, relay: { dialers: { tcp: tcpDialer() } }, timeoutMs: 20_000 };
+    const both = await Promise.allSettled([a.connect(opts), b.connect(opts)]);
+    for (const r of both) {
+      expect(r.status).toBe('rejected');
+      const err = (r as PromiseRejectedResult).reason;
+      expect(err).toMatchObject({ code: 'Connection' });
+      expect(String(err.message)).toMatch(/, after WebRTC: .*not connected within 1000 ms \(descriptions exchanged; candidates sent 0, received 0/);
+    }
+    await Promise.all([a.close(), b.close()]);
+  });
+
   it('uses direct TCP (kind direct) when neither side has WebRTC and one listens', async () => {
     const [a, b] = await Promise.all([
       createWormhole({ mailbox: mailbox.url, WebSocket: WS, RTCPeerConnection: null }),

@@ -85,6 +85,7 @@ export async function connect(w: Wormhole, options: ConnectOptions = {}): Promis
   const both = (ability: string) => ours.abilities.includes(ability) && peer.abilities.includes(ability);
   const log = options.logger;
 
+  let webrtcFailed: string | undefined;
   if (both(WEBRTC_V1)) {
     const RTC = options.RTCPeerConnection ?? ours.RTCPeerConnection;
     try {
@@ -95,13 +96,17 @@ export async function connect(w: Wormhole, options: ConnectOptions = {}): Promis
       // Only an agreed give-up (code Connection) may fall back; both sides are then in step.
       if (!(err instanceof WormholeError && err.code === 'Connection') || !both(MUX_V1) || signal.aborted) throw mapAbort(err, signal);
       log?.info?.('connect: WebRTC failed, falling back to Transit', { reason: err.message });
+      webrtcFailed = err.message;
     }
   }
   if (both(MUX_V1)) {
     try {
       return await transitMuxConnector({ ...(options.logger ? { logger: options.logger } : {}), ...options.relay }).connect(context(MUX_V1));
     } catch (err) {
-      throw mapAbort(err, signal);
+      const e = mapAbort(err, signal);
+      // Both ways failed: say why the first one did too.
+      if (webrtcFailed === undefined || !(e instanceof WormholeError) || e.code !== 'Connection') throw e;
+      throw new WormholeError('Connection', `${e.message}, after WebRTC: ${webrtcFailed}`, { cause: e, blame: e.blame });
     }
   }
   throw new WormholeError('Connection', `no connection method in common (ours: ${ours.abilities.join(', ')}; the peer's: ${peer.abilities.join(', ') || 'none'})`);
