@@ -6,7 +6,7 @@
  * connect() over WebRTC on loopback, and move data one way: one stream,
  * then four concurrent streams sharing the same total. Beside each pair, a
  * raw RTCDataChannel pair between the same two browsers (64 KiB messages,
- * bufferedAmount watermarks 1 MiB / 256 KiB, signalled through Node) shows
+ * Burrow's bufferedAmount watermarks, signalled through Node) shows
  * what the browsers themselves manage, so Burrow's share is visible.
  *
  *   import { browsersBench } from './browsers.js';

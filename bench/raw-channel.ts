@@ -1,9 +1,12 @@
+import { DEFAULT_WATERMARKS } from '@burrow/client';
+
 /**
  * Page script for the benchmarks' baseline: one RTCDataChannel set up by
  * hand (no Burrow), with the same 64 KiB chunks and the same flow control
- * as Burrow's channel (above 1 MiB buffered, wait until it is down to
- * 256 KiB); exactly `bytes` are sent. Expects `BCHUNK` and `bblock` (a BCHUNK-byte
- * Uint8Array) in the surrounding script. Exposes rawOffer / rawAnswer /
+ * as Burrow's channel (DEFAULT_WATERMARKS: above the high mark buffered,
+ * wait until it is down to the low one); exactly `bytes` are sent.
+ * Expects `BCHUNK` and `bblock` (a BCHUNK-byte Uint8Array) in the
+ * surrounding script. Exposes rawOffer / rawAnswer /
  * rawFinish (manual signalling), rawReady, rawSend(bytes), rawRecv(bytes)
  * (resolves with `bytes` once that many more have arrived, counting any that
  * came before the call) and rawClose.
@@ -28,11 +31,11 @@ export const RAW_CHANNEL_JS = `
     rawDc.onmessage = (e) => { rawCount += e.data.byteLength; if (rawCount >= rawWant && rawDone) rawDone(); };
   };
   window.rawSend = async (bytes) => {
-    rawDc.bufferedAmountLowThreshold = 256 * 1024;
+    rawDc.bufferedAmountLowThreshold = ${DEFAULT_WATERMARKS.low};
     for (let sent = 0; sent < bytes; sent += BCHUNK) {
-      // Above 1 MiB, wait until it is down to 256 KiB, as Burrow's channel does (polling too: not every stack fires bufferedamountlow).
-      if (rawDc.bufferedAmount > 1024 * 1024) {
-        while (rawDc.bufferedAmount > 256 * 1024) await new Promise((r) => { rawDc.addEventListener('bufferedamountlow', r, { once: true }); setTimeout(r, 5); });
+      // Above the high mark, wait until it is down to the low one, as Burrow's channel does (polling too: not every stack fires bufferedamountlow).
+      if (rawDc.bufferedAmount > ${DEFAULT_WATERMARKS.high}) {
+        while (rawDc.bufferedAmount > ${DEFAULT_WATERMARKS.low}) await new Promise((r) => { rawDc.addEventListener('bufferedamountlow', r, { once: true }); setTimeout(r, ${DEFAULT_WATERMARKS.pollMs}); });
       }
       rawDc.send(bytes - sent >= BCHUNK ? bblock : bblock.subarray(0, bytes - sent));
     }

@@ -1,7 +1,7 @@
 /**
  * Issue 5 benchmarks (connect()): stream throughput through Burrow against
  * a raw RTCDataChannel pair doing the same thing by hand (64 KiB messages,
- * bufferedAmount watermarks 1 MiB / 256 KiB), in the same Chromium run
+ * Burrow's bufferedAmount watermarks), in the same Chromium run
  * (two contexts) and in Node (node-datachannel); and the time from both
  * sides holding the code to the first byte over connect(), against the
  * CLI's text round trip on the same Debian mailbox.
@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import WebSocket from 'ws';
 import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
-import { createWormhole, type RTCPeerConnectionConstructor, type WebSocketConstructor } from '@burrow/client';
+import { DEFAULT_WATERMARKS, createWormhole, type RTCPeerConnectionConstructor, type WebSocketConstructor } from '@burrow/client';
 import { webrtcConnector, type Signalling } from '@burrow/client/testing';
 import { launchChromium, runWormhole, startMailboxServer } from '@burrow/testkit';
 import { repoPath, serveStatic } from '../e2e/support/static-server.js';
@@ -152,15 +152,16 @@ function signallingPair(): [Signalling, Signalling] {
 
 /**
  * Send `bytes` in `block`-sized messages on a raw data channel the way
- * Burrow's channel paces itself: above 1 MiB buffered, wait until it is down
- * to 256 KiB (the event, or polling every 5 ms).
+ * Burrow's channel paces itself (DEFAULT_WATERMARKS): above the high mark
+ * buffered, wait until it is down to the low one (the event, or polling).
  */
 export async function sendRaw(dc: RTCDataChannel, block: Uint8Array, bytes: number): Promise<void> {
-  dc.bufferedAmountLowThreshold = 256 * 1024;
+  const { high, low, pollMs } = DEFAULT_WATERMARKS;
+  dc.bufferedAmountLowThreshold = low;
   for (let sent = 0; sent < bytes; sent += block.length) {
-    if (dc.bufferedAmount > MiB) {
+    if (dc.bufferedAmount > high) {
       await new Promise<void>((r) => {
-        const t = setInterval(() => dc.bufferedAmount <= 256 * 1024 && (clearInterval(t), r()), 5);
+        const t = setInterval(() => dc.bufferedAmount <= low && (clearInterval(t), r()), pollMs);
         dc.addEventListener('bufferedamountlow', () => (clearInterval(t), r()), { once: true });
       });
     }

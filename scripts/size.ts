@@ -96,7 +96,8 @@ for (const b of BUDGETS) {
 // 62 → 76 kB: the IIFE carries every export; files-v1 (sendFiles, the files offer), the OPFS files sink and its writer Worker, hashcash and its Worker, the WebTransport relay dialer and the welcome ICE servers came in together.
 // 76 → 87 kB: a Transit v1 transfer hashes in a Worker of its own (issue 13): the Worker script carries SHA-256 — hash-wasm's WebAssembly (+6.7 kB; half the CPU of noble's per byte) and noble's as the fallback where a CSP forbids WebAssembly (+2.2 kB).
 // 87 → 88 kB: httpStreamDialer, the relay over an HTTP stream for receiving pages (+0.7 kB; half Chromium's CPU per byte of a WebSocket).
-const IIFE_BUDGET = 88 * 1024;
+// 88 → 88.5 kB: connect() failures say how far WebRTC got and, when Transit fails too, why WebRTC gave up (+0.1 kB).
+const IIFE_BUDGET = 88.5 * 1024;
 const iife = gzipSync(readFileSync(join(root, 'packages/client/dist/burrow.iife.js')), { level: 9 }).length;
 failed ||= iife > IIFE_BUDGET;
 console.log(`${iife <= IIFE_BUDGET ? 'ok  ' : 'OVER'} ${kb(iife).padStart(9)} / ${kb(IIFE_BUDGET)} budget  the IIFE bundle (every export, connect() inlined)`);
