@@ -3,9 +3,10 @@
  * watchdog, and telling a lost connection (reconnect and go on) from a
  * failure (stop).
  */
-import { WormholeError, bestEffort, isWormholeError } from '@burrow/protocol';
+import { WormholeError, bestEffort, createSha256, isWormholeError, type Hasher } from '@burrow/protocol';
 import { encodeBusy } from '@burrow/protocol/files';
 import type { Connection, ConnectionKind } from '../../connection/types.js';
+import { transferSha256, type TransferHasher } from '../../transit/record-forward.js';
 import type { FilesOptions, FilesProgress } from './types.js';
 
 const now = (): number => (globalThis.performance?.now ? globalThis.performance.now() : Date.now());
@@ -162,3 +163,32 @@ export function announce(options: FilesOptions, conn: Connection): void {
 
 /** Defaults shared by both ends. */
 export const FILES_DEFAULTS = { reconnects: 3, concurrency: 4, idleMs: 30_000 } as const;
+
+/** Files at least this big are hashed in a Worker where Workers run (below it, starting one costs more than it saves). */
+const WORKER_HASH_MIN = 4 * 1024 * 1024;
+
+/**
+ * The SHA-256 hashers of one file's stream: the app's `createHash` when it
+ * gave one; else, for a big file where Workers run (a page), a Worker of its
+ * own — the page's main thread stays free and WebAssembly hashes at twice
+ * noble's speed; its digest is a promise — else noble here. `dispose` stops
+ * any Worker still running (a digest already stopped its own).
+ */
+export class FileHashers {
+  readonly #made: TransferHasher[] = [];
+
+  constructor(
+    private readonly createHash: (() => Hasher) | undefined,
+    private readonly size: number,
+  ) {}
+
+  async make(): Promise<TransferHasher> {
+    const h = this.createHash ? this.createHash() : this.size >= WORKER_HASH_MIN ? await transferSha256() : createSha256();
+    this.#made.push(h);
+    return h;
+  }
+
+  dispose(): void {
+    for (const h of this.#made.splice(0)) if ('dispose' in h) h.dispose();
+  }
+}

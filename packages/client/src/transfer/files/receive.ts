@@ -14,7 +14,7 @@ import type { Wormhole } from '../../wormhole.js';
 import type { ConnectOptions } from '../../connection/connect.js';
 import type { Connection, ConnectionKind, DuplexStream } from '../../connection/types.js';
 import { finalError, tellPeer } from '../common.js';
-import { FILES_DEFAULTS, FilesMeter, Watchdog, announce, busySignal, io, isConnectionLoss } from './common.js';
+import { FILES_DEFAULTS, FileHashers, FilesMeter, Watchdog, announce, busySignal, io, isConnectionLoss } from './common.js';
 import { FramedReader, writeFrame } from './framed.js';
 import type { FileResult, FilesResult, FilesSink, ReceiveFilesOptions } from './types.js';
 
@@ -281,11 +281,20 @@ class FilesReceiver {
   }
 
   async #fetch(sink: FilesSink, file: OfferedFile, signal: AbortSignal, watchdog: Watchdog): Promise<void> {
+    const hashers = new FileHashers(this.#options.createHash, file.size);
+    try {
+      await this.#pull(sink, file, signal, watchdog, hashers);
+    } finally {
+      hashers.dispose();
+    }
+  }
+
+  async #pull(sink: FilesSink, file: OfferedFile, signal: AbortSignal, watchdog: Watchdog, hashers: FileHashers): Promise<void> {
     const meter = this.#meter!;
     const partial = await sink.open(file);
     let held = Math.min(partial.held, file.size);
-    const whole = this.#hasher();
-    const prefix = held > 0 ? this.#hasher() : undefined;
+    const whole = await hashers.make();
+    const prefix = held > 0 ? this.#hasher() : undefined; // its digest goes out at once: here, not in a Worker
     if (prefix) {
       const control = this.#control.writer;
       const busy = busySignal((frame) => control.write(frame), watchdog.idleMs);
@@ -309,7 +318,7 @@ class FilesReceiver {
         throw new WormholeError('RemoteProtocol', `files-v1: bad answer to get ${file.index}`, { blame: 'peer' });
       }
       const from = answer.offset;
-      const hasher = from === held ? whole : this.#hasher();
+      const hasher = from === held ? whole : await hashers.make();
       meter.place(file.index, from);
       out = (await partial.write(from)).getWriter();
       const sink = out;
@@ -323,7 +332,7 @@ class FilesReceiver {
       if (trailer.type !== 'sha256') throw new WormholeError('RemoteProtocol', `files-v1: expected the sha256 of ${file.index}, got ${trailer.type}`, { blame: 'peer' });
       await out.close();
       out = undefined;
-      const sha256 = hasher.hexDigest();
+      const sha256 = await hasher.hexDigest();
       if (sha256 !== trailer.sha256) {
         await partial.discard();
         meter.place(file.index, 0);
@@ -354,7 +363,7 @@ async function expectFrame(reader: FramedReader): Promise<Uint8Array> {
 }
 
 /** Feed the held bytes to `hashers`; returns how many there were (at most `limit`). */
-async function hashHeld(readable: ReadableStream<Uint8Array>, limit: number, hashers: Hasher[], signal: AbortSignal, watchdog: Watchdog, busy: (hashed: number) => void): Promise<number> {
+async function hashHeld(readable: ReadableStream<Uint8Array>, limit: number, hashers: Pick<Hasher, 'update'>[], signal: AbortSignal, watchdog: Watchdog, busy: (hashed: number) => void): Promise<number> {
   const reader = readable.getReader();
   let n = 0;
   try {

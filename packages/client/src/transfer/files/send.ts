@@ -18,7 +18,7 @@ import type { Connection, ConnectionStats, DuplexStream } from '../../connection
 import { finalError, tellPeer } from '../common.js';
 import type { TransferResult } from '../types.js';
 import { sendDirectory, sendFile } from '../send.js';
-import { FILES_DEFAULTS, FilesMeter, Watchdog, announce, busySignal, io, isConnectionLoss } from './common.js';
+import { FILES_DEFAULTS, FileHashers, FilesMeter, Watchdog, announce, busySignal, io, isConnectionLoss } from './common.js';
 import { FramedReader, writeFrame } from './framed.js';
 import type { FileResult, FilesResult, SendFilesOptions, SendItem } from './types.js';
 import { flatten, isDirectory, type Outgoing } from './outgoing.js';
@@ -254,6 +254,7 @@ class FilesSender {
   async #serveFile(stream: DuplexStream, signal: AbortSignal, watchdog: Watchdog): Promise<void> {
     const reader = new FramedReader(stream.readable, signal);
     const writer = stream.writable.getWriter();
+    let hashers: FileHashers | undefined;
     try {
       const frame = await io(() => reader.frame(FILES_LIMITS.maxFrame));
       if (!frame) return;
@@ -267,7 +268,8 @@ class FilesSender {
         await writeFrame(writer, { error: `offset ${get.offset} is past the end of ${file.path} (${file.size} bytes)` });
         return;
       }
-      const whole = this.#hasher();
+      hashers = new FileHashers(this.#options.createHash, file.size);
+      const whole = await hashers.make();
       let source = file.open().getReader();
       // A source that stops producing must not hold the round: cancelling settles its pending read.
       const cancel = () => void source.cancel(signal.reason).catch(bestEffort);
@@ -276,7 +278,7 @@ class FilesSender {
       let offset = 0;
       if (get.offset > 0 && get.sha256 !== undefined) {
         // Hash the prefix the receiver holds; keep reading on if it matches.
-        const prefix = this.#hasher();
+        const prefix = this.#hasher(); // its digest is compared at once: here, not in a Worker
         const busy = busySignal((frame) => writer.write(frame), watchdog.idleMs);
         let read = 0;
         while (read < get.offset) {
@@ -297,7 +299,7 @@ class FilesSender {
           pending = undefined;
         }
       }
-      const hasher = offset > 0 ? whole : this.#hasher();
+      const hasher = offset > 0 ? whole : await hashers.make();
       await io(() => writeFrame(writer, { send: { file: get.file, offset } }));
       this.#meter?.place(get.file, offset);
       let sent = offset;
@@ -322,7 +324,7 @@ class FilesSender {
       }
       signal.throwIfAborted();
       if (sent !== file.size) throw new WormholeError('TransferFailed', `${file.path} ended after ${sent} of ${file.size} bytes`, { blame: 'local' });
-      const sha256 = hasher.hexDigest();
+      const sha256 = await hasher.hexDigest();
       // Known before the receiver can commit (and name it in resume/done).
       this.#sent.set(get.file, { path: file.path, size: file.size, sha256, resumedFrom: offset });
       await io(() => writeFrame(writer, { sha256 }));
@@ -333,6 +335,7 @@ class FilesSender {
       await writer.abort(err).catch(bestEffort);
       throw err;
     } finally {
+      hashers?.dispose();
       reader.dispose();
     }
   }

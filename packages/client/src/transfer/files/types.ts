@@ -77,7 +77,11 @@ export interface FilesOptions {
   /** Called at most every `progressIntervalMs` (default 100) and once at the end. */
   onProgress?: (progress: FilesProgress) => void;
   progressIntervalMs?: number;
-  /** SHA-256 implementation (default pure JS; Node passes node:crypto's). */
+  /**
+   * SHA-256 implementation (Node passes node:crypto's). Default: in a page,
+   * files of 4 MiB and more are hashed in a Worker of their own (WebAssembly;
+   * the main thread stays free), smaller ones here in pure JS.
+   */
   createHash?: () => Hasher;
   /** Called with the connection that carries the transfer, and again with each one that replaces it (e.g. to show `getStats()`). */
   onConnection?: (connection: Connection) => void;
