@@ -7,11 +7,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type Gateway } from '@burrow/gateway';
 import { makeTempDir, removeDir, runWormhole, sha256File } from '@burrow/testkit';
-import { launchBrowser, type Driver } from './support/driver.js';
-import { serveStatic, type StaticServer } from './support/static-server.js';
-import { IIFE, closeSuite, prepareIifeSuite } from './support/iife.js';
+import { startPageRig, type PageRig } from './support/iife.js';
 
 
 const PAGE = `<!doctype html>
@@ -57,32 +54,25 @@ type Win = {
 };
 
 describe('transit records in Workers (headless chromium)', () => {
-  let gw: Gateway;
-  let site: StaticServer;
-  let browser: Driver;
-  let dir: string;
+  let rig: PageRig;
 
   beforeAll(async () => {
-    dir = prepareIifeSuite('burrow-record-workers-');
-    [gw, site, browser] = await Promise.all([
-      startGateway({ port: 0, transitPort: 0 }),
-      serveStatic({ '/burrow.iife.js': IIFE }, { '/': PAGE }),
-      launchBrowser('chromium'),
-    ]);
+    rig = await startPageRig('burrow-record-workers-', PAGE, 'chromium');
   });
+
   afterAll(async () => {
-    await closeSuite(dir, browser, site, gw);
+    await rig?.close();
   });
 
   for (const mode of ['counted', 'refused'] as const) {
     it(`receives a file from the CLI through the gateway relay (Workers ${mode === 'counted' ? 'running' : 'refused: main thread'})`, async () => {
-      const page = await browser.newPage();
-      await page.goto(site.url);
+      const page = await rig.browser.newPage();
+      await page.goto(rig.site.url);
       await page.evaluate((m) => (window as unknown as Win).useWorkers(m), mode);
-      const file = join(dir, `in-${mode}.bin`);
+      const file = join(rig.dir, `in-${mode}.bin`);
       writeFileSync(file, randomBytes(2 * 1024 * 1024 + 5));
-      const cli = runWormhole(['send', '--hide-progress', file], { relayUrl: gw.url, cwd: dir });
-      const got = await page.evaluate(([u, c]) => (window as unknown as Win).receive(u, c), [gw.url, await cli.code] as const);
+      const cli = runWormhole(['send', '--hide-progress', file], { relayUrl: rig.gw.url, cwd: rig.dir });
+      const got = await page.evaluate(([u, c]) => (window as unknown as Win).receive(u, c), [rig.gw.url, await cli.code] as const);
       const want = await sha256File(file);
       expect(got).toMatchObject({ sha256: want, pageSha256: want, via: 'relay' });
       if (mode === 'counted') expect(got.workers).toBeGreaterThan(0);
@@ -93,13 +83,13 @@ describe('transit records in Workers (headless chromium)', () => {
   }
 
   it('sends a file to the CLI through the gateway relay, sealed by Workers', async () => {
-    const page = await browser.newPage();
-    await page.goto(site.url);
+    const page = await rig.browser.newPage();
+    await page.goto(rig.site.url);
     await page.evaluate((m) => (window as unknown as Win).useWorkers(m), 'counted' as const);
-    const code = await page.evaluate(([u, n]) => (window as unknown as Win).send(u, n), [gw.url, 3 * 1024 * 1024 + 1] as const);
+    const code = await page.evaluate(([u, n]) => (window as unknown as Win).send(u, n), [rig.gw.url, 3 * 1024 * 1024 + 1] as const);
     const out = makeTempDir('burrow-record-workers-out-');
     try {
-      const cli = runWormhole(['receive', '--accept-file', '--hide-progress', '-o', join(out, 'x'), code], { relayUrl: gw.url, transitHelper: gw.transitHint!, cwd: out });
+      const cli = runWormhole(['receive', '--accept-file', '--hide-progress', '-o', join(out, 'x'), code], { relayUrl: rig.gw.url, transitHelper: rig.gw.transitHint!, cwd: out });
       const r = await cli.result;
       expect(r.exitCode, r.stderr).toBe(0);
       const sent = await page.evaluate(() => (window as unknown as Win).sent, undefined);

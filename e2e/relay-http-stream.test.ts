@@ -7,10 +7,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runWormhole, sha256File } from '@burrow/testkit';
-import { startGateway, type Gateway } from '@burrow/gateway';
-import { BROWSERS, launchBrowser, type Driver } from './support/driver.js';
-import { serveStatic, type StaticServer } from './support/static-server.js';
-import { IIFE, closeSuite, prepareIifeSuite } from './support/iife.js';
+import { BROWSERS } from './support/driver.js';
+import { startPageRig, type PageRig } from './support/iife.js';
 
 const PAGE = `<!doctype html>
 <meta charset="utf-8">
@@ -45,38 +43,31 @@ const PAGE = `<!doctype html>
 type Received = { size: number; sha256: string; pageSha256: string; via: string; requests: string[]; fallbacks: number };
 
 describe.each(BROWSERS)('relay over an HTTP stream in headless %s', (kind) => {
-  let gw: Gateway;
-  let site: StaticServer;
-  let browser: Driver;
-  let dir: string;
+  let rig: PageRig;
 
   beforeAll(async () => {
-    dir = prepareIifeSuite('burrow-relay-http-');
-    [gw, site, browser] = await Promise.all([
-      startGateway({ port: 0, transitPort: 0 }),
-      serveStatic({ '/burrow.iife.js': IIFE }, { '/': PAGE }),
-      launchBrowser(kind),
-    ]);
+    rig = await startPageRig('burrow-relay-http-', PAGE, kind);
   });
+
   afterAll(async () => {
-    await closeSuite(dir, browser, site, gw);
+    await rig?.close();
   });
 
   for (const missing of [false, true]) {
     it(missing ? 'falls back to the WebSocket when the gateway has no HTTP side' : 'receives a file from the wormhole CLI through the gateway relay over HTTP', async () => {
-      const page = await browser.newPage();
-      await page.goto(site.url);
+      const page = await rig.browser.newPage();
+      await page.goto(rig.site.url);
       const size = 2 * 1024 * 1024 + 33;
-      const file = join(dir, `http-${String(missing)}.bin`);
+      const file = join(rig.dir, `http-${String(missing)}.bin`);
       writeFileSync(file, randomBytes(size));
-      const cli = runWormhole(['send', '--hide-progress', file], { relayUrl: gw.url, cwd: dir });
+      const cli = runWormhole(['send', '--hide-progress', file], { relayUrl: rig.gw.url, cwd: rig.dir });
       const got = (await page.evaluate(
         ([url, c, m]) => (window as unknown as { receiveFile(u: string, c: string, m: boolean): Promise<Received> }).receiveFile(url, c, m),
-        [gw.url, await cli.code, missing] as const,
+        [rig.gw.url, await cli.code, missing] as const,
       )) as Received;
       const want = await sha256File(file);
       expect(got).toMatchObject({ size, sha256: want, pageSha256: want, via: 'relay', fallbacks: missing ? 1 : 0 });
-      const stream = `${gw.relayUrl.replace(/^ws/, 'http')}-stream/ID`;
+      const stream = `${rig.gw.relayUrl.replace(/^ws/, 'http')}-stream/ID`;
       expect(got.requests).toContain(`GET ${stream}`);
       if (missing) expect(got.requests).toEqual([`GET ${stream}`]);
       else expect(got.requests).toContain(`POST ${stream}?seq=0`);

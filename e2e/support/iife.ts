@@ -3,8 +3,10 @@
  * built IIFE bundle (packages/client/dist/burrow.iife.js).
  */
 import { existsSync } from 'node:fs';
+import { startGateway, type Gateway } from '@burrow/gateway';
 import { assertPrivateNetwork, cleanup, makeTempDir, removeDir } from '@burrow/testkit';
-import { repoPath } from './static-server.js';
+import { launchBrowser, type BrowserKind, type Driver } from './driver.js';
+import { repoPath, serveStatic, type StaticServer } from './static-server.js';
 
 /** The built IIFE bundle the test pages load. */
 export const IIFE = repoPath('packages', 'client', 'dist', 'burrow.iife.js');
@@ -26,4 +28,24 @@ export async function closeSuite(dir: string | undefined, ...started: (Closable 
   for (const s of started) await s?.close();
   await cleanup();
   if (dir) removeDir(dir);
+}
+
+/** A suite's rig: a gateway (mailbox + relay), a site serving one page with the IIFE bundle, one browser, a temp dir. */
+export interface PageRig {
+  readonly dir: string;
+  readonly gw: Gateway;
+  readonly site: StaticServer;
+  readonly browser: Driver;
+  close(): Promise<void>;
+}
+
+/** Start a {@link PageRig} serving `page` at `/` (checks the netns and the built bundle first). */
+export async function startPageRig(prefix: string, page: string, kind: BrowserKind): Promise<PageRig> {
+  const dir = prepareIifeSuite(prefix);
+  const [gw, site, browser] = await Promise.all([
+    startGateway({ port: 0, transitPort: 0 }),
+    serveStatic({ '/burrow.iife.js': IIFE }, { '/': page }),
+    launchBrowser(kind),
+  ]);
+  return { dir, gw, site, browser, close: () => closeSuite(dir, browser, site, gw) };
 }
