@@ -83,12 +83,7 @@ async function open(doFetch: Fetch, url: string, signal: AbortSignal | undefined
     abort.abort();
     throw new WormholeError('Connection', `HTTP stream ${url} refused (${res.status})`);
   }
-  let closed = false;
-  const close = () => {
-    if (closed) return;
-    closed = true;
-    abort.abort();
-  };
+  const close = () => abort.abort();
   const reader = body.getReader();
   let first: Uint8Array;
   try {
@@ -117,7 +112,7 @@ async function open(doFetch: Fetch, url: string, signal: AbortSignal | undefined
   let seq = 0;
   const writable = new WritableStream<Uint8Array>({
     async write(chunk) {
-      if (closed) throw new WormholeError('Connection', 'HTTP stream closed');
+      if (abort.signal.aborted) throw new WormholeError('Connection', 'HTTP stream closed');
       let answer;
       try {
         answer = await doFetch(`${url}?seq=${seq++}`, { method: 'POST', body: chunk, signal: abort.signal });
