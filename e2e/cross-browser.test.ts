@@ -4,7 +4,7 @@
 // in each direction, ≥ 50 MB from the side that allocated the code, with
 // an order-dependent checksum of every byte on both ends. Both ways round.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserKind, DriverPage } from './support/driver.js';
+import { bothSides, type BrowserKind, type DriverPage } from './support/driver.js';
 import { startTwoBrowsers, type TwoBrowsers } from './support/two-browsers.js';
 import { WEBRTC_PAGE, type ExchangeResult, type PageConnectResult } from './support/webrtc-page.js';
 
@@ -64,7 +64,7 @@ describe('connect() across browsers (Firefox ↔ Chromium)', () => {
     const code = await call.setup(a, rig!.gateway.url);
     expect(code).toMatch(/^\d+-[a-z]+-[a-z]+$/);
     await call.setup(b, rig!.gateway.url, code);
-    const [ra, rb] = await Promise.all([call.connect(a, {}), call.connect(b, {})]);
+    const [ra, rb] = await bothSides(call.connect(a, {}), call.connect(b, {}), [from, to]);
     expect(ra, JSON.stringify(ra)).toMatchObject({ kind: 'webrtc' });
     expect(rb, JSON.stringify(rb)).toMatchObject({ kind: 'webrtc' });
     const [va, vb] = await Promise.all([call.verifier(a), call.verifier(b)]);

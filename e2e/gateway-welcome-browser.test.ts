@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type Gateway } from '@burrow/gateway';
 import { startCoturn, type Coturn } from '@burrow/testkit';
-import { BROWSERS, launchBrowser, type Driver, type DriverPage } from './support/driver.js';
+import { BROWSERS, bothSides, launchBrowser, type Driver, type DriverPage } from './support/driver.js';
 import { serveStatic, type StaticServer } from './support/static-server.js';
 import { IIFE, closeSuite } from './support/iife.js';
 
@@ -116,7 +116,7 @@ describe.each(BROWSERS)('the gateway welcome in headless %s', (kind) => {
     const [a, b] = await twoPages();
     const opened = await call(a, 'open', withTurn.url);
     await call(b, 'open', withTurn.url, opened.code);
-    const [ra, rb] = await Promise.all([call(a, 'relayConnect', true), call(b, 'relayConnect', false)]);
+    const [ra, rb] = await bothSides(call(a, 'relayConnect', true), call(b, 'relayConnect', false));
     expect(ra).toMatchObject({ kind: 'webrtc', local: 'relay', echoed: 256 * 1024 });
     expect(rb).toMatchObject({ kind: 'webrtc', local: 'relay', echoed: 256 * 1024 });
     await Promise.all([call(a, 'done'), call(b, 'done')]);

@@ -16,6 +16,7 @@ import { createWormhole, type RTCPeerConnectionConstructor, type WebSocketConstr
 import { startGateway, type Gateway } from '@burrow/gateway';
 import { repoPath, serveStatic, type StaticServer } from './support/static-server.js';
 import { WEBRTC_PAGE, type ExchangeResult, type PageConnectResult } from './support/webrtc-page.js';
+import { bothSides } from './support/driver.js';
 
 const IIFE = repoPath('packages', 'client', 'dist', 'burrow.iife.js');
 const MiB = 1024 * 1024;
@@ -77,7 +78,7 @@ describe('connect() between Chromium pages', () => {
   const meet = async (a: Page, b: Page, opts: unknown): Promise<[PageConnectResult, PageConnectResult]> => {
     const code = await call.setup(a, gateway.url);
     await call.setup(b, gateway.url, code);
-    return Promise.all([call.connect(a, opts), call.connect(b, opts)]);
+    return bothSides(call.connect(a, opts), call.connect(b, opts));
   };
   const checkExchange = (x: ExchangeResult, y: ExchangeResult) => {
     expect([...y.got].sort()).toEqual([...x.sent].sort());

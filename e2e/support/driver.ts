@@ -39,6 +39,18 @@ export const BROWSERS: readonly BrowserKind[] = (() => {
   return picked;
 })();
 
+/**
+ * Both ends of a two-page step (a connect(), say): the two results, or one
+ * error that says what each side saw — not only the first rejection, so a
+ * flaky failure shows the other page's view too.
+ */
+export async function bothSides<A, B>(a: Promise<A>, b: Promise<B>, names: readonly [string, string] = ['leader', 'follower']): Promise<[A, B]> {
+  const [x, y] = await Promise.allSettled([a, b]);
+  if (x.status === 'fulfilled' && y.status === 'fulfilled') return [x.value, y.value];
+  const said = (s: PromiseSettledResult<unknown>, name: string) => `${name}: ${s.status === 'rejected' ? String(s.reason) : 'succeeded'}`;
+  throw new Error(`${said(x, names[0])}\n${said(y, names[1])}`);
+}
+
 export interface WaitOptions {
   /** Default 'visible'. */
   state?: 'visible' | 'attached';

@@ -7,73 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '@burrow/testkit';
 import type { RTCPeerConnectionConstructor } from '../src/index.js';
-import { webrtcConnector, type Signalling } from '../src/testing.js';
-
-const SDP = 'v=0\r\na=fingerprint:sha-256 AB:CD\r\n';
-const CANDIDATE = { candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 5000 typ host', sdpMid: '0', sdpMLineIndex: 0 };
-
-/** Just enough of an RTCPeerConnection for the negotiation's first steps; the test fires its candidate events. */
-class FakePeerConnection extends EventTarget {
-  static last: FakePeerConnection | undefined;
-  signalingState = 'stable';
-  iceConnectionState = 'new';
-  iceGatheringState = 'new';
-  connectionState = 'new';
-  localDescription: RTCSessionDescriptionInit | null = null;
-  remoteDescription: RTCSessionDescriptionInit | null = null;
-  constructor() {
-    super();
-    FakePeerConnection.last = this;
-  }
-  createDataChannel(label: string) {
-    return Object.assign(new EventTarget(), {
-      label,
-      readyState: 'connecting',
-      close() {
-        /* never opened */
-      },
-    });
-  }
-  createOffer = () => Promise.resolve({ type: 'offer' as const, sdp: SDP });
-  createAnswer = () => Promise.resolve({ type: 'answer' as const, sdp: SDP });
-  setLocalDescription(d: RTCSessionDescriptionInit) {
-    this.localDescription = d;
-    return Promise.resolve();
-  }
-  setRemoteDescription(d: RTCSessionDescriptionInit) {
-    this.remoteDescription = d;
-    return Promise.resolve();
-  }
-  addIceCandidate = () => Promise.resolve();
-  close() {
-    this.signalingState = 'closed';
-  }
-  /** Gather one candidate, then the end of candidates. */
-  gather(): void {
-    this.dispatchEvent(Object.assign(new Event('icecandidate'), { candidate: CANDIDATE }));
-    this.dispatchEvent(Object.assign(new Event('icecandidate'), { candidate: null }));
-  }
-}
-
-/** Our outgoing bodies (with whether the remote description was set when each left), and a queue for the peer's. */
-function scriptedSignalling() {
-  const sent: { body: Record<string, unknown>; remoteSet: boolean }[] = [];
-  const inbox: Record<string, unknown>[] = [];
-  const waiters: ((b: Record<string, unknown>) => void)[] = [];
-  const signalling: Signalling = {
-    send: (body) => void sent.push({ body, remoteSet: FakePeerConnection.last?.remoteDescription != null }),
-    next: () => {
-      const b = inbox.shift();
-      return b ? Promise.resolve(b) : new Promise((resolve) => waiters.push(resolve));
-    },
-  };
-  const deliver = (body: Record<string, unknown>) => {
-    const w = waiters.shift();
-    if (w) w(body);
-    else inbox.push(body);
-  };
-  return { sent, signalling, deliver };
-}
+import { webrtcConnector } from '../src/testing.js';
+import { CANDIDATE, FakePeerConnection, SDP, scriptedSignalling } from './support/fake-webrtc.js';
 
 const kinds = (sent: { body: Record<string, unknown> }[]) => sent.map((s) => Object.keys(s.body)[0]);
 

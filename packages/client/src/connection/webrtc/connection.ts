@@ -39,6 +39,7 @@ export class WebRtcConnection extends BaseConnection {
   readonly #confirms: string[] = [];
   #confirmWaiter: Deferred<string> | undefined;
   #verified = false;
+  #controlHeard = 0;
   readonly #held: StreamCore[] = [];
   readonly #channels = new Map<number, RTCDataChannel>();
   #nextLocal = 1;
@@ -73,13 +74,22 @@ export class WebRtcConnection extends BaseConnection {
     return this.#controlReady.promise;
   }
 
-  sendControl(message: ControlMessage): void {
+  /** Send on the control channel; never throws. Returns why it was not sent (for diagnostics), or undefined. */
+  sendControl(message: ControlMessage): string | undefined {
     const c = this.#control;
+    if (c?.readyState !== 'open') return `control channel ${c?.readyState ?? 'missing'}`;
     try {
-      if (c?.readyState === 'open') c.send(encodeControlMessage(message));
-    } catch {
+      c.send(encodeControlMessage(message));
+      return undefined;
+    } catch (err) {
       // closing under us: the close/failure path reports it
+      return `send failed: ${String(err)}`;
     }
+  }
+
+  /** Messages heard on the control channel so far (diagnostics: did anything arrive?). */
+  get controlHeard(): number {
+    return this.#controlHeard;
   }
 
   /** The peer's confirmation MAC (hex), when it arrives. */
@@ -172,7 +182,10 @@ export class WebRtcConnection extends BaseConnection {
     const open = () => this.#controlReady.resolve(channel);
     if (channel.readyState === 'open') open();
     else channel.addEventListener('open', open, { once: true });
-    channel.addEventListener('message', (ev) => this.#onControl(parseControlMessage((ev as MessageEvent).data)));
+    channel.addEventListener('message', (ev) => {
+      this.#controlHeard++;
+      this.#onControl(parseControlMessage((ev as MessageEvent).data));
+    });
     channel.addEventListener('close', () => {
       this.#transportGone.resolve();
       setTimeout(() => {
@@ -188,7 +201,9 @@ export class WebRtcConnection extends BaseConnection {
         const w = this.#confirmWaiter;
         this.#confirmWaiter = undefined;
         if (w) w.resolve(message.mac);
-        else this.#confirms.push(message.mac);
+        // A peer repeats its confirm until it knows we have it: keep one copy for a later
+        // nextConfirm(), none once verified.
+        else if (!this.#verified && this.#confirms.length === 0) this.#confirms.push(message.mac);
         return;
       }
       case 'ping':

@@ -60,6 +60,9 @@ export interface WebRtcOptions {
   logger?: Logger;
 }
 
+/** How often a side repeats its confirm until the peer has it (see repeatConfirm). */
+const CONFIRM_REPEAT_MS = 500;
+
 function tampered(message: string, cause?: unknown): WormholeError {
   return new WormholeError('Tampered', message, { blame: 'peer', ...(cause === undefined ? {} : { cause }) });
 }
@@ -96,7 +99,7 @@ async function negotiate(ctx: ConnectorContext, options: WebRtcOptions): Promise
   const holdUntilAnswer = leader && Ctor !== (globalThis as { RTCPeerConnection?: RTCPeerConnectionConstructor }).RTCPeerConnection;
   let trickling = false;
   /** How far the attempt got, for the message when it gives up (which step stalled). */
-  const reached = { sent: 0, received: 0, control: false, confirmed: false };
+  const reached = { sent: 0, received: 0, control: false, confirmed: false, confirm: 'not sent', stopped: '' };
   let sentDone = false;
   let sentEnd = false;
   const early: (IceCandidate | null)[] = [];
@@ -201,9 +204,27 @@ async function negotiate(ctx: ConnectorContext, options: WebRtcOptions): Promise
     if (!localFp || !remoteFp) throw new WormholeError('RemoteProtocol', 'webrtc-v1: channel opened before both descriptions were known');
     return leader ? { l: localFp, f: remoteFp } : { l: remoteFp, f: localFp };
   };
+  let confirmsSent = 0;
   const sendConfirm = () => {
     const { l, f } = fps();
-    conn.sendControl({ type: 'confirm', mac: toHex(confirmMac(confirmKey, ctx.role, l, f)) });
+    const failed = conn.sendControl({ type: 'confirm', mac: toHex(confirmMac(confirmKey, ctx.role, l, f)) });
+    if (failed === undefined) confirmsSent++;
+    reached.confirm = failed === undefined ? `sent ×${confirmsSent}` : `not sent (${failed})`;
+  };
+  /**
+   * Send our confirm, and again every CONFIRM_REPEAT_MS until `heard` settles (the peer has it).
+   * The control channel is reliable, yet under load Chromium was seen to lose the first message
+   * on a fresh channel pair (both sides open, the confirm sent, nothing heard for 10 s); the peer
+   * uses the first copy that arrives and ignores the rest.
+   */
+  const repeatConfirm = (heard: Promise<unknown>) => {
+    sendConfirm();
+    const timer = setInterval(() => {
+      if (finished || fallingBack) clearInterval(timer);
+      else sendConfirm();
+    }, CONFIRM_REPEAT_MS);
+    const stop = () => clearInterval(timer);
+    heard.then(stop, stop);
   };
   const verifyConfirm = async () => {
     const mac = await conn.nextConfirm();
@@ -251,7 +272,10 @@ async function negotiate(ctx: ConnectorContext, options: WebRtcOptions): Promise
       `candidates sent ${reached.sent}, received ${reached.received}`,
       `ICE ${pc.iceConnectionState}`,
       `connection ${pc.connectionState ?? 'unknown'}`,
-      reached.control ? (reached.confirmed ? 'peer confirmed' : 'control channel open, no confirmation') : 'control channel not open',
+      reached.control
+        ? `control channel open, ${reached.confirmed ? 'peer confirmed' : 'no confirmation'} (${conn.controlHeard} messages heard; our confirm ${reached.confirm})`
+        : 'control channel not open',
+      ...(reached.stopped ? [`stopped: ${reached.stopped}`] : []),
     ].join('; ');
   const onAbort = () => fail(abortError(ctx.signal!));
   ctx.signal?.addEventListener('abort', onAbort, { once: true });
@@ -268,7 +292,8 @@ async function negotiate(ctx: ConnectorContext, options: WebRtcOptions): Promise
     if (p.done === 'failed') fail(tampered(`the peer could not confirm the connection: ${p.reason}`));
     else if (p.done === 'fallback' && !leader) {
       sendDone('fallback', 'the leader gave up');
-      fail(new WormholeError('Connection', `WebRTC did not connect: ${p.reason || 'the peer gave up'}`));
+      // Both sides' view of how far it got: the leader's reason, then ours.
+      fail(new WormholeError('Connection', `WebRTC did not connect: ${p.reason || 'the peer gave up'}; the follower saw: ${stalled()}`));
     }
   };
 
@@ -290,7 +315,7 @@ async function negotiate(ctx: ConnectorContext, options: WebRtcOptions): Promise
       committed = true;
       clearTimeout(deadline);
       conn.verified();
-      sendConfirm();
+      repeatConfirm(peerDonePromise);
       sendDone('webrtc');
       const p = await peerDonePromise;
       if (p.done !== 'webrtc') throw tampered(`the peer could not confirm the connection: ${p.reason}`);
@@ -298,8 +323,9 @@ async function negotiate(ctx: ConnectorContext, options: WebRtcOptions): Promise
       await conn.controlOpen;
       reached.control = true;
       log?.debug?.('webrtc: control channel open', { role: ctx.role });
-      sendConfirm();
-      await verifyConfirm();
+      const confirmed = verifyConfirm();
+      repeatConfirm(confirmed);
+      await confirmed;
       reached.confirmed = true;
       log?.debug?.('webrtc: peer confirmed', { role: ctx.role });
       if (finished) return;
@@ -316,6 +342,7 @@ async function negotiate(ctx: ConnectorContext, options: WebRtcOptions): Promise
     // The channel broke before it was confirmed: the leader decides, the follower waits for that decision.
     if (leader && !committed) return fallback(e instanceof Error ? e.message : String(e));
     if (!leader && !peerDone) {
+      reached.stopped = e instanceof Error ? e.message : String(e);
       void peerDonePromise.then((p) => p.done === 'webrtc' && fail(e), observed); // a failed decision fails `result` on its own
       return;
     }
