@@ -7,8 +7,8 @@
 // the first copy that arrives and ignores the rest.
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '@burrow/testkit';
-import { toHex, type ConnectRole } from '@burrow/protocol';
-import { CONTROL_LABEL, confirmMac, sdpFingerprints } from '@burrow/protocol/webrtc';
+import { toHex } from '@burrow/protocol';
+import { CONTROL_LABEL, confirmMac, sdpFingerprints, type ConnectRole } from '@burrow/protocol/webrtc';
 import type { RTCPeerConnectionConstructor } from '../src/index.js';
 import { webrtcConnector } from '../src/testing.js';
 import { FakePeerConnection, SDP, scriptedSignalling } from './support/fake-webrtc.js';
