@@ -20,9 +20,9 @@ const line = relayLine;
 const newId = (): string => randomBytes(16).toString('hex');
 
 /** A relay with a TCP listener and the HTTP side on an HTTP server whose request timeout is short. */
-async function relayServer() {
+async function relayServer(options: ConstructorParameters<typeof RelayHttpStreamServer>[1] = {}) {
   const relay = new TransitRelay();
-  const streams = new RelayHttpStreamServer(relay);
+  const streams = new RelayHttpStreamServer(relay, options);
   const http = createServer((req, res) => streams.handle(req, res));
   http.requestTimeout = 1_000; // a streamed response must outlive it
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
@@ -126,5 +126,26 @@ describe('relay over an HTTP stream', () => {
     if (big) expect(big.status).toBe(413);
     await waitFor(() => relay.stats().connections === 0);
     await page.done;
+  });
+
+  it('a POST body that dribbles past its deadline ends the connection (408), the TCP peer too', async () => {
+    const { base, relay, transitPort } = await relayServer({ bodyTimeoutMs: 300 });
+    const token = randomBytes(32).toString('hex');
+    const id = newId();
+    const page = await httpPeer(base + id);
+    await page.post(line(token, 'pppppppppppppppp'));
+    const tcp = tcpPeer(transitPort, token);
+    await waitFor(() => tcp.received().length >= 3);
+    // Headers that promise 10 bytes, then 3 of them, then nothing.
+    const slow = connect(Number(new URL(base).port), '127.0.0.1');
+    const answered: Buffer[] = [];
+    slow.on('data', (d: Buffer) => answered.push(d));
+    slow.write(`POST ${RELAY_STREAM_PREFIX}${id}?seq=1 HTTP/1.1\r\nhost: relay\r\ncontent-length: 10\r\n\r\nabc`);
+    await waitFor(() => Buffer.concat(answered).toString().startsWith('HTTP/1.1 408'), { message: 'a 408', timeoutMs: 5_000 });
+    await tcp.closed;
+    await page.done;
+    await waitFor(() => relay.stats().connections === 0);
+    expect([...tcp.received().subarray(3)]).toEqual([]); // the partial body never reached the peer
+    slow.destroy();
   });
 });

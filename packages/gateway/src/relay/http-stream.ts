@@ -12,7 +12,8 @@
  * - `POST /relay-stream/<id>?seq=N` carries page → relay bytes (the
  *   handshake line, a receiver's Transit handshake and ack): bodies are
  *   taken in order, `seq` 0, 1, 2 … — one at a time, answered 204 once
- *   passed on (held while the relay pauses this side).
+ *   passed on (held while the relay pauses this side). A body over 1 MiB,
+ *   or one that takes over 30 s to arrive, ends the connection.
  * - `<id>` is the client's: random, unguessable (≥ 128 bits), and names one
  *   connection; a second GET for it is refused (409).
  *
@@ -40,6 +41,11 @@ export interface RelayHttpStreamOptions {
   readonly logger?: Logger;
   /** Largest POST body (default 1 MiB, as a WebSocket frame). */
   readonly maxBodyBytes?: number;
+  /**
+   * Time allowed to receive one POST body (default 30 s). A body that takes
+   * longer ends the connection: its bytes would hold the page's next ones.
+   */
+  readonly bodyTimeoutMs?: number;
 }
 
 interface Session {
@@ -59,12 +65,14 @@ export class RelayHttpStreamServer {
   readonly #relay: TransitRelay;
   readonly #logger: Logger | undefined;
   readonly #maxBodyBytes: number;
+  readonly #bodyTimeoutMs: number;
   readonly #sessions = new Map<string, Session>();
 
   constructor(relay: TransitRelay, options: RelayHttpStreamOptions = {}) {
     this.#relay = relay;
     this.#logger = options.logger;
     this.#maxBodyBytes = options.maxBodyBytes ?? 1 << 20;
+    this.#bodyTimeoutMs = options.bodyTimeoutMs ?? 30_000;
   }
 
   /** Answer a request under {@link RELAY_STREAM_PREFIX}; `address`: the client's (default the TCP peer's). */
@@ -136,18 +144,25 @@ export class RelayHttpStreamServer {
     session.busy = true;
     const parts: Buffer[] = [];
     let size = 0;
+    const refuse = (status: number, text: string) => {
+      clearTimeout(timer);
+      answer(res, status, text);
+      req.destroy();
+      session.kill();
+    };
+    const timer = setTimeout(() => {
+      this.#logger?.warn?.('relay.slow-body', { kind: 'http', bytes: size, timeoutMs: this.#bodyTimeoutMs });
+      refuse(408, 'body too slow');
+    }, this.#bodyTimeoutMs);
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > this.#maxBodyBytes) {
-        answer(res, 413, 'body too large');
-        req.destroy();
-        session.kill();
-        return;
-      }
+      if (size > this.#maxBodyBytes) return refuse(413, 'body too large');
       parts.push(chunk);
     });
-    req.on('error', () => session.kill());
+    req.on('error', () => refuse(400, 'broken body'));
+    req.on('close', () => clearTimeout(timer));
     req.on('end', () => {
+      clearTimeout(timer);
       const deliver = (): void => {
         session.seq++;
         session.busy = false;
