@@ -128,8 +128,11 @@ describe('relay over an HTTP stream', () => {
     await page.done;
   });
 
-  it('a POST body that dribbles past its deadline ends the connection (408), the TCP peer too', async () => {
-    const { base, relay, transitPort } = await relayServer({ bodyTimeoutMs: 300 });
+  it.each([
+    ['dribbles past its deadline (408)', false],
+    ['is cut off by the client', true],
+  ])('a POST body that %s ends the connection, the TCP peer too', async (_, cut) => {
+    const { base, relay, transitPort } = await relayServer({ bodyTimeoutMs: cut ? 60_000 : 300 });
     const token = randomBytes(32).toString('hex');
     const id = newId();
     const page = await httpPeer(base + id);
@@ -141,7 +144,8 @@ describe('relay over an HTTP stream', () => {
     const answered: Buffer[] = [];
     slow.on('data', (d: Buffer) => answered.push(d));
     slow.write(`POST ${RELAY_STREAM_PREFIX}${id}?seq=1 HTTP/1.1\r\nhost: relay\r\ncontent-length: 10\r\n\r\nabc`);
-    await waitFor(() => Buffer.concat(answered).toString().startsWith('HTTP/1.1 408'), { message: 'a 408', timeoutMs: 5_000 });
+    if (cut) setTimeout(() => slow.destroy(), 100);
+    else await waitFor(() => Buffer.concat(answered).toString().startsWith('HTTP/1.1 408'), { message: 'a 408', timeoutMs: 5_000 });
     await tcp.closed;
     await page.done;
     await waitFor(() => relay.stats().connections === 0);

@@ -159,6 +159,7 @@ export class RelayHttpStreamServer {
       if (size > this.#maxBodyBytes) return refuse(413, 'body too large');
       parts.push(chunk);
     });
+    // A body cut off (the client went away mid-POST) arrives as an error: it breaks the stream.
     req.on('error', () => refuse(400, 'broken body'));
     req.on('close', () => clearTimeout(timer));
     req.on('end', () => {
