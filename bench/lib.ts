@@ -4,6 +4,7 @@
  * ratios measured side by side are not (as much).
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 export interface Sample {
   readonly name: string;
@@ -81,4 +82,44 @@ function fmt(n: number): string {
 /** `bytes` random bytes as lowercase hex (tokens, sides, message bodies of a given size). */
 export function randomHex(bytes: number): string {
   return randomBytes(bytes).toString('hex');
+}
+
+const FREE_PAGE_DELAY = '/sys/module/page_reporting/parameters/min_free_ms';
+
+/**
+ * Keep freed memory in the guest while the benchmarks run. This VM hands
+ * freed pages back to its host almost at once (virtio-balloon free page
+ * reporting; the kernel's `page_reporting.min_free_ms` is 0): memory touched
+ * again ~2 s after it was freed costs a host fault per page — writing 500 MB
+ * into the page cache took 2.4–3.6 CPU-s after a 6 s pause, 0.1–0.2 s right
+ * after the last file was deleted. Which case paid depended on how long its
+ * processes took to start, not on what they do, so the ratios were noise
+ * (CLI→Burrow 500 MB: 0.26× with it, 0.79× without). Where that setting
+ * exists and may be written (root), it is raised to 60 s for the run and put
+ * back by the returned function; otherwise a line says the numbers may carry
+ * this noise.
+ */
+export function holdFreedMemory(): () => void {
+  const nothing = () => undefined;
+  let before: string;
+  try {
+    before = readFileSync(FREE_PAGE_DELAY, 'utf8').trim();
+  } catch {
+    return nothing; // no free page reporting here
+  }
+  if (Number(before) >= 60_000) return nothing;
+  try {
+    writeFileSync(FREE_PAGE_DELAY, '60000');
+  } catch (err) {
+    console.log(`(free page reporting returns freed memory to the host at once here, and ${FREE_PAGE_DELAY} cannot be raised: ${(err as Error).message}; fresh memory may cost host faults, numbers carry that noise)`);
+    return nothing;
+  }
+  console.log(`(free page reporting: ${FREE_PAGE_DELAY} raised from ${before} to 60000 for this run, so freed memory is reused warm)`);
+  return () => {
+    try {
+      writeFileSync(FREE_PAGE_DELAY, before);
+    } catch {
+      // put back by hand: echo <before> > FREE_PAGE_DELAY
+    }
+  };
 }

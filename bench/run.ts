@@ -13,6 +13,7 @@ import { filesBench } from './files.js';
 import { webrtcBench } from './webrtc.js';
 import { spakeBench, textBench } from './wormhole.js';
 import { startupBench } from './startup.js';
+import { holdFreedMemory } from './lib.js';
 
 const SUITES: Record<string, () => Promise<void>> = {
   spake: spakeBench,
@@ -34,11 +35,13 @@ if (unknown.length) {
   process.exit(2);
 }
 console.log(`# Burrow benchmarks — ${new Date().toISOString()}, node ${process.version}`);
+const releaseMemory = holdFreedMemory();
 try {
   for (const [name, suite] of Object.entries(SUITES)) {
     if (wanted.length && !wanted.includes(name)) continue;
     await suite();
   }
 } finally {
+  releaseMemory();
   await cleanup();
 }
