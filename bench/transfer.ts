@@ -22,11 +22,18 @@
  * every Burrow case also runs with that tree's CLI, as "… [base]", taking
  * turns with this tree's in every round (an A/B on a loaded machine).
  * BURROW_BENCH_PERF=DIR runs this tree's Burrow processes under
- * `perf record -g` (user space; per-thread CPU: `perf report --sort comm`).
+ * `perf record -g` (per-thread CPU: `perf report --sort comm`; the call
+ * graphs slow the process down: for where time goes in the transfer, record
+ * without -g and look only at the transfer's window).
+ * BURROW_BENCH_BUILT=1 runs this tree's CLI as users get it — the bundled
+ * build behind packages/cli/bin/burrow.js (`pnpm build` first; a stale build
+ * measures stale code) — instead of the TypeScript sources through tsx. The
+ * built receiver costs about half the CPU and two thirds of the memory
+ * (stop 23: 0.47 vs 0.83 CPU-s, 97–104 vs 145–149 MB per 100 MB received).
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { RecordEncoder, nobleSecretBox, recordKey } from '@burrow/protocol';
@@ -47,6 +54,9 @@ const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 // Run with --conditions=source (pnpm bench): the CLI's TypeScript entry.
 const MAIN = fileURLToPath(import.meta.resolve('@burrow/cli'));
 const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+/** BURROW_BENCH_BUILT: this tree's CLI from its bundled build, as installed (see above). */
+const BUILT = process.env['BURROW_BENCH_BUILT'] === '1';
+const BUILT_BIN = join(ROOT, 'packages/cli/bin/burrow.js');
 
 interface Proc {
   stderr(): string;
@@ -63,7 +73,7 @@ function burrowCli(args: string[], cwd: string, timeoutMs: number, main = MAIN):
   const perf = perfDir ? ['perf', 'record', '-F', '999', '-g', '-q', '-o', join(perfDir, `${Date.now()}-${args[0]}.data`), '--'] : [];
   const child = spawn(
     '/usr/bin/time',
-    ['-f', 'maxrss_kb=%M cpu_s=%U+%S minflt=%R', ...perf, process.execPath, ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), ...nodeArgs, '--conditions=source', '--import', TSX, main, ...args],
+    ['-f', 'maxrss_kb=%M cpu_s=%U+%S minflt=%R', ...perf, process.execPath, ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), ...nodeArgs, ...(BUILT && main === MAIN ? [BUILT_BIN] : ['--conditions=source', '--import', TSX, main]), ...args],
     { cwd, stdio: ['ignore', nodeArgs.length > 0 ? 'inherit' : 'ignore', 'pipe'], detached: true },
   );
   const kill = () => {
@@ -143,6 +153,10 @@ export async function transferBench(): Promise<void> {
   const size = Math.round(mb * 1000 * 1000);
   const timeoutMs = 60_000 + mb * 1_000;
 
+  if (BUILT) {
+    if (!existsSync(join(ROOT, 'packages/cli/dist/main.js'))) throw new Error('BURROW_BENCH_BUILT=1: packages/cli/dist is missing, run `pnpm build` first');
+    console.log("(BURROW_BENCH_BUILT=1: this tree's Burrow runs from its bundled build, packages/cli/bin/burrow.js)");
+  }
   const peers = await startDebianPeers();
   const { mailbox, relay } = peers;
   const dir = makeTempDir('burrow-bench-');
