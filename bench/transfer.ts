@@ -23,8 +23,9 @@
  * turns with this tree's in every round (an A/B on a loaded machine).
  * BURROW_BENCH_PERF=DIR runs this tree's Burrow processes under
  * `perf record -g` (per-thread CPU: `perf report --sort comm`; the call
- * graphs slow the process down: for where time goes in the transfer, record
- * without -g and look only at the transfer's window).
+ * graphs slow the process down: for where time goes in the transfer, set
+ * BURROW_BENCH_PERF_G=0 to record without them and look only at the
+ * transfer's window).
  * BURROW_BENCH_BUILT=1 runs this tree's CLI as users get it — the bundled
  * build behind packages/cli/bin/burrow.js (`pnpm build` first; a stale build
  * measures stale code) — instead of the TypeScript sources through tsx. The
@@ -70,7 +71,7 @@ function burrowCli(args: string[], cwd: string, timeoutMs: number, main = MAIN):
   const perfDir = main === MAIN ? process.env['BURROW_BENCH_PERF'] : undefined;
   // BURROW_BENCH_NODE_ARGS: extra node flags for this tree's Burrow processes (a diagnostic; their stdout is passed through).
   const nodeArgs = main === MAIN ? (process.env['BURROW_BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean) : [];
-  const perf = perfDir ? ['perf', 'record', '-F', '999', '-g', '-q', '-o', join(perfDir, `${Date.now()}-${args[0]}.data`), '--'] : [];
+  const perf = perfDir ? ['perf', 'record', '-F', '999', ...(process.env['BURROW_BENCH_PERF_G'] === '0' ? [] : ['-g']), '-q', '-o', join(perfDir, `${Date.now()}-${args[0]}.data`), '--'] : [];
   const child = spawn(
     '/usr/bin/time',
     ['-f', 'maxrss_kb=%M cpu_s=%U+%S minflt=%R', ...perf, process.execPath, ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), ...nodeArgs, ...(BUILT && main === MAIN ? [BUILT_BIN] : ['--conditions=source', '--import', TSX, main]), ...args],

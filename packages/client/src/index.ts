@@ -58,7 +58,10 @@ export type {
   SendOptions,
   SendDirectoryOptions,
   TransferResult,
+  BatchWriter,
+  FileSink,
 } from './transfer/types.js';
+export { WRITE_BATCH } from './transfer/types.js';
 export { TRANSIT_KEY_PURPOSE, RELAYS_WELCOME_KEY, relaysFromWelcome } from './transfer/common.js';
 export { ICE_WELCOME_KEY, iceServersFromWelcome } from './connection/ice-welcome.js';
 export { parseRelayLocation } from '@burrow/protocol';

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { batchedWriter } from '../src/node/sinks.js';
+import { batchedWriter, fileSink } from '../src/node/sinks.js';
+import { WRITE_BATCH } from '../src/index.js';
 
 describe('batchedWriter (Node file sinks)', () => {
   let dir: string | undefined;
@@ -28,6 +29,23 @@ describe('batchedWriter (Node file sinks)', () => {
     expect(Buffer.compare(readFileSync(path), Buffer.concat([prefix, ...chunks]))).toBe(0);
   });
 
+  it('writeMany takes whole batches of chunks, mixed with single writes, in order', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'burrow-bw-'));
+    const path = join(dir, 'f');
+    const fh = await open(path, 'w');
+    const out = batchedWriter(fh, 0, 64 * 1024, 2);
+    const chunks: Uint8Array[] = [];
+    for (let i = 0; i < 60; i++) {
+      const batch = Array.from({ length: (i % 5) + 1 }, (_, j) => new Uint8Array(randomBytes(((i + 1) * (j + 3) * 911) % 17_000)));
+      chunks.push(...batch);
+      if (i % 3 === 0) for (const c of batch) await out.write(c);
+      else await out.writeMany(batch);
+    }
+    await out.flush();
+    await fh.close();
+    expect(Buffer.compare(readFileSync(path), Buffer.concat(chunks))).toBe(0);
+  });
+
   it('reports a failed write on a later write or the flush', async () => {
     dir = mkdtempSync(join(tmpdir(), 'burrow-bw-'));
     const path = join(dir, 'f');
@@ -43,5 +61,41 @@ describe('batchedWriter (Node file sinks)', () => {
     }
     await fh.close();
     expect(error).toMatchObject({ code: 'EBADF' });
+  });
+});
+
+describe('fileSink (Node)', () => {
+  let dir: string | undefined;
+  afterEach(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('offers a batch writer: batches land in order under a hidden name, close renames, abort removes it', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'burrow-fs-'));
+    const dest = join(dir, 'out.bin');
+    const sink = await fileSink(dest);
+    const batch = sink[WRITE_BATCH]!;
+    const chunks = Array.from({ length: 200 }, (_, i) => new Uint8Array(randomBytes(1 + ((i * 7919) % 16_384))));
+    for (let i = 0; i < chunks.length; i += 4) await batch.write(chunks.slice(i, i + 4));
+    expect(readdirSync(dir).filter((n) => n.endsWith('.burrow-part'))).toHaveLength(1);
+    expect(existsSync(dest)).toBe(false);
+    await batch.close();
+    expect(Buffer.compare(readFileSync(dest), Buffer.concat(chunks))).toBe(0);
+    expect(readdirSync(dir)).toEqual(['out.bin']);
+
+    const failed = await fileSink(join(dir, 'failed.bin'));
+    await failed[WRITE_BATCH]!.write([new Uint8Array(10)]);
+    await failed[WRITE_BATCH]!.abort(new Error('stop'));
+    expect(readdirSync(dir)).toEqual(['out.bin']);
+  });
+
+  it('still works as a plain WritableStream', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'burrow-fs-'));
+    const dest = join(dir, 'plain.bin');
+    const writer = (await fileSink(dest)).getWriter();
+    await writer.write(new Uint8Array([1, 2, 3]));
+    await writer.close();
+    expect([...readFileSync(dest)]).toEqual([1, 2, 3]);
+    await expect(fileSink(dest)).rejects.toMatchObject({ code: 'Usage' });
   });
 });

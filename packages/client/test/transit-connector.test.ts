@@ -28,6 +28,43 @@ describe('TransitConnector', () => {
     receiver.close();
   });
 
+  it('readRecords() hands out the records of each read in order, then null at the end; it does not mix with readable', async () => {
+    const pair = async () => {
+      const net = new MemoryNet();
+      const receiver = await TransitConnector.create({ role: 'receiver', key, listen: net.listen(['10.0.0.1']), dialers: {} });
+      const sender = await TransitConnector.create({ role: 'sender', key, dialers: { tcp: net.tcp } });
+      sender.addPeerHints({ abilities: [], direct: [{ hostname: '10.0.0.1', port: 40000, priority: 0 }], relays: [] });
+      const [s, r] = await Promise.all([sender.connect(), receiver.connect()]);
+      return { s, r, done: () => [s, r, sender, receiver].forEach((c) => c.close()) };
+    };
+    const { s, r, done } = await pair();
+    const w = s.writable.getWriter();
+    const sent = ['one', 'two', 'three', 'four'];
+    for (const m of sent) await w.write(utf8(m));
+    await w.close();
+    const got: string[] = [];
+    let batch: Uint8Array[] | null;
+    while ((batch = await r.readRecords()) !== null) {
+      expect(batch.length).toBeGreaterThan(0);
+      got.push(...batch.map(fromUtf8));
+    }
+    expect(got).toEqual(sent);
+    // Once records went out here, the stream refuses to hand out more.
+    const mixed = await r.readable.getReader().read().catch((e: unknown) => e);
+    expect(isWormholeError(mixed, 'Usage'), String(mixed)).toBe(true);
+    done();
+
+    // And the other way round: a locked readable keeps its records.
+    const other = await pair();
+    const reader = other.r.readable.getReader();
+    const first = reader.read();
+    await other.s.writable.getWriter().write(utf8('x'));
+    expect(fromUtf8((await first).value!)).toBe('x');
+    const refused = await other.r.readRecords().catch((e: unknown) => e);
+    expect(isWormholeError(refused, 'Usage'), String(refused)).toBe(true);
+    other.done();
+  });
+
   it('nothing to try and nobody listening: a Connection error at once', async () => {
     const c = await TransitConnector.create({ role: 'sender', key, dialers: { tcp: new MemoryNet().tcp } });
     c.addPeerHints({ abilities: [], direct: [{ hostname: 'nowhere', port: 1, priority: 0 }], relays: [] });

@@ -11,7 +11,7 @@ import { constants as fsConstants } from 'node:fs';
 import { chmod, lstat, mkdir, open, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { WormholeError } from '@burrow/protocol';
-import type { DirectorySink } from '../transfer/types.js';
+import { WRITE_BATCH, type BatchWriter, type DirectorySink, type FileSink } from '../transfer/types.js';
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -30,7 +30,12 @@ async function exists(path: string): Promise<boolean> {
  * milliseconds for a thread-pool thread, and the caller waits only when all
  * of them are still out. `flush` writes the rest and reports a failed write.
  */
-export function batchedWriter(fh: FileHandle, start = 0, batchBytes = 1024 * 1024, depth = 4): { write(chunk: Uint8Array): Promise<void>; flush(): Promise<void> } {
+export function batchedWriter(
+  fh: FileHandle,
+  start = 0,
+  batchBytes = 1024 * 1024,
+  depth = 4,
+): { write(chunk: Uint8Array): Promise<void>; writeMany(chunks: readonly Uint8Array[]): Promise<void>; flush(): Promise<void> } {
   let pending: Uint8Array[] = [];
   let bytes = 0;
   let position = start;
@@ -56,16 +61,28 @@ export function batchedWriter(fh: FileHandle, start = 0, batchBytes = 1024 * 102
     inFlight.push(writeAll(list, total, position).catch((error: unknown) => void (failure ??= { error })));
     position += total;
   };
+  /** After chunks were added: send a full batch off, waiting only while `depth` batches are still out. */
+  const afterAdd = async () => {
+    if (bytes < batchBytes) return;
+    if (inFlight.length >= depth) await inFlight.shift();
+    check();
+    dispatch();
+  };
   return {
-    async write(chunk) {
+    write(chunk) {
       check();
       // Held by reference until written: callers hand over fresh buffers (records, inflate output).
       pending.push(chunk);
       bytes += chunk.length;
-      if (bytes < batchBytes) return;
-      if (inFlight.length >= depth) await inFlight.shift();
+      return afterAdd();
+    },
+    writeMany(chunks) {
       check();
-      dispatch();
+      for (const c of chunks) {
+        pending.push(c);
+        bytes += c.length;
+      }
+      return afterAdd();
     },
     async flush() {
       if (bytes > 0) dispatch();
@@ -90,24 +107,20 @@ const appeared = (dest: string) => new WormholeError('Usage', `refusing to overw
  * the stream renames it to `dest` (refusing to replace an existing file),
  * aborting it deletes the temporary.
  *
+ * It also offers a {@link BatchWriter} (`WRITE_BATCH`), which `accept`
+ * uses: whole reads of records per call.
+ *
  * @example
  * const result = await offer.accept(await fileSink(join(dir, offer.name)));
  */
-export async function fileSink(dest: string): Promise<WritableStream<Uint8Array>> {
+export async function fileSink(dest: string): Promise<FileSink> {
   await refuseExisting(dest);
   const tmp = tempName(dest);
   const fh = await open(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o644);
   let finished = false;
-  const discard = async () => {
-    if (finished) return;
-    finished = true;
-    // Decision: best-effort cleanup; the transfer's own error is what the caller sees.
-    await fh.close().catch(bestEffort);
-    await unlink(tmp).catch(bestEffort);
-  };
   const out = batchedWriter(fh);
-  return new WritableStream<Uint8Array>({
-    write: (chunk) => out.write(chunk),
+  const batch: BatchWriter = {
+    write: (chunks) => out.writeMany(chunks),
     async close() {
       await out.flush();
       await fh.close();
@@ -119,8 +132,20 @@ export async function fileSink(dest: string): Promise<WritableStream<Uint8Array>
       }
       await rename(tmp, dest);
     },
-    abort: discard,
+    async abort() {
+      if (finished) return;
+      finished = true;
+      // Decision: best-effort cleanup; the transfer's own error is what the caller sees.
+      await fh.close().catch(bestEffort);
+      await unlink(tmp).catch(bestEffort);
+    },
+  };
+  const stream = new WritableStream<Uint8Array>({
+    write: (chunk) => out.write(chunk),
+    close: () => batch.close(),
+    abort: (reason) => batch.abort(reason),
   });
+  return Object.assign(stream, { [WRITE_BATCH]: batch });
 }
 
 /**

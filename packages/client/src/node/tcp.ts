@@ -27,14 +27,21 @@ export interface SlabReads {
   deliver: (chunk: Uint8Array) => boolean;
 }
 
+/** A slab without zero-filling it (a memset of every MiB received): only bytes a read wrote are handed out. */
+function newSlab(): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(SLAB);
+  // A plain Uint8Array view (Buffer's `slice` would not copy where callers expect it to).
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
 export function slabReads(): SlabReads {
-  let slab = new Uint8Array(SLAB);
+  let slab = newSlab();
   let used = 0;
   const reads: SlabReads = {
     onread: {
       buffer: () => {
         if (SLAB - used < MIN_READ) {
-          slab = new Uint8Array(SLAB);
+          slab = newSlab();
           used = 0;
         }
         return slab.subarray(used);

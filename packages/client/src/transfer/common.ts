@@ -153,21 +153,30 @@ export async function readOne<T>(reader: ReadableStreamDefaultReader<T>, signal:
 
 /**
  * `reader.read()` that gives up when `signal` aborts, for a loop of many
- * reads: one abort listener for the loop's life (readOne's per-read add and
- * remove scans the signal's listeners each time); `dispose()` drops it.
+ * reads: see {@link abortableCalls}.
  */
 export function abortableReads<T>(reader: ReadableStreamDefaultReader<T>, signal: AbortSignal | undefined): { read(): Promise<ReadableStreamReadResult<T>>; dispose(): void } {
-  if (!signal) return { read: () => reader.read(), dispose: () => undefined };
+  const calls = abortableCalls(() => reader.read(), signal);
+  return { read: calls.call, dispose: calls.dispose };
+}
+
+/**
+ * `fn()` that gives up when `signal` aborts, for a loop of many calls: one
+ * abort listener for the loop's life (a per-call add and remove scans the
+ * signal's listeners each time); `dispose()` drops it.
+ */
+export function abortableCalls<T>(fn: () => Promise<T>, signal: AbortSignal | undefined): { call(): Promise<T>; dispose(): void } {
+  if (!signal) return { call: fn, dispose: () => undefined };
   let waiting: ((err: unknown) => void) | undefined;
   const onAbort = () => waiting?.(abortError(signal));
   signal.addEventListener('abort', onAbort, { once: true });
   return {
-    read: async () => {
+    call: async () => {
       signal.throwIfAborted();
       try {
-        return await new Promise<ReadableStreamReadResult<T>>((resolve, reject) => {
+        return await new Promise<T>((resolve, reject) => {
           waiting = reject;
-          reader.read().then(resolve, reject);
+          fn().then(resolve, reject);
         });
       } finally {
         waiting = undefined;

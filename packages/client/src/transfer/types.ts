@@ -49,6 +49,27 @@ export interface DirectorySink {
   abort(reason: unknown): Promise<void>;
 }
 
+/**
+ * What a file sink may offer beside its WritableStream face, under the key
+ * {@link WRITE_BATCH}: whole batches of chunks per call. A receiver of bulk
+ * data that finds it locks the stream and writes through this instead — one
+ * call per read from the connection rather than one stream write per 16 KiB
+ * record. Chunks are handed over (fresh buffers, never written again).
+ * Node's `fileSink` offers it.
+ */
+export interface BatchWriter {
+  write(chunks: readonly Uint8Array[]): Promise<void>;
+  /** All chunks written: verify, make visible (the stream's `close`). */
+  close(): Promise<void>;
+  abort(reason: unknown): Promise<void>;
+}
+
+/** The key under which a WritableStream sink offers its {@link BatchWriter}. */
+export const WRITE_BATCH: unique symbol = Symbol.for('burrow.writeBatch');
+
+/** A sink for one received file: a WritableStream, optionally with a {@link BatchWriter}. */
+export type FileSink = WritableStream<Uint8Array> & { readonly [WRITE_BATCH]?: BatchWriter };
+
 /** A progress snapshot. */
 export interface TransferProgress {
   /** Bytes moved so far (of the file, or of the zip for a directory). */
