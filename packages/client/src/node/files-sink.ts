@@ -69,23 +69,53 @@ async function ensureDirectories(dir: string, segments: readonly string[]): Prom
 }
 
 /**
+ * Bytes written between background `fdatasync` calls. The commit's fsync
+ * then waits only for the last stretch: writing the page cache out as the
+ * transfer goes costs no throughput (the disk works while the network
+ * does), where one fsync at the end made the sender wait ~45 ms per 100 MB
+ * here.
+ */
+const WRITEBACK_EVERY = 16 * 1024 * 1024;
+
+/**
  * A WritableStream onto `fh` from `position`: small chunks are gathered into
  * ~1 MiB `writev` calls, a few on their way at once (sinks.ts
- * `batchedWriter`); close = flush + fsync + close; abort = flush what came + close.
+ * `batchedWriter`), and the data goes to disk as it comes (a background
+ * `fdatasync` every {@link WRITEBACK_EVERY} bytes); close = flush + fsync +
+ * close; abort = flush what came + close.
  */
 function positionalStream(fh: FileHandle, position: number): WritableStream<Uint8Array> {
   const out = batchedWriter(fh, position);
+  let unsynced = 0;
+  /** The background datasync in flight; it never rejects (a failure waits in `syncFailure` for close). */
+  let syncing: Promise<void> | undefined;
+  let syncFailure: { error: unknown } | undefined;
+  const settle = async () => {
+    await syncing;
+    if (syncFailure) throw syncFailure.error;
+  };
   return new WritableStream<Uint8Array>({
     // Held by reference until written: the engine hands over fresh buffers.
-    write: (chunk) => out.write(chunk),
+    async write(chunk) {
+      await out.write(chunk);
+      unsynced += chunk.length;
+      if (unsynced < WRITEBACK_EVERY || syncing) return;
+      unsynced = 0;
+      syncing = fh.datasync().then(
+        () => void (syncing = undefined),
+        (error: unknown) => void ((syncFailure ??= { error }), (syncing = undefined)),
+      );
+    },
     async close() {
       await out.flush();
+      await settle();
       await fh.sync();
       await fh.close();
     },
     async abort() {
       // Keep what arrived (a later attempt proves it and resumes); the abort's reason is the error to report.
       await out.flush().catch(bestEffort);
+      await settle().catch(bestEffort);
       await fh.close().catch(bestEffort);
     },
   });
