@@ -32,6 +32,12 @@ export interface MessagePipe {
    * path does; a pipe that passes chunks on by reference must not say so.
    */
   readonly copiesWrites?: boolean;
+  /**
+   * Every message that has arrived, at least one, or `null` at the end —
+   * instead of `readable`, one await per batch (Transit: per read from its
+   * socket) rather than one stream read per message.
+   */
+  readRecords?(): Promise<Uint8Array[] | null>;
 }
 
 /** Spare DATA frame buffers kept for reuse (bounded by the writes in flight: the transit writable holds one). */
@@ -148,22 +154,26 @@ export class MuxConnection extends BaseConnection {
   }
 
   async #pump(): Promise<void> {
-    const reader = this.#pipe.readable.getReader();
+    const pipe = this.#pipe;
+    const reader = pipe.readRecords ? undefined : pipe.readable.getReader();
+    const next = reader ? async () => ((r) => (r.done ? null : [r.value]))(await reader.read()) : () => pipe.readRecords!();
     try {
       for (;;) {
-        const { value, done } = await reader.read();
-        if (done) {
+        const frames = await next();
+        if (frames === null) {
           if (!this.isClosed) this.fail(new WormholeError('Connection', 'the peer connection ended without a goodbye'));
           return;
         }
-        this.#onFrame(decodeMuxFrame(value));
-        if (this.isClosed) return;
+        for (const f of frames) {
+          this.#onFrame(decodeMuxFrame(f));
+          if (this.isClosed) return;
+        }
       }
     } catch (cause) {
       if (this.isClosed) return;
       this.fail(cause instanceof WormholeError ? cause : new WormholeError('Connection', 'the connection to the peer was lost', { cause }));
     } finally {
-      reader.releaseLock();
+      reader?.releaseLock();
     }
   }
 
