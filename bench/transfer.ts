@@ -228,8 +228,9 @@ export async function transferBench(): Promise<void> {
           await checkSha(join(out, 'x'), sha, tag('CLI→Burrow'));
           return { mbps: mb / pythonTransferSeconds(timing), procs: { [`${tag('CLI→Burrow')} (receiver)`]: r.stderr() } };
         },
-        // Two Burrow CLIs speak files-v1 over connect(): WebRTC on both paths here (node-datachannel on
-        // loopback), the file lands inside -o x/. The label says so; the path flags only change Transit's fallback.
+        // Two Burrow CLIs speak files-v1 over connect() with their defaults; the file lands inside -o x/.
+        // direct: both listen, so direct-v1's head start wins (direct TCP); relay: neither listens, the
+        // leader gives direct-v1 up at once and WebRTC (node-datachannel on loopback) carries it.
         [tag('Burrow→Burrow files-v1')]: async (out) => {
           const s = burrowProc([...bflags, ...sendArgs], dir, timeoutMs);
           const r = burrowProc([...bflags, ...receiveArgs(out, await s.code)], out, timeoutMs);

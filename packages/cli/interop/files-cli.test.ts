@@ -1,5 +1,6 @@
 // `burrow send PATH…` → `burrow receive` with files-v1 (issue 12): several
-// files and a folder in one offer over WebRTC (node-datachannel), a receiver
+// files and a folder in one offer over WebRTC (node-datachannel), the
+// default direct-TCP head start (direct-v1) and its give-up, a receiver
 // killed at ~50 % that resumes with a new code, a corrupted partial that
 // restarts, and the Transit v1 fallback to the Debian `wormhole` CLI.
 import { closeSync, copyFileSync, mkdirSync, openSync, readdirSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
@@ -41,10 +42,10 @@ describe('burrow send PATH… → burrow receive (files-v1)', () => {
     removeDir(dir);
   });
 
-  it('two files and a folder in one offer, over WebRTC, checksums equal', async () => {
+  it('two files and a folder in one offer, over WebRTC (--no-direct-first), checksums equal', async () => {
     const attempt = async (out: string) => {
-      const s = runBurrow([...flags, 'send', '--json', 'f1.bin', 'f2.bin', 'tree/'], dir, undefined, DEBUG);
-      const r = runBurrow([...flags, 'receive', '--json', '--accept-file', await s.code], out, undefined, DEBUG);
+      const s = runBurrow([...flags, 'send', '--no-direct-first', '--json', 'f1.bin', 'f2.bin', 'tree/'], dir, undefined, DEBUG);
+      const r = runBurrow([...flags, 'receive', '--no-direct-first', '--json', '--accept-file', await s.code], out, undefined, DEBUG);
       const [sr, rr] = await Promise.all([s.done, r.done]);
       expect(sr.exitCode, sr.stderr).toBe(0);
       expect(rr.exitCode, rr.stderr).toBe(0);
@@ -76,6 +77,41 @@ describe('burrow send PATH… → burrow receive (files-v1)', () => {
       // Empty folders arrive too; nothing but the offer is left behind.
       expect(listNames(out).sort()).toEqual(['f1.bin', 'f2.bin', 'tree']);
       expect(treeNames(join(out, 'tree'))).toEqual(treeNames(join(dir, 'tree')));
+    } finally {
+      removeDir(out);
+    }
+  }, 60_000);
+
+  it('by default two CLIs on one machine connect over direct TCP first (direct-v1); with nobody listening the leader gives up at once and WebRTC carries it', async () => {
+    const out = makeTempDir('burrow-files-out-');
+    try {
+      const s = runBurrow([...flags, 'send', '--json', 'f1.bin'], dir, undefined, DEBUG);
+      const r = runBurrow([...flags, 'receive', '--json', '--accept-file', await s.code], out, undefined, DEBUG);
+      const [sr, rr] = await Promise.all([s.done, r.done]);
+      expect(sr.exitCode, sr.stderr).toBe(0);
+      expect(rr.exitCode, rr.stderr).toBe(0);
+      expect(lastDone(r.events())!.via, rr.stderr).toBe('direct');
+      expect(lastDone(s.events())!.via, sr.stderr).toBe('direct');
+      expect(await sha256File(join(out, 'f1.bin'))).toBe(await sha256File(join(dir, 'f1.bin')));
+      // Neither side tried WebRTC.
+      expect(sr.stderr + rr.stderr).not.toMatch(/webrtc/i);
+      removeDir(out);
+
+      const out2 = makeTempDir('burrow-files-out-');
+      try {
+        const s2 = runBurrow([...flags, 'send', '--no-listen', '--json', 'f2.bin'], dir, undefined, DEBUG);
+        const r2 = runBurrow([...flags, 'receive', '--no-listen', '--json', '--accept-file', await s2.code], out2, undefined, DEBUG);
+        const [sr2, rr2] = await Promise.all([s2.done, r2.done]);
+        expect(sr2.exitCode, sr2.stderr).toBe(0);
+        expect(rr2.exitCode, rr2.stderr).toBe(0);
+        const via = lastDone(r2.events())!.via;
+        // WebRTC, or (libdatachannel's ICE race, see the first test) the relay: never direct.
+        expect(via === 'webrtc' || (via === 'relay' && rr2.stderr.includes(ICE_RACE)), `${via}\n${rr2.stderr}`).toBe(true);
+        for (const err of [sr2.stderr, rr2.stderr]) expect(err).toContain('direct TCP not reached');
+        expect(await sha256File(join(out2, 'f2.bin'))).toBe(await sha256File(join(dir, 'f2.bin')));
+      } finally {
+        removeDir(out2);
+      }
     } finally {
       removeDir(out);
     }

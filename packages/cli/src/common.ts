@@ -15,10 +15,14 @@ export function mailboxUrl(flags: Flags): string {
   return flags['relay-url'] ?? process.env['BURROW_RELAY_URL'] ?? DEFAULT_RELAY_URL;
 }
 
-/** Open the wormhole; with `webrtc`, files may go over WebRTC (node-datachannel, when it loads). */
+/**
+ * Open the wormhole; with `webrtc`, files may go over WebRTC (node-datachannel,
+ * when it loads), after a head start for direct TCP unless --no-direct-first.
+ */
 export async function openWormhole(flags: Flags, signal: AbortSignal, options: { webrtc?: boolean } = {}): Promise<Wormhole> {
   const RTCPeerConnection = options.webrtc ? await (await import('./webrtc.js')).nodeRTCPeerConnection() : null;
   return createWormhole({
+    directFirst: flags['no-direct-first'] !== true,
     mailbox: mailboxUrl(flags),
     ...(flags.appid ? { appid: flags.appid } : {}),
     WebSocket: WebSocket as unknown as WebSocketConstructor,

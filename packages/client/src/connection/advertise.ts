@@ -2,13 +2,14 @@
  * What our `version` message says about connect() (kept tiny: the Wormhole
  * constructor needs it, the connection code itself is loaded on demand).
  * The format is connect-v1 (`@burrow/protocol/webrtc` abilities.ts);
- * `webrtc-v1` is advertised only when an RTCPeerConnection is available.
+ * `webrtc-v1` is advertised only when an RTCPeerConnection is available,
+ * `direct-v1` only when the app says it can make direct TCP connections.
  */
-import { CONNECT_V1, MUX_V1, WEBRTC_V1, connectVersionExtras } from '@burrow/protocol/webrtc';
+import { CONNECT_V1, DIRECT_V1, MUX_V1, WEBRTC_V1, connectVersionExtras } from '@burrow/protocol/webrtc';
 /** files-v1 (`@burrow/protocol/files`), spelled here so the core does not load that module. */
 export const FILES_V1 = 'files-v1';
 
-export { CONNECT_V1, MUX_V1, WEBRTC_V1 };
+export { CONNECT_V1, DIRECT_V1, MUX_V1, WEBRTC_V1 };
 
 /** The RTCPeerConnection constructor: the browser's, or node-datachannel's polyfill on Node. */
 export type RTCPeerConnectionConstructor = new (configuration?: RTCConfiguration) => RTCPeerConnection;
@@ -34,9 +35,9 @@ export function hasWebRtc(options: { RTCPeerConnection?: RTCPeerConnectionConstr
 export function advertiseConnect(
   w: object,
   side: string,
-  options: { versionExtras?: Record<string, unknown>; RTCPeerConnection?: RTCPeerConnectionConstructor | null },
+  options: { versionExtras?: Record<string, unknown>; RTCPeerConnection?: RTCPeerConnectionConstructor | null; directFirst?: boolean },
 ): Record<string, unknown> {
-  const abilities = [...(hasWebRtc(options) ? [WEBRTC_V1] : []), MUX_V1, FILES_V1];
+  const abilities = [...(options.directFirst === true ? [DIRECT_V1] : []), ...(hasWebRtc(options) ? [WEBRTC_V1] : []), MUX_V1, FILES_V1];
   advertised.set(w, { abilities, side, RTCPeerConnection: options.RTCPeerConnection ?? undefined });
   return connectVersionExtras(options.versionExtras ?? {}, abilities, side);
 }

@@ -3,24 +3,32 @@
  * wormhole and return it as a {@link Connection}.
  *
  * Our `version` message advertises what we can do (connect-v1, advertise.ts). The side with
- * the smaller wormhole side is the leader. If both advertise `webrtc-v1`
- * they try WebRTC first; if the leader gives up (ICE failed or too slow)
- * both fall back to Transit + mux-v1 (`relay` or `direct`). Tampering
+ * the smaller wormhole side is the leader. Two native peers that both
+ * advertise `direct-v1` first try direct TCP for a short head start
+ * (direct.ts). If both advertise `webrtc-v1` they try WebRTC next; if the
+ * leader gives up (ICE failed or too slow) both fall back to Transit +
+ * mux-v1 (`relay` or `direct`). Tampering
  * (`Tampered`) never falls back: it fails closed.
  */
 import { WormholeError, appErrorText, isJsonObject, parseAppMessage, withSignal, type Logger } from '@burrow/protocol';
-import { MUX_V1, WEBRTC_V1, connectRole, parsePeerConnectInfo } from '@burrow/protocol/webrtc';
+import { DIRECT_V1, MUX_V1, WEBRTC_V1, connectRole, parsePeerConnectInfo } from '@burrow/protocol/webrtc';
 import { sendAppMessage } from '../app-messages.js';
 import type { Wormhole } from '../wormhole.js';
 import type { Connection, ConnectorContext, Signalling } from './types.js';
 import { advertisedFor } from './advertise.js';
 import { transitMuxConnector, type RelayOptions } from './transit.js';
+import { directFirst } from './direct.js';
 import { webrtcConnector, type WebRtcOptions } from './webrtc/connector.js';
 import { iceServersFromWelcome } from './ice-welcome.js';
 
 export interface ConnectOptions extends WebRtcOptions {
   /** The Transit fallback: relays to propose (`ws://…/relay`, `tcp:HOST:PORT`), dialers, a listener for direct TCP. */
   relay?: RelayOptions;
+  /**
+   * With both peers advertising `direct-v1` (createWormhole's `directFirst`):
+   * how long the leader tries direct TCP before WebRTC (default 1000 ms).
+   */
+  directHeadStartMs?: number;
   /** Bound on the whole negotiation, WebRTC attempt and fallback included (default 60 000 ms). */
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -85,6 +93,14 @@ export async function connect(w: Wormhole, options: ConnectOptions = {}): Promis
   const both = (ability: string) => ours.abilities.includes(ability) && peer.abilities.includes(ability);
   const log = options.logger;
 
+  // Direct TCP first only where WebRTC would be next: without it, mux-v1 below races direct and relay at once.
+  if (both(DIRECT_V1) && both(WEBRTC_V1) && both(MUX_V1)) {
+    const relay = { ...(options.logger ? { logger: options.logger } : {}), ...options.relay };
+    const direct = await directFirst(context(DIRECT_V1), { ...relay, ...(options.directHeadStartMs === undefined ? {} : { headStartMs: options.directHeadStartMs }) }).catch((err: unknown) => {
+      throw mapAbort(err, signal);
+    });
+    if (direct) return direct;
+  }
   let webrtcFailed: string | undefined;
   if (both(WEBRTC_V1)) {
     const RTC = options.RTCPeerConnection ?? ours.RTCPeerConnection;

@@ -1,0 +1,106 @@
+// direct-v1: the direct-TCP head start before WebRTC, on the in-memory network and signalling pair.
+import { describe, expect, it } from 'vitest';
+import { isWormholeError, type Connection } from '../src/index.js';
+import { directFirst, type ConnectorContext, type Signalling } from '../src/testing.js';
+import type { TcpDialer } from '../src/transit/types.js';
+import { fromUtf8, utf8 } from '@burrow/protocol';
+import { MemoryNet } from './support/memory-transfer.js';
+import { signallingPair } from './connection-compliance.js';
+
+const key = new Uint8Array(32).fill(9);
+const ctx = (role: 'leader' | 'follower', signalling: Signalling): ConnectorContext => ({ role, signalling, deriveKey: async () => key });
+
+/** What one side sent through the signalling, recorded on its way. */
+function recorded(s: Signalling): { s: Signalling; sent: Record<string, unknown>[] } {
+  const sent: Record<string, unknown>[] = [];
+  return {
+    sent,
+    s: {
+      send: (body) => {
+        sent.push(body);
+        s.send(body);
+      },
+      next: (o) => s.next(o),
+    },
+  };
+}
+
+async function echoOnce(a: Connection, b: Connection): Promise<string> {
+  const accepted = b.incoming[Symbol.asyncIterator]().next();
+  const out = await a.openStream();
+  const w = out.writable.getWriter();
+  await w.write(utf8('over direct TCP'));
+  await w.close();
+  const inbound = (await accepted).value!;
+  const r = await inbound.readable.getReader().read();
+  return fromUtf8(r.value!);
+}
+
+describe('direct-v1 (direct TCP before WebRTC)', () => {
+  it('both listen: the pair connects directly, nothing but the hints is said, and the signalling stays in step', async () => {
+    const net = new MemoryNet();
+    const [sa, sb] = signallingPair();
+    const leader = recorded(sa);
+    const follower = recorded(sb);
+    const [a, b] = await Promise.all([
+      directFirst(ctx('leader', leader.s), { dialers: { tcp: net.tcp }, listen: net.listen(['10.0.0.1']) }),
+      directFirst(ctx('follower', follower.s), { dialers: { tcp: net.tcp }, listen: net.listen(['10.0.0.2']) }),
+    ]);
+    expect(a?.kind).toBe('direct');
+    expect(b?.kind).toBe('direct');
+    expect(await echoOnce(a!, b!)).toBe('over direct TCP');
+    expect(leader.sent.map((m) => Object.keys(m))).toEqual([['transit']]);
+    expect(follower.sent.map((m) => Object.keys(m))).toEqual([['transit']]);
+    // The follower's wait for a give-up was withdrawn: the next message goes to the next reader.
+    sa.send({ after: 1 });
+    expect(await sb.next()).toEqual({ after: 1 });
+    await a!.close();
+    await b!.close();
+  });
+
+  it('nothing to dial: the leader gives up at once, the follower reads it, both go on (undefined)', async () => {
+    const net = new MemoryNet();
+    const [sa, sb] = signallingPair();
+    const leader = recorded(sa);
+    const [a, b] = await Promise.all([
+      directFirst(ctx('leader', leader.s), { dialers: { tcp: net.tcp } }),
+      directFirst(ctx('follower', sb), { dialers: { tcp: net.tcp } }),
+    ]);
+    expect(a).toBeUndefined();
+    expect(b).toBeUndefined();
+    expect(typeof leader.sent[1]?.['giveup']).toBe('string');
+    sb.send({ webrtc: 'next' });
+    expect(await sa.next()).toEqual({ webrtc: 'next' });
+  });
+
+  it('a path that never answers: the leader gives up after its head start, and only then does the follower', async () => {
+    const [sa, sb] = signallingPair();
+    // Every dial hangs until it is called off (a SYN into a network that drops it).
+    const hang: TcpDialer = (_host, _port, options) =>
+      new Promise((_, reject) => options?.signal?.addEventListener('abort', () => reject(new Error('called off')), { once: true }));
+    const net = new MemoryNet();
+    const started = Date.now();
+    const [a, b] = await Promise.all([
+      directFirst(ctx('leader', sa), { dialers: { tcp: hang }, headStartMs: 150 }),
+      directFirst(ctx('follower', sb), { dialers: { tcp: hang }, listen: net.listen(['192.0.2.7']), headStartMs: 150 }),
+    ]);
+    expect(a).toBeUndefined();
+    expect(b).toBeUndefined();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+  });
+
+  it('a follower that hears something else than a give-up fails with RemoteProtocol; an abort stops it', async () => {
+    const [sa, sb] = signallingPair();
+    const follower = directFirst(ctx('follower', sb), {});
+    sa.send({ transit: { 'abilities-v1': [], 'hints-v1': [] } });
+    sa.send({ surprise: true });
+    const err = await follower.catch((e: unknown) => e);
+    expect(isWormholeError(err, 'RemoteProtocol'), String(err)).toBe(true);
+
+    const [, sd] = signallingPair();
+    const ctrl = new AbortController();
+    const pending = directFirst({ ...ctx('follower', sd), signal: ctrl.signal }, {});
+    ctrl.abort(new Error('stop here'));
+    expect(await pending.catch((e: unknown) => e)).toMatchObject({ message: 'stop here' });
+  });
+});
