@@ -32,7 +32,9 @@ const BUDGETS: readonly Budget[] = [
     name: 'files: + sendFile/receiveOffer (Transit over WebSocket; the zip writer and reader load on demand)',
     entry: `export { createWormhole, sendFile, sendDirectory, receiveOffer } from '@burrow/client';`,
     // 41 → 42 kB: it stood at 41.0 kB (over by bytes) before the transfer's hasher in a Worker (issue 13) added 0.5 kB.
-    budget: 42 * 1024,
+    // 42 → 42.5 kB: records handed out a socket read at a time (TransitConnection.readRecords, a sink's WRITE_BATCH) — no
+    // stream hop per 16 KiB record on the receive path (issue 13: CLI→Burrow) — went 49 B over.
+    budget: 42.5 * 1024,
   },
 ];
 
@@ -97,7 +99,8 @@ for (const b of BUDGETS) {
 // 76 → 87 kB: a Transit v1 transfer hashes in a Worker of its own (issue 13): the Worker script carries SHA-256 — hash-wasm's WebAssembly (+6.7 kB; half the CPU of noble's per byte) and noble's as the fallback where a CSP forbids WebAssembly (+2.2 kB).
 // 87 → 88 kB: httpStreamDialer, the relay over an HTTP stream for receiving pages (+0.7 kB; half Chromium's CPU per byte of a WebSocket).
 // 88 → 88.5 kB: connect() failures say how far WebRTC got and, when Transit fails too, why WebRTC gave up (+0.1 kB).
-const IIFE_BUDGET = 88.5 * 1024;
+// 88.5 → 89 kB: records read a socket read at a time (readRecords, WRITE_BATCH, the mux pump's batches) and the direct-v1 ability (+0.3 kB).
+const IIFE_BUDGET = 89 * 1024;
 const iife = gzipSync(readFileSync(join(root, 'packages/client/dist/burrow.iife.js')), { level: 9 }).length;
 failed ||= iife > IIFE_BUDGET;
 console.log(`${iife <= IIFE_BUDGET ? 'ok  ' : 'OVER'} ${kb(iife).padStart(9)} / ${kb(IIFE_BUDGET)} budget  the IIFE bundle (every export, connect() inlined)`);

@@ -2,6 +2,7 @@
 import { createInterface } from 'node:readline/promises';
 import WebSocket from 'ws';
 import { WormholeError, createWormhole, toHex, type Wormhole, type WebSocketConstructor } from '@burrow/client';
+import { directTcp } from '@burrow/client/node';
 import { DEFAULT_RELAY_URL, type Flags } from './args.js';
 
 export interface Io {
@@ -22,7 +23,7 @@ export function mailboxUrl(flags: Flags): string {
 export async function openWormhole(flags: Flags, signal: AbortSignal, options: { webrtc?: boolean } = {}): Promise<Wormhole> {
   const RTCPeerConnection = options.webrtc ? await (await import('./webrtc.js')).nodeRTCPeerConnection() : null;
   return createWormhole({
-    directFirst: flags['no-direct-first'] !== true,
+    ...(flags['no-direct-first'] === true ? {} : { directTcp }),
     mailbox: mailboxUrl(flags),
     ...(flags.appid ? { appid: flags.appid } : {}),
     WebSocket: WebSocket as unknown as WebSocketConstructor,

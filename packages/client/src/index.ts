@@ -73,7 +73,7 @@ export type { RelayHint, TcpHint, TransitHints, Hasher } from '@burrow/protocol'
 export type { Connection, ConnectionKind, ConnectionStats, DuplexStream, ConnectRole } from './connection/types.js';
 export type { ConnectOptions } from './connection/connect.js';
 export type { WebRtcOptions } from './connection/webrtc/connector.js';
-export type { RTCPeerConnectionConstructor } from './connection/advertise.js';
+export type { RTCPeerConnectionConstructor, DirectTcp, DirectTcpOptions } from './connection/advertise.js';
 export type { RelayOptions } from './connection/transit.js';
 export { DEFAULT_WATERMARKS, type Watermarks } from './connection/webrtc/channel.js';
 /** A `Connection` over your own ordered message pipe (mux-v1), e.g. a WebSocket to a local agent. */

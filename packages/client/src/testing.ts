@@ -11,7 +11,7 @@ export { memoryPipePair, memoryConnectionPair } from './connection/mux.js';
 // The connectors behind w.connect(), to drive one directly over your own signalling.
 export { webrtcConnector } from './connection/webrtc/connector.js';
 export { transitMuxConnector } from './connection/transit.js';
-export { directFirst, DIRECT_TRANSIT_PURPOSE, type DirectOptions } from './connection/direct.js';
+export { directTcp, DIRECT_TRANSIT_PURPOSE } from './connection/direct.js';
 export { wormholeSignalling } from './connection/connect.js';
 export type { Connector, ConnectorContext, ConnectorFactory, Signalling } from './connection/types.js';
 // The Transit connector (file transfer and the mux-v1 fallback) and its connection.

@@ -4,7 +4,7 @@
  *   const w = await createWormhole({ mailbox: 'ws://127.0.0.1:4000/v1', appid: 'example.com/app' });
  */
 import type { Logger, TraceEntry } from '@burrow/protocol';
-import type { RTCPeerConnectionConstructor } from './connection/advertise.js';
+import type { DirectTcp, RTCPeerConnectionConstructor } from './connection/advertise.js';
 import type { MailboxTransport } from './transports/types.js';
 import type { WebSocketConstructor } from './transports/websocket.js';
 
@@ -39,12 +39,12 @@ export interface WormholeOptions {
    */
   RTCPeerConnection?: RTCPeerConnectionConstructor | null;
   /**
-   * For `connect()`: this endpoint makes direct TCP connections (Node, with
-   * `nodeTransit()` as connect's `relay`). When both peers say so (and both
+   * For `connect()` on Node: `directTcp` from `@burrow/client/node` (with
+   * `nodeTransit()` as connect's `relay`). When both peers pass it (and both
    * have WebRTC), connect() tries direct TCP for a short head start before
-   * WebRTC: on a LAN or one machine it is several times faster. Default false.
+   * WebRTC (direct-v1): on a LAN or one machine it is several times faster.
    */
-  directFirst?: boolean;
+  directTcp?: DirectTcp;
   /** Randomness source (default `crypto.getRandomValues`); inject for deterministic tests. */
   random?: (n: number) => Uint8Array;
   /** Time allowed for the first connection to the mailbox, in ms (default 15 000). */

@@ -1,7 +1,7 @@
 // direct-v1: the direct-TCP head start before WebRTC, on the in-memory network and signalling pair.
 import { describe, expect, it } from 'vitest';
 import { isWormholeError, type Connection } from '../src/index.js';
-import { directFirst, type ConnectorContext, type Signalling } from '../src/testing.js';
+import { directTcp, type ConnectorContext, type Signalling } from '../src/testing.js';
 import type { TcpDialer } from '../src/transit/types.js';
 import { fromUtf8, utf8 } from '@burrow/protocol';
 import { MemoryNet } from './support/memory-transfer.js';
@@ -43,8 +43,8 @@ describe('direct-v1 (direct TCP before WebRTC)', () => {
     const leader = recorded(sa);
     const follower = recorded(sb);
     const [a, b] = await Promise.all([
-      directFirst(ctx('leader', leader.s), { dialers: { tcp: net.tcp }, listen: net.listen(['10.0.0.1']) }),
-      directFirst(ctx('follower', follower.s), { dialers: { tcp: net.tcp }, listen: net.listen(['10.0.0.2']) }),
+      directTcp(ctx('leader', leader.s), { dialers: { tcp: net.tcp }, listen: net.listen(['10.0.0.1']) }),
+      directTcp(ctx('follower', follower.s), { dialers: { tcp: net.tcp }, listen: net.listen(['10.0.0.2']) }),
     ]);
     expect(a?.kind).toBe('direct');
     expect(b?.kind).toBe('direct');
@@ -63,8 +63,8 @@ describe('direct-v1 (direct TCP before WebRTC)', () => {
     const [sa, sb] = signallingPair();
     const leader = recorded(sa);
     const [a, b] = await Promise.all([
-      directFirst(ctx('leader', leader.s), { dialers: { tcp: net.tcp } }),
-      directFirst(ctx('follower', sb), { dialers: { tcp: net.tcp } }),
+      directTcp(ctx('leader', leader.s), { dialers: { tcp: net.tcp } }),
+      directTcp(ctx('follower', sb), { dialers: { tcp: net.tcp } }),
     ]);
     expect(a).toBeUndefined();
     expect(b).toBeUndefined();
@@ -81,8 +81,8 @@ describe('direct-v1 (direct TCP before WebRTC)', () => {
     const net = new MemoryNet();
     const started = Date.now();
     const [a, b] = await Promise.all([
-      directFirst(ctx('leader', sa), { dialers: { tcp: hang }, headStartMs: 150 }),
-      directFirst(ctx('follower', sb), { dialers: { tcp: hang }, listen: net.listen(['192.0.2.7']), headStartMs: 150 }),
+      directTcp(ctx('leader', sa), { dialers: { tcp: hang }, headStartMs: 150 }),
+      directTcp(ctx('follower', sb), { dialers: { tcp: hang }, listen: net.listen(['192.0.2.7']), headStartMs: 150 }),
     ]);
     expect(a).toBeUndefined();
     expect(b).toBeUndefined();
@@ -91,7 +91,7 @@ describe('direct-v1 (direct TCP before WebRTC)', () => {
 
   it('a follower that hears something else than a give-up fails with RemoteProtocol; an abort stops it', async () => {
     const [sa, sb] = signallingPair();
-    const follower = directFirst(ctx('follower', sb), {});
+    const follower = directTcp(ctx('follower', sb), {});
     sa.send({ transit: { 'abilities-v1': [], 'hints-v1': [] } });
     sa.send({ surprise: true });
     const err = await follower.catch((e: unknown) => e);
@@ -99,7 +99,7 @@ describe('direct-v1 (direct TCP before WebRTC)', () => {
 
     const [, sd] = signallingPair();
     const ctrl = new AbortController();
-    const pending = directFirst({ ...ctx('follower', sd), signal: ctrl.signal }, {});
+    const pending = directTcp({ ...ctx('follower', sd), signal: ctrl.signal }, {});
     ctrl.abort(new Error('stop here'));
     expect(await pending.catch((e: unknown) => e)).toMatchObject({ message: 'stop here' });
   });

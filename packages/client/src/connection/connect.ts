@@ -17,7 +17,6 @@ import type { Wormhole } from '../wormhole.js';
 import type { Connection, ConnectorContext, Signalling } from './types.js';
 import { advertisedFor } from './advertise.js';
 import { transitMuxConnector, type RelayOptions } from './transit.js';
-import { directFirst } from './direct.js';
 import { webrtcConnector, type WebRtcOptions } from './webrtc/connector.js';
 import { iceServersFromWelcome } from './ice-welcome.js';
 
@@ -25,7 +24,7 @@ export interface ConnectOptions extends WebRtcOptions {
   /** The Transit fallback: relays to propose (`ws://…/relay`, `tcp:HOST:PORT`), dialers, a listener for direct TCP. */
   relay?: RelayOptions;
   /**
-   * With both peers advertising `direct-v1` (createWormhole's `directFirst`):
+   * With both peers advertising `direct-v1` (createWormhole's `directTcp`):
    * how long the leader tries direct TCP before WebRTC (default 1000 ms).
    */
   directHeadStartMs?: number;
@@ -94,9 +93,9 @@ export async function connect(w: Wormhole, options: ConnectOptions = {}): Promis
   const log = options.logger;
 
   // Direct TCP first only where WebRTC would be next: without it, mux-v1 below races direct and relay at once.
-  if (both(DIRECT_V1) && both(WEBRTC_V1) && both(MUX_V1)) {
+  if (ours.directTcp && both(DIRECT_V1) && both(WEBRTC_V1) && both(MUX_V1)) {
     const relay = { ...(options.logger ? { logger: options.logger } : {}), ...options.relay };
-    const direct = await directFirst(context(DIRECT_V1), { ...relay, ...(options.directHeadStartMs === undefined ? {} : { headStartMs: options.directHeadStartMs }) }).catch((err: unknown) => {
+    const direct = await ours.directTcp(context(DIRECT_V1), { ...relay, ...(options.directHeadStartMs === undefined ? {} : { headStartMs: options.directHeadStartMs }) }).catch((err: unknown) => {
       throw mapAbort(err, signal);
     });
     if (direct) return direct;

@@ -16,7 +16,8 @@
  */
 import { WormholeError, parseTransitHints, transitKey, type Logger } from '@burrow/protocol';
 import { DIRECT_V1 } from '@burrow/protocol/webrtc';
-import { TransitConnector, type TransitOptions } from '../transit/connector.js';
+import { TransitConnector } from '../transit/connector.js';
+import type { DirectTcp } from './advertise.js';
 import { MuxConnection } from './mux.js';
 import type { Connection, ConnectorContext } from './types.js';
 
@@ -28,18 +29,15 @@ const GAVE_UP = 'connect: direct TCP not reached; on to WebRTC';
 /** Longest give-up reason read from the peer. */
 const MAX_REASON = 512;
 
-export interface DirectOptions extends TransitOptions {
-  /** The leader's head start for direct TCP before WebRTC (default {@link DIRECT_HEAD_START_MS}). */
-  headStartMs?: number;
-}
-
 /**
  * Run direct-v1: the connection, or `undefined` when the leader gave up
  * (both sides then go on to WebRTC). Fails only on abort or a peer that
- * breaks the protocol.
+ * breaks the protocol. Give it to `createWormhole({ directTcp })` (Node;
+ * `@burrow/client/node` exports it): connect() calls it.
  */
-export async function directFirst(ctx: ConnectorContext, options: DirectOptions = {}): Promise<Connection | undefined> {
+export const directTcp: DirectTcp = async (ctx, options) => {
   ctx.signal?.throwIfAborted();
+  // The leader's head start before WebRTC.
   const { headStartMs = DIRECT_HEAD_START_MS, ...transitOptions } = options;
   const leader = ctx.role === 'leader';
   const key = transitKey(await ctx.deriveKey(DIRECT_TRANSIT_PURPOSE, 32));
@@ -67,7 +65,7 @@ export async function directFirst(ctx: ConnectorContext, options: DirectOptions 
     return fail(err);
   }
   return leader ? lead(ctx, transit, transitOptions.logger) : follow(ctx, transit, transitOptions.logger);
-}
+};
 
 async function lead(ctx: ConnectorContext, transit: TransitConnector, logger: Logger | undefined): Promise<Connection | undefined> {
   try {

@@ -12,3 +12,4 @@ export { fileSink, directorySink } from './sinks.js';
 export { nodeFilesSink, partialName, type NodeFilesSinkOptions } from './files-sink.js';
 export { nodeSecretBox, sodiumBox, type SodiumLoader, type SodiumSecretbox } from './sodium.js';
 export { nodeTransit, nodeSha256, NodeWebSocket, type NodeTransitOptions } from './transit.js';
+export { directTcp, DIRECT_HEAD_START_MS } from '../connection/direct.js';
