@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -44,6 +44,29 @@ describe('batchedWriter (Node file sinks)', () => {
     await out.flush();
     await fh.close();
     expect(Buffer.compare(readFileSync(path), Buffer.concat(chunks))).toBe(0);
+  });
+
+  it('with a depth of 1, one write at a time, in order: what a kill leaves is a prefix (files-v1 partials)', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const positions: number[] = [];
+    const fake = {
+      async writev(list: Uint8Array[], at: number) {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        positions.push(at);
+        await new Promise((r) => setTimeout(r, 1));
+        inFlight--;
+        return { bytesWritten: list.reduce((n, c) => n + c.length, 0), buffers: list };
+      },
+    };
+    const out = batchedWriter(fake as unknown as FileHandle, 100, 1000, 1);
+    // 41 × 700 bytes: the flush has a part-batch to send while the last full one may still be out.
+    for (let i = 0; i < 41; i++) await out.writeMany([new Uint8Array(300), new Uint8Array(400)]);
+    await out.flush();
+    expect(most).toBe(1);
+    expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    expect(positions[0]).toBe(100);
   });
 
   it('reports a failed write on a later write or the flush', async () => {

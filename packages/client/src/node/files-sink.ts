@@ -79,13 +79,16 @@ const WRITEBACK_EVERY = 16 * 1024 * 1024;
 
 /**
  * A WritableStream onto `fh` from `position`: small chunks are gathered into
- * ~1 MiB `writev` calls, a few on their way at once (sinks.ts
+ * ~1 MiB `writev` calls, one on its way at a time (sinks.ts
  * `batchedWriter`), and the data goes to disk as it comes (a background
  * `fdatasync` every {@link WRITEBACK_EVERY} bytes); close = flush + fsync +
  * close; abort = flush what came + close.
  */
 function positionalStream(fh: FileHandle, position: number): WritableStream<Uint8Array> {
-  const out = batchedWriter(fh, position);
+  // One batch on its way at a time: writes land in order, so whatever a crash (or a kill) leaves is a prefix
+  // of the file that a later attempt can resume from. Several in flight could finish out of order and leave
+  // a hole below the file's end, and the kept bytes would fail the sender's prefix hash.
+  const out = batchedWriter(fh, position, 1024 * 1024, 1);
   let unsynced = 0;
   /** The background datasync in flight; it never rejects (a failure waits in `syncFailure` for close). */
   let syncing: Promise<void> | undefined;

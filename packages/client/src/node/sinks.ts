@@ -85,7 +85,12 @@ export function batchedWriter(
       return afterAdd();
     },
     async flush() {
-      if (bytes > 0) dispatch();
+      if (bytes > 0) {
+        // The rest waits its turn like any batch (at a depth of 1, writes stay in order).
+        if (inFlight.length >= depth) await inFlight.shift();
+        check();
+        dispatch();
+      }
       await Promise.all(inFlight.splice(0));
       check();
     },
