@@ -156,7 +156,11 @@ export class MuxConnection extends BaseConnection {
   async #pump(): Promise<void> {
     const pipe = this.#pipe;
     const reader = pipe.readRecords ? undefined : pipe.readable.getReader();
-    const next = reader ? async () => ((r) => (r.done ? null : [r.value]))(await reader.read()) : () => pipe.readRecords!();
+    const next = async (): Promise<Uint8Array[] | null> => {
+      if (!reader) return pipe.readRecords!();
+      const r = await reader.read();
+      return r.done ? null : [r.value];
+    };
     try {
       for (;;) {
         const frames = await next();

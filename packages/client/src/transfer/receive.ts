@@ -261,7 +261,7 @@ async function receiveBulk(w: Wormhole, connector: TransitConnector, total: numb
     const hasher = options.createHash ? options.createHash() : await transferSha256();
     hashing = hasher;
     const meter = new ProgressMeter(total, options.onProgress, options.progressIntervalMs);
-    // A batch per read from the connection (Node TCP: up to 64 KiB, four CLI records): no per-record stream hop.
+    // A batch per read from the connection (Node TCP: what one socket read brought, often several records): no per-record stream hop.
     const connection = conn;
     const reads = abortableCalls(() => connection.readRecords(), signal);
     try {
