@@ -52,17 +52,14 @@ export const directTcp: DirectTcp = async (ctx, options) => {
     },
     ctx.signal ? { signal: ctx.signal } : {},
   );
-  const fail = (err: unknown): never => {
-    transit.close();
-    throw err;
-  };
   try {
     ctx.signalling.send({ transit: transit.message });
     const body = await ctx.signalling.next(ctx.signal ? { signal: ctx.signal } : {});
     if (typeof body['transit'] !== 'object' || body['transit'] === null) throw new WormholeError('RemoteProtocol', 'direct-v1: expected the peer\'s transit hints');
     transit.addPeerHints({ ...parseTransitHints(body['transit']), relays: [] });
   } catch (err) {
-    return fail(err);
+    transit.close();
+    throw err;
   }
   return leader ? lead(ctx, transit, transitOptions.logger) : follow(ctx, transit, transitOptions.logger);
 };

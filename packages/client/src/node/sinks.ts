@@ -69,20 +69,20 @@ export function batchedWriter(
     dispatch();
   };
   return {
-    write(chunk) {
+    async write(chunk) {
       check();
       // Held by reference until written: callers hand over fresh buffers (records, inflate output).
       pending.push(chunk);
       bytes += chunk.length;
-      return afterAdd();
+      await afterAdd();
     },
-    writeMany(chunks) {
+    async writeMany(chunks) {
       check();
       for (const c of chunks) {
         pending.push(c);
         bytes += c.length;
       }
-      return afterAdd();
+      await afterAdd();
     },
     async flush() {
       if (bytes > 0) {
