@@ -1,4 +1,4 @@
-// direct-v1: the direct-TCP head start before WebRTC, on the in-memory network and signalling pair.
+// direct-v1: the direct-TCP head start before WebRTC — the connector on the in-memory network and signalling pair, and w.connect() between two wormholes on an in-memory mailbox.
 import { describe, expect, it } from 'vitest';
 import { isWormholeError, type Connection } from '../src/index.js';
 import { directTcp, type ConnectorContext, type Signalling } from '../src/testing.js';
@@ -6,6 +6,19 @@ import type { TcpDialer } from '../src/transit/types.js';
 import { fromUtf8, utf8 } from '@burrow/protocol';
 import { MemoryNet } from './support/memory-transfer.js';
 import { signallingPair } from './connection-compliance.js';
+import { FakePeerConnection } from './support/fake-webrtc.js';
+import { createWormhole, type RTCPeerConnectionConstructor, type Wormhole, type WormholeOptions } from '../src/index.js';
+import { MemoryMailbox } from '../src/testing.js';
+
+/** Two wormholes on an in-memory mailbox, with the given createWormhole options each. */
+async function wormholes(a: Partial<WormholeOptions>, b: Partial<WormholeOptions>): Promise<[Wormhole, Wormhole]> {
+  const server = new MemoryMailbox();
+  const base = { mailbox: server.url, transport: server.transport };
+  const wa = await createWormhole({ ...base, ...a });
+  const wb = await createWormhole({ ...base, ...b });
+  wb.setCode(await wa.allocateCode());
+  return [wa, wb];
+}
 
 const key = new Uint8Array(32).fill(9);
 const ctx = (role: 'leader' | 'follower', signalling: Signalling): ConnectorContext => ({ role, signalling, deriveKey: async () => key });
@@ -102,5 +115,36 @@ describe('direct-v1 (direct TCP before WebRTC)', () => {
     const pending = directTcp({ ...ctx('follower', sd), signal: ctrl.signal }, {});
     ctrl.abort(new Error('stop here'));
     expect(await pending.catch((e: unknown) => e)).toMatchObject({ message: 'stop here' });
+  });
+
+  describe('through w.connect()', () => {
+    const RTC = FakePeerConnection as unknown as RTCPeerConnectionConstructor;
+
+    it('both pass directTcp (and have WebRTC): connect() goes direct and never starts WebRTC', async () => {
+      FakePeerConnection.last = undefined;
+      const net = new MemoryNet();
+      const [a, b] = await wormholes({ directTcp, RTCPeerConnection: RTC }, { directTcp, RTCPeerConnection: RTC });
+      const [ca, cb] = await Promise.all([
+        a.connect({ relay: { dialers: { tcp: net.tcp }, listen: net.listen(['10.0.0.1']) } }),
+        b.connect({ relay: { dialers: { tcp: net.tcp }, listen: net.listen(['10.0.0.2']) } }),
+      ]);
+      expect([ca.kind, cb.kind]).toEqual(['direct', 'direct']);
+      expect(await echoOnce(ca, cb)).toBe('over direct TCP');
+      expect(FakePeerConnection.last).toBeUndefined();
+      await Promise.all([ca.close(), cb.close()]);
+      await Promise.all([a.close(), b.close()]);
+    });
+
+    it('only one side passes directTcp: neither runs direct-v1 (the wormhole stays in step) and mux-v1 connects', async () => {
+      const net = new MemoryNet();
+      const [a, b] = await wormholes({ directTcp, RTCPeerConnection: null }, { RTCPeerConnection: null });
+      const [ca, cb] = await Promise.all([
+        a.connect({ relay: { dialers: { tcp: net.tcp }, listen: net.listen(['10.0.0.1']) } }),
+        b.connect({ relay: { dialers: { tcp: net.tcp }, listen: net.listen(['10.0.0.2']) } }),
+      ]);
+      expect(await echoOnce(ca, cb)).toBe('over direct TCP');
+      await Promise.all([ca.close(), cb.close()]);
+      await Promise.all([a.close(), b.close()]);
+    });
   });
 });
