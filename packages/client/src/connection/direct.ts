@@ -14,9 +14,10 @@
  * is connected only once the leader is, and falls through only on the
  * leader's give-up — both sides always agree.
  */
-import { WormholeError, parseTransitHints, transitKey, type Logger } from '@burrow/protocol';
+import { WormholeError, type Logger } from '@burrow/protocol';
 import { DIRECT_V1 } from '@burrow/protocol/webrtc';
-import { TransitConnector } from '../transit/connector.js';
+import type { TransitConnector } from '../transit/connector.js';
+import { exchangeTransitHints } from './transit.js';
 import type { DirectTcp } from './advertise.js';
 import { MuxConnection } from './mux.js';
 import type { Connection, ConnectorContext } from './types.js';
@@ -40,27 +41,14 @@ export const directTcp: DirectTcp = async (ctx, options) => {
   // The leader's head start before WebRTC.
   const { headStartMs = DIRECT_HEAD_START_MS, ...transitOptions } = options;
   const leader = ctx.role === 'leader';
-  const key = transitKey(await ctx.deriveKey(DIRECT_TRANSIT_PURPOSE, 32));
-  const transit = await TransitConnector.create(
-    {
-      ...transitOptions,
-      relays: [],
-      role: leader ? 'sender' : 'receiver',
-      key,
-      // The follower waits for the leader's verdict, not for its own clock.
-      timeoutMs: leader ? headStartMs : headStartMs + 60_000,
-    },
-    ctx.signal ? { signal: ctx.signal } : {},
-  );
-  try {
-    ctx.signalling.send({ transit: transit.message });
-    const body = await ctx.signalling.next(ctx.signal ? { signal: ctx.signal } : {});
-    if (typeof body['transit'] !== 'object' || body['transit'] === null) throw new WormholeError('RemoteProtocol', 'direct-v1: expected the peer\'s transit hints');
-    transit.addPeerHints({ ...parseTransitHints(body['transit']), relays: [] });
-  } catch (err) {
-    transit.close();
-    throw err;
-  }
+  const transit = await exchangeTransitHints(ctx, {
+    ...transitOptions,
+    purpose: DIRECT_TRANSIT_PURPOSE,
+    namespace: DIRECT_V1,
+    directOnly: true,
+    // The follower waits for the leader's verdict, not for its own clock.
+    timeoutMs: leader ? headStartMs : headStartMs + 60_000,
+  });
   return leader ? lead(ctx, transit, transitOptions.logger) : follow(ctx, transit, transitOptions.logger);
 };
 

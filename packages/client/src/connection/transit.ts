@@ -11,7 +11,7 @@ import { parseTransitHints, transitKey, WormholeError } from '@burrow/protocol';
 import { TransitConnector, type TransitOptions } from '../transit/connector.js';
 import { MUX_V1 } from './advertise.js';
 import { MuxConnection } from './mux.js';
-import type { ConnectorFactory } from './types.js';
+import type { ConnectorContext, ConnectorFactory } from './types.js';
 
 export { MUX_V1 };
 export const MUX_TRANSIT_PURPOSE = 'burrow/mux-v1/transit-key';
@@ -22,15 +22,9 @@ export const transitMuxConnector: ConnectorFactory<RelayOptions> = (options) => 
   name: MUX_V1,
   async connect(ctx) {
     ctx.signal?.throwIfAborted();
-    const signal = ctx.signal ? { signal: ctx.signal } : {};
-    const key = transitKey(await ctx.deriveKey(MUX_TRANSIT_PURPOSE, 32));
-    const transit = await TransitConnector.create({ ...options, role: ctx.role === 'leader' ? 'sender' : 'receiver', key }, signal);
+    const transit = await exchangeTransitHints(ctx, { ...options, purpose: MUX_TRANSIT_PURPOSE, namespace: MUX_V1 });
     try {
-      ctx.signalling.send({ transit: transit.message });
-      const body = await ctx.signalling.next(signal);
-      if (typeof body['transit'] !== 'object' || body['transit'] === null) throw new WormholeError('RemoteProtocol', 'mux-v1: expected the peer\'s transit hints');
-      transit.addPeerHints(parseTransitHints(body['transit']));
-      const t = await transit.connect(signal);
+      const t = await transit.connect(ctx.signal ? { signal: ctx.signal } : {});
       return new MuxConnection({ pipe: t, role: ctx.role, kind: t.kind, path: t.description });
     } catch (err) {
       transit.close();
@@ -38,3 +32,35 @@ export const transitMuxConnector: ConnectorFactory<RelayOptions> = (options) => 
     }
   },
 });
+
+export interface HintExchange extends TransitOptions {
+  /** derive_key purpose of the Transit key. */
+  purpose: string;
+  /** For errors: whose hints were expected (`mux-v1`, `direct-v1`). */
+  namespace: string;
+  /** Drop relays on both sides: our proposals and the peer's (direct-v1). */
+  directOnly?: boolean;
+}
+
+/**
+ * What mux-v1 and direct-v1 both start with: our Transit connector (the
+ * leader is Transit's sender), our `{"transit": HINTS}` sent, the peer's
+ * read and added. The connector is closed if anything fails.
+ */
+export async function exchangeTransitHints(ctx: ConnectorContext, init: HintExchange): Promise<TransitConnector> {
+  const { purpose, namespace, directOnly, ...options } = init;
+  const signal = ctx.signal ? { signal: ctx.signal } : {};
+  const key = transitKey(await ctx.deriveKey(purpose, 32));
+  const transit = await TransitConnector.create({ ...options, ...(directOnly ? { relays: [] } : {}), role: ctx.role === 'leader' ? 'sender' : 'receiver', key }, signal);
+  try {
+    ctx.signalling.send({ transit: transit.message });
+    const body = await ctx.signalling.next(signal);
+    if (typeof body['transit'] !== 'object' || body['transit'] === null) throw new WormholeError('RemoteProtocol', `${namespace}: expected the peer's transit hints`);
+    const hints = parseTransitHints(body['transit']);
+    transit.addPeerHints(directOnly ? { ...hints, relays: [] } : hints);
+    return transit;
+  } catch (err) {
+    transit.close();
+    throw err;
+  }
+}

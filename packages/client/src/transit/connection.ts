@@ -120,17 +120,17 @@ export class TransitConnection {
         }
       }
     };
-    const batches = { used: false };
+    let batchReads = false;
     this.#nextRecords = () => {
-      if (this.readable.locked && !batches.used) return Promise.reject(new WormholeError('Usage', 'records are already read from `readable`'));
-      batches.used = true;
+      if (this.readable.locked && !batchReads) return Promise.reject(new WormholeError('Usage', 'records are already read from `readable`'));
+      batchReads = true;
       return next();
     };
 
     this.readable = new ReadableStream<Uint8Array>(
       {
         async pull(controller) {
-          if (batches.used) {
+          if (batchReads) {
             controller.error(new WormholeError('Usage', 'records are read with readRecords()'));
             return;
           }
